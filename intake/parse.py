@@ -2,17 +2,30 @@
 
 Nothing here touches the warehouse: a file either yields a `ParsedSubmission` whose `findings`
 say exactly what is wrong and where, or clean rows for validation. Hostile and broken files
-(empty, not a workbook, encrypted, zip bombs, oversized, formulas without values, merged value
-cells, text in number cells, legacy encodings) each get a specific message.
+(empty, not a workbook, encrypted, zip bombs, giant sheets, oversized, formulas without values,
+merged value cells, text in number cells, legacy encodings) each get a specific message. The
+file's content decides how it is read, not its name: an .xlsx renamed .csv is read as a workbook,
+a PDF renamed .xlsx is named as a PDF.
+
+File-level rules (no sheet or cell): P01 empty, P02 not a workbook or CSV (or damaged), P03 too
+large once unzipped (or a sheet spanning an enormous area: that one names the sheet and the far
+cell), P04 file too large, P05 password-protected, P06 unreadable CSV characters, P07 old binary
+Office format (.xls 97-2003). Structure: S01 sheet missing, S02 not a baocao form or unknown
+template version, S03 another unit's file, S04 unknown unit, S05 invalid period, S06 report code,
+S07 duplicate element, S08 unknown element, S09 header row changed, S10 malformed CSV line,
+S11 unknown CSV line type. Values: V01 text, V02 formula without a computed value, V03 date,
+V04 merged value cell, V05 formula error value (#DIV/0!...). Tasks: T02 status, T03 number.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,9 +39,18 @@ from intake.numbers import NotANumber, fold, nfc, parse_number
 
 MAX_FILE_BYTES = 5 * 1024 * 1024        # a filled form is ~20 KB; 5 MB leaves room for logos
 MAX_UNZIPPED_BYTES = 50 * 1024 * 1024   # beyond this an xlsx is treated as a zip bomb
+MAX_ZIP_MEMBERS = 2000                  # a form has about 15 parts
+MAX_SHEET_CELLS = 1_000_000             # rows x columns of a sheet's used area (a form: ~300)
 _DATE_TEXT = re.compile(r"^\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\s*$")
+_CODE_LIKE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _YES = {"co", "x", "yes", "y", "dat", "1"}
 _NO = {"khong", "no", "n", "chua", "chua dat", "0"}
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_XLSX_NAMES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+# what reading a zip member can raise on hostile input (CRC, deflate, encryption, method, missing)
+_ZIP_ERRORS = (KeyError, zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError,
+               RuntimeError)
+_REDO_VI, _REDO_EN = "mở lại bằng Excel, lưu dạng .xlsx rồi gửi lại", "open it in Excel, save as .xlsx and send it again"
 
 
 @dataclass
@@ -53,36 +75,160 @@ def parse_file(path: Path, inbox_unit: str | None = None, cat=None) -> ParsedSub
     """Parse one file. `inbox_unit` is the unit whose inbox (or command) delivered it."""
     cat = cat or catalog_mod.load()
     path = Path(path)
-    data = path.read_bytes()
-    name = path.name
-    if len(data) == 0:
+    size = path.stat().st_size           # before reading: a 2 GB drop is refused unread
+    if size == 0:
         return _fail(path, "unknown", "P01", "Tệp rỗng (0 byte)", "The file is empty (0 bytes)",
                      "gửi lại tệp mẫu biểu đã điền số liệu", "send the filled-in form again")
-    if len(data) > MAX_FILE_BYTES:
-        mb = len(data) / 1024 / 1024
+    if size > MAX_FILE_BYTES:
+        mb = size / 1024 / 1024
         return _fail(path, "unknown", "P04", f"Tệp quá lớn ({mb:.1f} MB; tối đa {MAX_FILE_BYTES // 1048576} MB)",
                      f"File too large ({mb:.1f} MB; at most {MAX_FILE_BYTES // 1048576} MB)",
                      "xóa ảnh, trang tính thừa rồi lưu lại mẫu biểu", "remove images and extra sheets and save the form again")
-    if data[:4] == b"\xd0\xcf\x11\xe0":
-        return _fail(path, "xlsx", "P05",
-                     "Tệp có mật khẩu hoặc là định dạng Excel cũ (.xls), không đọc được",
-                     "The workbook is password-protected or in the old .xls format and cannot be read",
-                     "bỏ mật khẩu và lưu dạng .xlsx (File > Lưu thành > Excel Workbook)",
-                     "remove the password and save as .xlsx")
-    if data[:4] == b"PK\x03\x04":
+    data = path.read_bytes()
+    ext = path.suffix.lower()
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return _parse_cfb(path, data)
+    if data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
         return _parse_xlsx(path, data, inbox_unit, cat)
-    if name.lower().endswith((".xlsx", ".xlsm", ".xls")):
-        return _fail(path, "xlsx", "P02", "Tệp không phải là bảng tính Excel hợp lệ (có thể bị hỏng)",
-                     "The file is not a valid Excel workbook (it may be corrupt)",
-                     "mở lại bằng Excel, lưu dạng .xlsx rồi gửi lại", "open it in Excel, save as .xlsx and send again")
-    return _parse_csv(path, data, inbox_unit, cat)
+    kind = _sniff(data)
+    if kind:
+        return _not_a_workbook(path, kind, ext)
+    if _looks_binary(data):
+        return _not_a_workbook(path, "binary", ext)
+    decoded = _decode(data)
+    if decoded is None:
+        p = ParsedSubmission(path=path, file_format="csv")
+        p.findings.append(error(
+            "P06", "Không đọc được mã ký tự của tệp CSV (không phải UTF-8, UTF-16 hay Windows-1258)",
+            "Cannot decode the CSV's characters (not UTF-8, UTF-16 or Windows-1258)",
+            value_raw=path.name, expected_vi="trong Excel chọn Lưu thành > CSV UTF-8 (Comma delimited)",
+            expected_en="in Excel choose Save As > CSV UTF-8 (Comma delimited)"))
+        return p
+    text = nfc(decoded)
+    if ext in _XLSX_NAMES and not _csv_header_line(text):
+        return _not_a_workbook(path, "text", ext)
+    return _parse_csv(path, text, inbox_unit, cat)
 
 
-def _fail(path, fmt, rule, vi, en, exp_vi, exp_en) -> ParsedSubmission:
+def _fail(path, fmt, rule, vi, en, exp_vi, exp_en, value_raw=None) -> ParsedSubmission:
     p = ParsedSubmission(path=Path(path), file_format=fmt)
-    p.findings.append(error(rule, vi, en, sheet=None, cell=None, value_raw=Path(path).name,
+    p.findings.append(error(rule, vi, en, sheet=None, cell=None, value_raw=value_raw or Path(path).name,
                             expected_vi=exp_vi, expected_en=exp_en))
     return p
+
+
+# ------------------------------------------------------------------------- what the file is
+
+_MAGIC = [
+    (b"%PDF", "pdf"), (b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpeg"), (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"), (b"II*\x00", "tiff"), (b"MM\x00*", "tiff"), (b"Rar!\x1a\x07", "rar"),
+    (b"7z\xbc\xaf\x27\x1c", "7z"), (b"\x1f\x8b", "gzip"), (b"{\\rtf", "rtf"),
+]
+_SEND_FORM_VI = "gửi tệp Excel (.xlsx) của mẫu biểu baocao"
+_SEND_FORM_EN = "send baocao's Excel form (.xlsx)"
+_UNZIP_VI, _UNZIP_EN = "giải nén rồi gửi riêng tệp .xlsx", "extract it and send the .xlsx itself"
+# kind -> (what it is, vi / en; what to send instead, vi / en)
+_KINDS = {
+    "pdf": ("tệp PDF", "a PDF document",
+            _SEND_FORM_VI + ", không gửi bản PDF hay bản quét có chữ ký", _SEND_FORM_EN + ", not a PDF or a signed scan"),
+    "png": ("ảnh PNG", "a PNG image",
+            _SEND_FORM_VI + ", không gửi ảnh chụp màn hình", _SEND_FORM_EN + ", not a screenshot"),
+    "jpeg": ("ảnh JPEG", "a JPEG photo", _SEND_FORM_VI + ", không gửi ảnh chụp", _SEND_FORM_EN + ", not a photo"),
+    "gif": ("ảnh GIF", "a GIF image", _SEND_FORM_VI + ", không gửi ảnh", _SEND_FORM_EN + ", not an image"),
+    "tiff": ("ảnh quét TIFF", "a scanned TIFF image", _SEND_FORM_VI + ", không gửi bản quét", _SEND_FORM_EN + ", not a scan"),
+    "rar": ("tệp nén RAR", "a RAR archive", _UNZIP_VI, _UNZIP_EN),
+    "7z": ("tệp nén 7-Zip", "a 7-Zip archive", _UNZIP_VI, _UNZIP_EN),
+    "gzip": ("tệp nén gzip", "a gzip archive", _UNZIP_VI, _UNZIP_EN),
+    "zip": ("tệp nén ZIP không chứa bảng tính", "a zip archive without a workbook", _SEND_FORM_VI, _SEND_FORM_EN),
+    "rtf": ("văn bản Word (RTF)", "a Word (RTF) document",
+            "nhập số liệu vào mẫu biểu Excel (.xlsx) rồi gửi tệp đó", "fill in the Excel form (.xlsx) and send that"),
+    "doc": ("văn bản Word cũ (.doc)", "an old Word document (.doc)",
+            "nhập số liệu vào mẫu biểu Excel (.xlsx) rồi gửi tệp đó", "fill in the Excel form (.xlsx) and send that"),
+    "docx": ("văn bản Word (.docx)", "a Word document (.docx)",
+             "nhập số liệu vào mẫu biểu Excel (.xlsx) rồi gửi tệp đó", "fill in the Excel form (.xlsx) and send that"),
+    "pptx": ("bản trình chiếu PowerPoint", "a PowerPoint presentation", _SEND_FORM_VI, _SEND_FORM_EN),
+    "ods": ("bảng tính OpenDocument (.ods)", "an OpenDocument spreadsheet (.ods)",
+            "mở bằng Excel hoặc LibreOffice, chọn Lưu thành > Excel Workbook (.xlsx)",
+            "open it in Excel or LibreOffice and Save As > Excel Workbook (.xlsx)"),
+    "xlsb": ("sổ làm việc nhị phân Excel (.xlsb)", "an Excel binary workbook (.xlsb)",
+             "chọn Lưu thành > Excel Workbook (.xlsx)", "Save As > Excel Workbook (.xlsx)"),
+    "html": ("trang web HTML (phần mềm xuất ra rồi đặt đuôi .xls)", "an HTML page (web software's export named .xls)",
+             "mở bằng Excel, chép số liệu vào mẫu biểu .xlsx của baocao", "open it in Excel and copy the figures into baocao's .xlsx form"),
+    "xml2003": ("bảng tính Excel 2003 XML", "an Excel 2003 XML spreadsheet",
+                "mở bằng Excel, chọn Lưu thành > Excel Workbook (.xlsx)", "open it in Excel and Save As > Excel Workbook (.xlsx)"),
+    "xml": ("tệp XML", "an XML file", _SEND_FORM_VI, _SEND_FORM_EN),
+    "binary": ("dữ liệu nhị phân không rõ định dạng", "binary data of no known format", _REDO_VI, _REDO_EN),
+    "text": ("văn bản thuần, không phải bảng tính", "plain text, not a workbook",
+             _SEND_FORM_VI + " hoặc tệp CSV đúng mẫu (dòng đầu: " + ",".join(form.CSV_COLUMNS) + ")",
+             _SEND_FORM_EN + " or a CSV in the form's layout (line 1: " + ",".join(form.CSV_COLUMNS) + ")"),
+}
+
+
+def _sniff(data: bytes) -> str | None:
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            return kind
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<!doctype html", b"<html", b"<table", b"<meta")):
+        return "html"
+    if head.startswith(b"<?xml"):
+        if b"urn:schemas-microsoft-com:office:spreadsheet" in data[:8192].lower():
+            return "xml2003"
+        return "html" if b"<html" in head else "xml"
+    return None
+
+
+def _looks_binary(data: bytes) -> bool:
+    sample = data[:8192]
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")) or _utf16_without_bom(sample):
+        return False
+    if b"\x00" in sample:
+        return True
+    control = sum(1 for b in sample if b < 0x20 and b not in (9, 10, 12, 13)) + sample.count(0x7F)
+    return control > len(sample) * 0.02
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    if len(sample) < 8:
+        return None
+    even, odd = sample[0:200:2], sample[1:200:2]
+    if odd.count(0) > len(odd) * 0.7 and even.count(0) == 0:
+        return "utf-16-le"
+    if even.count(0) > len(even) * 0.7 and odd.count(0) == 0:
+        return "utf-16-be"
+    return None
+
+
+def _not_a_workbook(path: Path, kind: str, ext: str) -> ParsedSubmission:
+    what_vi, what_en, exp_vi, exp_en = _KINDS[kind]
+    if ext in _XLSX_NAMES + (".csv",):
+        vi = f"Tệp có đuôi {ext} nhưng thực chất là {what_vi}"
+        en = f"The file is named {ext} but is actually {what_en}"
+    else:
+        vi = f"Tệp là {what_vi}, không phải bảng tính mẫu biểu"
+        en = f"The file is {what_en}, not the report form"
+    return _fail(path, "unknown", "P02", vi, en, exp_vi, exp_en)
+
+
+def _parse_cfb(path: Path, data: bytes) -> ParsedSubmission:
+    """An OLE2 compound file: a password-protected xlsx (EncryptedPackage), an old .xls or .doc."""
+    head = data[: 1024 * 1024]
+    if "EncryptedPackage".encode("utf-16-le") in head:
+        return _fail(path, "xlsx", "P05", "Tệp Excel được đặt mật khẩu mở (mã hóa), baocao không đọc được",
+                     "The workbook is protected with an opening password (encrypted) and cannot be read",
+                     "mở tệp bằng Excel, vào Tệp > Thông tin > Bảo vệ Sổ làm việc > Mã hóa bằng Mật khẩu, "
+                     "xóa trống mật khẩu, lưu rồi gửi lại",
+                     "open it in Excel, File > Info > Protect Workbook > Encrypt with Password, clear the "
+                     "password, save and send it again")
+    if "WordDocument".encode("utf-16-le") in head:
+        return _not_a_workbook(path, "doc", path.suffix.lower())
+    if "Workbook".encode("utf-16-le") in head or "Book".encode("utf-16-le") in head:
+        vi, en = "Tệp là bảng tính Excel 97-2003 (.xls) kiểu cũ", "The file is an old Excel 97-2003 workbook (.xls)"
+    else:
+        vi, en = "Tệp là định dạng Office cũ (OLE), không phải .xlsx", "The file is an old Office (OLE) format, not .xlsx"
+    return _fail(path, "xlsx", "P07", vi, en,
+                 "dùng mẫu biểu .xlsx baocao đã gửi; hoặc mở bằng Excel, chọn Lưu thành > Excel Workbook (.xlsx)",
+                 "use the .xlsx form baocao sent; or open it in Excel and Save As > Excel Workbook (.xlsx)")
 
 
 # ---------------------------------------------------------------------------------------- xlsx
@@ -90,197 +236,388 @@ def _fail(path, fmt, rule, vi, en, exp_vi, exp_en) -> ParsedSubmission:
 def _parse_xlsx(path: Path, data: bytes, inbox_unit, cat) -> ParsedSubmission:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-        unzipped = sum(i.file_size for i in zf.infolist())
-        names = set(zf.namelist())
-    except zipfile.BadZipFile:
-        return _fail(path, "xlsx", "P02", "Tệp Excel bị hỏng, không giải nén được",
-                     "The Excel file is corrupt (cannot be unzipped)",
-                     "mở lại bằng Excel, lưu dạng .xlsx rồi gửi lại", "open it in Excel, save as .xlsx and send again")
-    if unzipped > MAX_UNZIPPED_BYTES:
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
+        if b"PK\x05\x06" not in data[-66000:]:
+            return _fail(path, "xlsx", "P02", "Tệp Excel bị cắt cụt (thiếu phần cuối của tệp), không mở được",
+                         "The Excel file is truncated (its end is missing) and cannot be opened",
+                         "gửi lại tệp gốc; nếu tệp tải về hoặc chép bị dừng giữa chừng, tải hoặc đính kèm lại",
+                         "send the original again; if a download or copy stopped halfway, attach it again")
+        return _fail(path, "xlsx", "P02", "Tệp Excel bị hỏng (mục lục của tệp nén không đọc được)",
+                     "The Excel file is damaged (its zip directory cannot be read)", _REDO_VI, _REDO_EN)
+    unzipped = sum(i.file_size for i in infos)
+    if len(infos) > MAX_ZIP_MEMBERS or unzipped > MAX_UNZIPPED_BYTES:
+        big = max(infos, key=lambda i: i.file_size)
+        mb, lim = unzipped / 1048576, MAX_UNZIPPED_BYTES // 1048576
         return _fail(path, "xlsx", "P03",
-                     f"Tệp Excel giải nén ra quá lớn ({unzipped // 1048576} MB > {MAX_UNZIPPED_BYTES // 1048576} MB)",
-                     f"The workbook decompresses beyond the limit ({unzipped // 1048576} MB > {MAX_UNZIPPED_BYTES // 1048576} MB)",
-                     "dùng mẫu biểu gốc của baocao, không chèn dữ liệu thừa", "use baocao's template without extra content")
+                     f"Tệp Excel giải nén ra lớn bất thường ({mb:.0f} MB > {lim} MB, {len(infos)} phần): "
+                     "có thể là «bom nén» hoặc chứa dữ liệu thừa",
+                     f"The workbook decompresses to an abnormal size ({mb:.0f} MB > {lim} MB, {len(infos)} parts): "
+                     "a zip bomb or extra content",
+                     "dùng mẫu biểu gốc của baocao, không chèn ảnh hay dữ liệu thừa",
+                     "use baocao's template without images or extra content",
+                     value_raw=f"{big.filename} ({big.file_size / 1048576:.0f} MB)")
+    names = {i.filename for i in infos}
     if "xl/workbook.xml" not in names:
-        return _fail(path, "xlsx", "P02", "Tệp nén nhưng không phải bảng tính Excel",
-                     "The file is a zip archive but not an Excel workbook",
-                     "gửi tệp .xlsx của mẫu biểu", "send the form's .xlsx file")
+        kind = _zip_kind(zf, names)
+        if kind.startswith("zip:"):
+            inner = kind[4:]
+            return _fail(path, "unknown", "P02", f"Tệp là tệp nén ZIP chứa «{inner}», không phải bảng tính",
+                         f"The file is a zip archive holding «{inner}», not a workbook",
+                         f"giải nén rồi gửi riêng tệp «{inner}»", f"extract it and send «{inner}» itself", value_raw=inner)
+        return _not_a_workbook(path, kind, path.suffix.lower())
+    parts = _sheet_parts(zf)
     try:
         wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheet_names = list(wb.sheet_names)
     except pc.PasswordError:
         return _fail(path, "xlsx", "P05", "Tệp Excel có mật khẩu", "The workbook is password-protected",
-                     "bỏ mật khẩu rồi gửi lại", "remove the password and send again")
-    except Exception as exc:  # calamine raises several error types for broken files
-        return _fail(path, "xlsx", "P02", f"Tệp Excel bị hỏng ({type(exc).__name__})",
-                     f"The Excel file is corrupt ({type(exc).__name__})",
-                     "mở lại bằng Excel, lưu dạng .xlsx rồi gửi lại", "open it in Excel, save as .xlsx and send again")
+                     "bỏ mật khẩu rồi gửi lại", "remove the password and send it again")
+    except BaseException as exc:  # noqa: BLE001 - hostile input: calamine raises many types, panics included
+        return _damaged(path, exc)
     p = ParsedSubmission(path=path, file_format="xlsx")
-    sheets = {fold(nfc(s)): s for s in wb.sheet_names}
+    sheets = {fold(nfc(s)): s for s in sheet_names}
     missing = [s for s in form.REQUIRED_SHEETS if fold(s) not in sheets]
     if missing:
         p.findings.append(error(
             "S01", f"Thiếu trang tính «{', '.join(missing)}»: tệp không phải mẫu biểu baocao",
             f"Missing sheet(s) «{', '.join(missing)}»: this is not a baocao form",
-            value_raw=", ".join(wb.sheet_names),
-            expected_vi="tải mẫu biểu bằng lệnh `baocao template` và điền vào đó",
-            expected_en="download the form with `baocao template` and fill it in"))
+            value_raw=", ".join(sheet_names),
+            expected_vi="tải mẫu biểu bằng lệnh `baocao template` và điền vào đó (các trang: "
+                        + ", ".join(form.REQUIRED_SHEETS) + ")",
+            expected_en="download the form with `baocao template` and fill it in (sheets: "
+                        + ", ".join(form.REQUIRED_SHEETS) + ")"))
         return p
 
-    def rows(sheet_label: str) -> list[list]:
-        return wb.get_sheet_by_name(sheets[fold(sheet_label)]).to_python(skip_empty_area=False)
+    grids: dict[str, list[list]] = {}
+    scans: dict[str, _SheetScan] = {}
+    for label in (form.SHEET_META, form.SHEET_DATA, form.SHEET_TASKS, form.SHEET_TEXT):
+        real = sheets.get(fold(label))
+        if real is None:
+            continue
+        scan = _scan_sheet(zf, parts.get(nfc(real)))
+        if scan.rows * scan.cols > MAX_SHEET_CELLS:
+            p.findings.append(error(
+                "P03", f"Trang tính có vùng dữ liệu khổng lồ (đến ô {scan.far_cell}, {scan.rows} dòng × {scan.cols} cột)",
+                f"The sheet's used area is enormous (up to cell {scan.far_cell}, {scan.rows} rows × {scan.cols} columns)",
+                sheet=label, cell=scan.far_cell, value_raw=path.name,
+                expected_vi=f"xóa các ô thừa ngoài bảng (đến {scan.far_cell}) hoặc dùng lại mẫu biểu gốc",
+                expected_en=f"clear the stray cells outside the table (up to {scan.far_cell}) or reuse the original form"))
+            return p
+        try:
+            grids[label] = wb.get_sheet_by_name(real).to_python(skip_empty_area=False)
+        except BaseException as exc:  # noqa: BLE001 - see above
+            return _damaged(path, exc)
+        scans[label] = scan
 
-    meta = {}
-    for i, (key, _label) in enumerate(form.META_ROWS):
-        r = form.META_FIRST_ROW - 1 + i
-        mrows = rows(form.SHEET_META)
-        meta[key] = mrows[r][1] if r < len(mrows) and len(mrows[r]) > 1 else None
-    _check_meta(p, meta, form.SHEET_META, {k: f"B{form.META_FIRST_ROW + i}" for i, (k, _) in enumerate(form.META_ROWS)},
-                inbox_unit, cat)
+    mgrid = grids[form.SHEET_META]
+    meta, cells = _read_meta(mgrid)
+    _check_meta(p, meta, form.SHEET_META, cells, inbox_unit, cat)
     if p.has_errors:
         return p
     ds = cat.datasets[p.dataset_code]
 
-    data_sheet = sheets[fold(form.SHEET_DATA)]
-    drows = rows(form.SHEET_DATA)
-    if not _check_header(p, drows, form.SHEET_DATA, form.DATA_COLUMNS):
+    drows, dscan = grids[form.SHEET_DATA], scans[form.SHEET_DATA]
+    hdr = _check_header(p, drows, form.SHEET_DATA, form.DATA_COLUMNS)
+    if hdr is None:
         return p
-    merged = _merged_value_rows(wb.get_sheet_by_name(data_sheet), form.DATA_VALUE_COL)
-    formula_cells: set[str] | None = None
+    vcol = form.col_letter(form.DATA_VALUE_COL)
     seen: dict[str, str] = {}
-    for r in range(form.HEADER_ROW, len(drows)):
+    for r in range(hdr + 1, len(drows)):
         row = drows[r]
         code = _code(row[0] if row else None)
-        if not code:
-            continue
-        cell = f"{form.col_letter(form.DATA_VALUE_COL)}{r + 1}"
         raw = row[form.DATA_VALUE_COL - 1] if len(row) >= form.DATA_VALUE_COL else None
-        if raw == "" and formula_cells is None:
-            formula_cells = _formula_cells_without_value(data, data_sheet)
-        if raw == "" and cell in (formula_cells or set()):
+        if not code or (not _CODE_LIKE.match(code) and raw in (None, "")):
+            continue  # blank line, or a note typed below the table
+        cell = f"{vcol}{r + 1}"
+        el = _element(p, cat, ds, code, raw, form.SHEET_DATA, f"A{r + 1}", cell, seen)
+        if el is None:
+            continue
+        where = {"sheet": form.SHEET_DATA, "cell": cell, "element_code": code, "element_name": el.name}
+        if cell in dscan.errors:
+            p.findings.append(error(
+                "V05", f"Ô chứa công thức bị lỗi ({dscan.errors[cell]})",
+                f"The cell holds a formula that failed ({dscan.errors[cell]})", value_raw=dscan.errors[cell], **where,
+                expected_vi="sửa công thức (thường là chia cho 0 hoặc ô tham chiếu bị xóa) hoặc nhập số trực tiếp",
+                expected_en="fix the formula (often a division by zero or a deleted reference) or type the number"))
+        elif cell in dscan.formulas:
             p.findings.append(error(
                 "V02", "Ô chứa công thức nhưng không có giá trị đã tính", "The cell holds a formula without a computed value",
-                sheet=form.SHEET_DATA, cell=cell, element_code=code, element_name=_ename(cat, code), value_raw="=…",
+                value_raw="=" + dscan.formulas[cell], **where,
                 expected_vi="mở tệp bằng Excel để tính lại rồi lưu, hoặc nhập số trực tiếp",
                 expected_en="open the file in Excel so it recalculates and save it, or type the number"))
-            continue
-        if (r + 1) in merged:
+        elif (r + 1) in dscan.merged_rows.get(form.DATA_VALUE_COL, {}):
+            rng = dscan.merged_rows[form.DATA_VALUE_COL][r + 1]
             p.findings.append(error(
-                "V04", "Ô giá trị bị gộp (merge) với ô khác", "The value cell is merged with other cells",
-                sheet=form.SHEET_DATA, cell=cell, element_code=code, element_name=_ename(cat, code),
-                value_raw=_s(raw), expected_vi="bỏ gộp ô (Unmerge) và nhập mỗi chỉ tiêu một giá trị",
+                "V04", f"Ô giá trị bị gộp (merge) với ô khác (vùng {rng})",
+                f"The value cell is merged with other cells (range {rng})", value_raw=_s(raw), **where,
+                expected_vi="bỏ gộp ô (Unmerge) và nhập mỗi chỉ tiêu một giá trị",
                 expected_en="unmerge the cells and give each element its own value"))
-            continue
-        _add_value(p, cat, ds, code, raw, form.SHEET_DATA, cell, seen)
-    _check_unknown_dataset_elements(p, cat, ds)
+        else:
+            _add_value(p, el, raw, where)
 
     if cat.tasks_for(ds.code, p.unit_code):
-        if fold(form.SHEET_TASKS) not in sheets:
+        if form.SHEET_TASKS not in grids:
             p.findings.append(error("S01", f"Thiếu trang tính «{form.SHEET_TASKS}»", f"Missing sheet «{form.SHEET_TASKS}»",
+                                    sheet=form.SHEET_TASKS, value_raw=", ".join(sheet_names),
                                     expected_vi="dùng mẫu biểu của kỳ này", expected_en="use this period's form"))
         else:
-            trows = rows(form.SHEET_TASKS)
-            if _check_header(p, trows, form.SHEET_TASKS, form.TASK_COLUMNS):
-                for r in range(form.HEADER_ROW, len(trows)):
+            trows = grids[form.SHEET_TASKS]
+            thdr = _check_header(p, trows, form.SHEET_TASKS, form.TASK_COLUMNS)
+            if thdr is not None:
+                scol = form.col_letter(form.TASK_STATUS_COL)
+                for r in range(thdr + 1, len(trows)):
                     row = list(trows[r]) + [None] * 6
                     if row[0] in (None, "") and row[1] in (None, ""):
                         continue
                     _add_task(p, cat, row[0], row[1], row[form.TASK_STATUS_COL - 1], row[5],
-                              form.SHEET_TASKS, f"{form.col_letter(form.TASK_STATUS_COL)}{r + 1}")
-    if ds.narrative and fold(form.SHEET_TEXT) in sheets:
-        xrows = rows(form.SHEET_TEXT)
-        for r in range(form.HEADER_ROW, len(xrows)):
-            row = list(xrows[r]) + [None] * 3
-            if row[0] not in (None, ""):
-                p.texts.append({"section": nfc(str(row[0])).strip(), "text": _text(row[form.TEXT_VALUE_COL - 1])})
+                              form.SHEET_TASKS, f"{scol}{r + 1}")
+    if ds.narrative and form.SHEET_TEXT in grids:
+        xrows = grids[form.SHEET_TEXT]
+        xhdr = _check_header(p, xrows, form.SHEET_TEXT, form.TEXT_COLUMNS)
+        if xhdr is not None:
+            for r in range(xhdr + 1, len(xrows)):
+                row = list(xrows[r]) + [None] * 3
+                if row[0] not in (None, ""):
+                    p.texts.append({"section": nfc(_s(row[0])).strip(), "text": _text(row[form.TEXT_VALUE_COL - 1])})
     return p
 
 
-def _merged_value_rows(sheet, col: int) -> set[int]:
-    out: set[int] = set()
+def _damaged(path: Path, exc: BaseException) -> ParsedSubmission:
+    if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+        raise exc  # KeyboardInterrupt, SystemExit
+    return _fail(path, "xlsx", "P02", f"Tệp Excel bị hỏng, nội dung bên trong không đọc được ({type(exc).__name__})",
+                 f"The Excel file is damaged: its content cannot be read ({type(exc).__name__})", _REDO_VI, _REDO_EN)
+
+
+def _zip_kind(zf: zipfile.ZipFile, names: set[str]) -> str:
+    if "xl/workbook.bin" in names:
+        return "xlsb"
+    if "word/document.xml" in names:
+        return "docx"
+    if "ppt/presentation.xml" in names:
+        return "pptx"
+    if "mimetype" in names:
+        try:
+            with zf.open("mimetype") as f:
+                if f.read(100).startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+                    return "ods"
+        except _ZIP_ERRORS:
+            pass
+    inner = sorted(n for n in names if n.lower().endswith((".xlsx", ".xls", ".csv")))
+    return f"zip:{inner[0]}" if inner else "zip"
+
+
+_ATTR = re.compile(rb"""([\w:]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)>")
+_REL_TAG = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)>")
+_ROW_OR_CELL = re.compile(rb"<(?:\w+:)?(?:(row)\b([^>]*)>|c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>))", re.DOTALL)
+_F_TAG = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.DOTALL)
+_V_TAG = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_MERGE = re.compile(rb"""<(?:\w+:)?mergeCell\b[^>]*?ref=["']([A-Z]+)([0-9]+):([A-Z]+)([0-9]+)["']""")
+_REF = re.compile(r"^([A-Z]{1,3})([0-9]{1,7})$")
+
+
+def _attrs(raw: bytes) -> dict[str, str]:
+    return {k.decode().split(":")[-1] if k != b"r:id" else "r:id": html.unescape((a or b).decode("utf-8", "replace"))
+            for k, a, b in _ATTR.findall(raw)}
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name (NFC) -> zip member of its XML, from workbook.xml and its relationships."""
     try:
-        ranges = sheet.merged_cell_ranges or []
-    except Exception:  # older files without merge info
-        return out
-    for (r0, c0), (r1, c1) in ranges:
-        if c0 <= col - 1 <= c1:
-            out.update(range(r0 + 1, r1 + 2))
+        wbxml = _read_member(zf, "xl/workbook.xml")
+        rels = _read_member(zf, "xl/_rels/workbook.xml.rels")
+    except _ZIP_ERRORS:
+        return {}
+    targets = {}
+    for m in _REL_TAG.finditer(rels):
+        a = _attrs(m.group(1))
+        if "Id" in a and "Target" in a:
+            t = a["Target"]
+            targets[a["Id"]] = t.lstrip("/") if t.startswith("/") else f"xl/{t}"
+    out = {}
+    for m in _SHEET_TAG.finditer(wbxml):
+        a = _attrs(m.group(1))
+        rid = a.get("r:id") or a.get("id")
+        if "name" in a and rid in targets:
+            out[nfc(a["name"])] = targets[rid]
     return out
 
 
-_SHEET_REL = re.compile(r'<sheet\b[^>]*?name="([^"]+)"[^>]*?r:id="([^"]+)"')
-_REL = re.compile(r'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"')
-_REL2 = re.compile(r'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"')
-_FORMULA_CELL = re.compile(r'<c\b[^>]*?r="([A-Z]+\d+)"[^>]*>(?:(?!</c>).)*?<f\b(?:(?!</c>).)*?</c>', re.S)
+def _read_member(zf: zipfile.ZipFile, name: str) -> bytes:
+    with zf.open(name) as f:
+        return f.read(MAX_UNZIPPED_BYTES + 1)
 
 
-def _formula_cells_without_value(data: bytes, sheet_name: str) -> set[str]:
-    """Cells of a sheet that hold a formula but no cached value (calamine reads those as blank)."""
-    import html
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        wbxml = zf.read("xl/workbook.xml").decode("utf-8", "replace")
-        rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-        rid = {html.unescape(n): i for n, i in _SHEET_REL.findall(wbxml)}.get(sheet_name)
-        targets = dict(_REL.findall(rels)) | {i: t for t, i in _REL2.findall(rels)}
-        target = targets.get(rid or "")
-        if not target:
-            return set()
-        target = target.lstrip("/")
-        xml = zf.read(target if target.startswith("xl/") else f"xl/{target}").decode("utf-8", "replace")
-    out = set()
-    for m in _FORMULA_CELL.finditer(xml):
-        if not re.search(r"<v>[^<]+</v>", m.group(0)):
-            out.add(m.group(1))
-    return out
+def _col_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+@dataclass
+class _SheetScan:
+    rows: int = 0
+    cols: int = 0
+    far_cell: str = "A1"
+    formulas: dict[str, str] = field(default_factory=dict)     # cell -> formula text, no cached value
+    errors: dict[str, str] = field(default_factory=dict)       # cell -> #DIV/0! ...
+    merged_rows: dict[int, dict[int, str]] = field(default_factory=dict)  # column -> row -> range
+
+
+def _scan_sheet(zf: zipfile.ZipFile, member: str | None) -> _SheetScan:
+    """What calamine does not say, read from the sheet's XML before calamine loads it: the used
+    area (calamine allocates rows x columns, so a cell at XFD1048576 would exhaust memory),
+    formulas without a cached value and error values (both read as blank), merged ranges."""
+    scan = _SheetScan()
+    if member is None:
+        return scan
+    try:
+        xml = _read_member(zf, member)
+    except _ZIP_ERRORS:
+        return scan
+    row_no = 0
+    col_no = 0
+    for m in _ROW_OR_CELL.finditer(xml):
+        if m.group(1):  # <row>
+            r = _attrs(m.group(2)).get("r", "")
+            row_no = int(r) if r.isdigit() else row_no + 1
+            col_no = 0
+            continue
+        a = _attrs(m.group(3))
+        ref = _REF.match(a.get("r", ""))
+        if ref:
+            col_no, row_no = _col_number(ref.group(1)), int(ref.group(2))
+        else:
+            col_no += 1
+        scan.rows = max(scan.rows, row_no)
+        scan.cols = max(scan.cols, col_no)
+        body = m.group(4) or b""
+        cell = f"{form.col_letter(col_no)}{row_no}"
+        v = _V_TAG.search(body)
+        value = v.group(1).decode("utf-8", "replace").strip() if v else ""
+        if a.get("t") == "e":
+            scan.errors[cell] = html.unescape(value) or "#ERROR"
+            continue
+        f = _F_TAG.search(body)
+        if f and not value:
+            scan.formulas[cell] = html.unescape((f.group(1) or b"").decode("utf-8", "replace"))
+    scan.far_cell = f"{form.col_letter(max(scan.cols, 1))}{max(scan.rows, 1)}"
+    for c0, r0, c1, r1 in _MERGE.findall(xml):
+        a0, a1 = _col_number(c0.decode()), _col_number(c1.decode())
+        rng = f"{c0.decode()}{int(r0)}:{c1.decode()}{int(r1)}"
+        if (a0, int(r0)) == (a1, int(r1)):
+            continue
+        for col in range(a0, min(a1, 50) + 1):
+            rows = scan.merged_rows.setdefault(col, {})
+            for r in range(int(r0), min(int(r1), int(r0) + 10000) + 1):
+                rows[r] = rng
+    return scan
+
+
+def _read_meta(grid: list[list]) -> tuple[dict, dict]:
+    """Meta values by their label in column A (so an inserted row does not shift them), falling
+    back to the fixed rows of the form."""
+    labels = {}
+    for key, label in form.META_ROWS:
+        for part in (label, *label.split(" / ")):
+            labels[fold(part)] = key
+    found: dict[str, int] = {}
+    for r, row in enumerate(grid[:60]):
+        key = labels.get(fold(_s(row[0]))) if row else None
+        if key and key not in found:
+            found[key] = r
+    meta, cells = {}, {}
+    for i, (key, _label) in enumerate(form.META_ROWS):
+        r = found.get(key, form.META_FIRST_ROW - 1 + i)
+        meta[key] = grid[r][1] if r < len(grid) and len(grid[r]) > 1 else None
+        cells[key] = f"B{r + 1}"
+    return meta, cells
 
 
 # ----------------------------------------------------------------------------------------- csv
 
-def _decode(data: bytes) -> tuple[str, str]:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
+def _decode(data: bytes) -> str | None:
     try:
-        return data.decode("utf-8"), "utf-8"
+        if data.startswith(b"\xef\xbb\xbf"):
+            return data[3:].decode("utf-8")
+        if data.startswith(b"\xff\xfe"):
+            return data[2:].decode("utf-16-le")
+        if data.startswith(b"\xfe\xff"):
+            return data[2:].decode("utf-16-be")
+        enc = _utf16_without_bom(data[:8192])
+        if enc:
+            return data.decode(enc)
     except UnicodeDecodeError:
-        return data.decode("cp1258"), "cp1258"
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1258")  # Vietnamese Windows; tone marks come as combining characters
+    except UnicodeDecodeError:
+        return None
 
 
-def _parse_csv(path: Path, data: bytes, inbox_unit, cat) -> ParsedSubmission:
+def _csv_header_line(text: str) -> bool:
+    for line in text.splitlines():
+        if line.strip() and not line.lower().startswith("sep="):
+            return [fold(c.strip('"')) for c in re.split(r"[,;\t]", line)[:4]] == list(form.CSV_COLUMNS)
+    return False
+
+
+def _parse_csv(path: Path, text: str, inbox_unit, cat) -> ParsedSubmission:
     p = ParsedSubmission(path=path, file_format="csv")
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        p.findings.append(error("P02", "Tệp không phải bảng tính hay CSV (tệp nhị phân)",
-                                "The file is neither a workbook nor a CSV (binary content)", value_raw=path.name,
-                                expected_vi="gửi tệp .xlsx của mẫu biểu hoặc tệp .csv", expected_en="send the form's .xlsx or a .csv"))
-        p.file_format = "unknown"
+    if not text.strip():
+        p.findings.append(error("P01", "Tệp CSV không có dòng nào (chỉ có khoảng trắng)",
+                                "The CSV has no lines (only white space)", value_raw=path.name,
+                                expected_vi="gửi lại tệp CSV đã điền số liệu", expected_en="send the filled-in CSV again"))
         return p
+    lines = text.splitlines(keepends=True)
+    offset = next(i for i, line in enumerate(lines) if line.strip())  # leading blank lines
+    m = re.match(r"^sep=(.)\s*$", lines[offset], re.IGNORECASE)  # Excel's «sep=;» first line
+    if m:
+        delim, offset = m.group(1), offset + 1
+    else:
+        delim = max([",", ";", "\t"], key=lines[offset].count)
+    text = "".join(lines[offset:])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    rows: list[tuple[int, list[str]]] = []
+    last = 0
     try:
-        text, _enc = _decode(data)
-    except UnicodeDecodeError:
-        p.findings.append(error("P06", "Không đọc được mã ký tự của tệp CSV", "Cannot decode the CSV's characters",
-                                value_raw=path.name, expected_vi="lưu CSV dạng UTF-8", expected_en="save the CSV as UTF-8"))
+        for row in reader:
+            rows.append((last + 1 + offset, row))
+            last = reader.line_num
+    except csv.Error as exc:
+        p.findings.append(error(
+            "S10", "Dòng CSV không đọc được (dấu ngoặc kép không đóng hoặc ô quá dài)",
+            "A CSV line cannot be read (an unclosed quote or an overlong field)",
+            sheet="CSV", cell=f"dòng {last + 1 + offset}", value_raw=str(exc),
+            expected_vi="đóng dấu ngoặc kép; lưu lại bằng Excel dạng CSV UTF-8",
+            expected_en="close the quotes; save it again from Excel as CSV UTF-8"))
         return p
-    text = nfc(text)
-    first = text.split("\n", 1)[0]
-    delim = max([",", ";", "\t"], key=first.count)
-    rows = list(csv.reader(io.StringIO(text), delimiter=delim))
-    if not rows or [fold(c) for c in rows[0][:4]] != [fold(c) for c in form.CSV_COLUMNS]:
+    header = rows[0][1] if rows else []
+    if [fold(c) for c in header[:4]] != [fold(c) for c in form.CSV_COLUMNS]:
         p.findings.append(error(
             "S09", "Dòng tiêu đề CSV không đúng mẫu", "The CSV header does not match the form",
-            sheet="CSV", cell="dòng 1", value_raw=delim.join(rows[0]) if rows else "",
+            sheet="CSV", cell=f"dòng {rows[0][0] if rows else 1 + offset}", value_raw=delim.join(header),
             expected_vi="dòng 1 phải là: " + ",".join(form.CSV_COLUMNS),
             expected_en="line 1 must be: " + ",".join(form.CSV_COLUMNS)))
         return p
     meta, meta_cells = {}, {}
     body = []
-    for i, row in enumerate(rows[1:], start=2):
+    for i, row in rows[1:]:
         if not row or all(not c.strip() for c in row):
             continue
         row = row + [""] * 4
         kind = fold(row[0])
         if kind == "meta":
-            meta[row[1].strip()] = row[2].strip()
-            meta_cells[row[1].strip()] = f"dòng {i}"
+            key = row[1].strip().lower()
+            meta[key] = row[2].strip()
+            meta_cells[key] = f"dòng {i}"
         else:
             body.append((i, kind, row))
     _check_meta(p, meta, "CSV", meta_cells, inbox_unit, cat)
@@ -291,7 +628,12 @@ def _parse_csv(path: Path, data: bytes, inbox_unit, cat) -> ParsedSubmission:
     for i, kind, row in body:
         cell = f"dòng {i}"
         if kind == "so_lieu":
-            _add_value(p, cat, ds, _code(row[1]), row[2], "CSV", cell, seen)
+            code = _code(row[1])
+            if not code:
+                continue
+            el = _element(p, cat, ds, code, row[2], "CSV", cell, cell, seen)
+            if el is not None:
+                _add_value(p, el, row[2], {"sheet": "CSV", "cell": cell, "element_code": code, "element_name": el.name})
         elif kind == "nhiem_vu":
             plan, _, no = row[1].rpartition("/")
             _add_task(p, cat, plan, no, row[2], row[3], "CSV", cell)
@@ -302,7 +644,6 @@ def _parse_csv(path: Path, data: bytes, inbox_unit, cat) -> ParsedSubmission:
                                     sheet="CSV", cell=cell, value_raw=row[0],
                                     expected_vi="meta, so_lieu, nhiem_vu hoặc thuyet_minh",
                                     expected_en="meta, so_lieu, nhiem_vu or thuyet_minh"))
-    _check_unknown_dataset_elements(p, cat, ds)
     return p
 
 
@@ -325,34 +666,58 @@ def _text(v) -> str | None:
     return t or None
 
 
-def _ename(cat, code: str) -> str | None:
-    el = cat.elements.get(code)
-    return el.name if el else None
-
-
-def _check_header(p: ParsedSubmission, rows: list[list], sheet: str, columns: list[str]) -> bool:
+def _check_header(p: ParsedSubmission, rows: list[list], sheet: str, columns: list[str]) -> int | None:
+    """The 0-based header row, or None after a located S09. The header may sit lower than the
+    form's row (a row inserted above it is harmless: cells are reported where they are); its
+    columns may not change."""
+    want = [fold(c) for c in columns]
+    for r in range(min(len(rows), 20)):
+        if [fold(_s(c)) for c in rows[r][: len(columns)]] == want:
+            return r
     hr = form.HEADER_ROW - 1
-    got = [fold(_s(c)) for c in (rows[hr] if hr < len(rows) else [])][: len(columns)]
-    if got != [fold(c) for c in columns]:
-        p.findings.append(error(
-            "S09", f"Dòng tiêu đề của trang «{sheet}» không đúng mẫu", f"The header row of sheet «{sheet}» does not match the form",
-            sheet=sheet, cell=f"A{form.HEADER_ROW}", value_raw=" | ".join(_s(c) for c in (rows[hr] if hr < len(rows) else [])),
-            expected_vi="các cột: " + " | ".join(columns) + " (không chèn, xóa cột)",
-            expected_en="columns: " + " | ".join(columns) + " (do not insert or delete columns)"))
-        return False
-    return True
+    for r in range(min(len(rows), 20)):  # the row that starts like the header, if any
+        if rows[r] and fold(_s(rows[r][0])) == want[0]:
+            hr = r
+            break
+    raw = [_s(c) for c in (rows[hr] if hr < len(rows) else [])]
+    got = [fold(c) for c in raw] + [""] * (len(columns) + 1)
+    j = next(i for i in range(len(columns)) if got[i] != want[i])
+    letter = form.col_letter(j + 1)
+    have = raw[j] if j < len(raw) else ""
+    if got[j + 1: len(columns) + 1] == want[j:]:
+        vi = f"Trang «{sheet}»: đã chèn thêm cột «{have}» ở cột {letter}, các cột của mẫu bị lệch"
+        en = f"Sheet «{sheet}»: a column «{have}» was inserted at column {letter}; the form's columns have shifted"
+        exp_vi = f"xóa cột {letter} để cột «{columns[j]}» trở lại vị trí {letter}"
+        exp_en = f"delete column {letter} so that «{columns[j]}» is back in column {letter}"
+    elif got[j: len(columns) - 1] == want[j + 1:]:
+        vi = f"Trang «{sheet}»: thiếu cột «{columns[j]}» (đã bị xóa) ở cột {letter}"
+        en = f"Sheet «{sheet}»: column «{columns[j]}» is missing (deleted) at column {letter}"
+        exp_vi = f"dùng lại mẫu biểu gốc; cột {letter} phải là «{columns[j]}»"
+        exp_en = f"reuse the original form; column {letter} must be «{columns[j]}»"
+    else:
+        vi = f"Trang «{sheet}»: dòng tiêu đề không đúng mẫu, cột {letter} là «{have}» thay vì «{columns[j]}»"
+        en = f"Sheet «{sheet}»: the header row does not match the form; column {letter} is «{have}», not «{columns[j]}»"
+        exp_vi = "các cột: " + " | ".join(columns) + " (không chèn, xóa, đổi tên cột)"
+        exp_en = "columns: " + " | ".join(columns) + " (do not insert, delete or rename columns)"
+    p.findings.append(error("S09", vi, en, sheet=sheet, cell=f"{letter}{hr + 1}", value_raw=" | ".join(raw),
+                            expected_vi=exp_vi, expected_en=exp_en))
+    return None
 
 
 def _check_meta(p: ParsedSubmission, meta: dict, sheet: str, cells: dict, inbox_unit, cat) -> None:
     version = _s(meta.get("template_version")).strip()
-    p.template_version = version
+    p.template_version = version or None
     if version not in form.READABLE_VERSIONS:
+        if version:
+            vi = f"Phiên bản mẫu biểu «{version}» không được hỗ trợ"
+            en = f"Template version «{version}» is not supported"
+        else:
+            vi = "Tệp không có phiên bản mẫu biểu: không phải mẫu biểu do baocao tạo"
+            en = "The file has no template version: it is not a form generated by baocao"
         p.findings.append(error(
-            "S02", "Tệp không phải mẫu biểu do baocao tạo (thiếu hoặc sai phiên bản mẫu)",
-            "The file is not a form generated by baocao (template version missing or unknown)",
-            sheet=sheet, cell=cells.get("template_version"), value_raw=version,
-            expected_vi=f"phiên bản {', '.join(form.READABLE_VERSIONS)}; tải mẫu bằng `baocao template`",
-            expected_en=f"version {', '.join(form.READABLE_VERSIONS)}; get the form with `baocao template`"))
+            "S02", vi, en, sheet=sheet, cell=cells.get("template_version"), value_raw=version,
+            expected_vi=f"phiên bản {', '.join(form.READABLE_VERSIONS)}; tải mẫu mới bằng `baocao template`",
+            expected_en=f"version {', '.join(form.READABLE_VERSIONS)}; get the current form with `baocao template`"))
         return
     unit = _code(meta.get("unit_code"))
     p.unit_code = unit or None
@@ -369,8 +734,10 @@ def _check_meta(p: ParsedSubmission, meta: dict, sheet: str, cells: dict, inbox_
             sheet=sheet, cell=cells.get("unit_code"), value_raw=unit,
             expected_vi=f"mỗi đơn vị chỉ gửi báo cáo của mình ({inbox_unit}); dùng đúng mẫu biểu của đơn vị",
             expected_en=f"each unit sends only its own report ({inbox_unit}); use your unit's form"))
+    period = None
     try:
-        p.period = calendar.parse_period(_s(meta.get("period"))).code
+        period = calendar.parse_period(_s(meta.get("period")))
+        p.period = period.code
     except (ValueError, TypeError):
         p.findings.append(error(
             "S05", "Kỳ báo cáo không hợp lệ", "The reporting period is not valid",
@@ -382,69 +749,84 @@ def _check_meta(p: ParsedSubmission, meta: dict, sheet: str, cells: dict, inbox_
         p.findings.append(error("S06", f"Mã báo cáo «{ds}» không có trong danh mục", f"Report code «{ds}» is unknown",
                                 sheet=sheet, cell=cells.get("dataset_code"), value_raw=ds,
                                 expected_vi="dùng mẫu biểu baocao gửi cho đơn vị", expected_en="use the form baocao sent you"))
-    elif unit in cat.org_units and ds not in {d.code for d in cat.datasets_for_unit(unit)}:
+        return
+    if unit in cat.org_units and ds not in {d.code for d in cat.datasets_for_unit(unit)}:
         p.findings.append(error("S06", f"Đơn vị «{unit}» không phải nộp báo cáo «{ds}»", f"Unit «{unit}» does not report «{ds}»",
                                 sheet=sheet, cell=cells.get("dataset_code"), value_raw=ds,
                                 expected_vi="dùng mẫu biểu baocao gửi cho đơn vị", expected_en="use the form baocao sent you"))
+    freq = cat.datasets[ds].frequency
+    if period is not None and period.kind != freq:
+        p.findings.append(error(
+            "S05", f"Kỳ «{period.code}» không khớp báo cáo {ds} ({'6 tháng' if freq == 'H' else 'năm'})",
+            f"Period «{period.code}» does not fit report {ds} ({'six-monthly' if freq == 'H' else 'annual'})",
+            sheet=sheet, cell=cells.get("period"), value_raw=period.code,
+            expected_vi=f"dạng {period.year}H1 hoặc {period.year}H2" if freq == "H" else f"dạng {period.year}",
+            expected_en=f"like {period.year}H1 or {period.year}H2" if freq == "H" else f"like {period.year}"))
 
 
-def _add_value(p, cat, ds, code: str, raw, sheet: str, cell: str, seen: dict) -> None:
-    if not code:
-        return
+def _element(p, cat, ds, code: str, raw, sheet: str, code_cell: str, value_cell: str, seen: dict):
+    """The catalog element of a data row, or None after a located S08 (unknown) or S07 (twice)."""
     el = cat.elements.get(code)
     if el is None or code not in ds.elements:
         p.findings.append(error(
             "S08", f"Mã chỉ tiêu «{code}» không có trong mẫu báo cáo {ds.code}", f"Element code «{code}» is not in report {ds.code}",
-            sheet=sheet, cell=cell.replace("D", "A", 1) if sheet != "CSV" else cell, element_code=code, value_raw=_s(raw),
+            sheet=sheet, cell=code_cell, element_code=code, value_raw=_s(raw),
             expected_vi="không sửa cột «Mã»; xóa dòng thêm vào", expected_en="do not edit the code column; delete added rows"))
-        return
+        return None
     if code in seen:
         p.findings.append(error(
             "S07", f"Mã chỉ tiêu «{code}» xuất hiện hai lần (lần đầu ở {seen[code]})",
             f"Element code «{code}» appears twice (first at {seen[code]})",
-            sheet=sheet, cell=cell, element_code=code, element_name=el.name, value_raw=_s(raw),
+            sheet=sheet, cell=code_cell, element_code=code, element_name=el.name, value_raw=_s(raw),
             expected_vi="mỗi chỉ tiêu chỉ một dòng; xóa dòng trùng", expected_en="one line per element; delete the duplicate"))
+        return None
+    seen[code] = code_cell
+    return el
+
+
+def _add_value(p, el, raw, where: dict) -> None:
+    if isinstance(raw, (dt.date, dt.time, dt.timedelta)):
+        serial = ""
+        if isinstance(raw, dt.date):
+            d = raw if isinstance(raw, dt.datetime) else dt.datetime(raw.year, raw.month, raw.day)
+            serial = f"{(d - _EXCEL_EPOCH).total_seconds() / 86400:g}"
+        p.findings.append(error(
+            "V03", "Ô số liệu được định dạng Ngày tháng, cần một con số",
+            "The cell is formatted as a date where a number is expected", value_raw=_s(raw), **where,
+            expected_vi=f"một số ({el.unit or 'số'}): định dạng ô là Số (Number) rồi nhập lại"
+                        + (f"; nếu đã gõ một số thì đó là {serial}" if serial else ""),
+            expected_en=f"a number ({el.name_en}): format the cell as Number and type it again"
+                        + (f"; if you typed a number it was {serial}" if serial else "")))
         return
-    seen[code] = cell
-    value = None
+    if isinstance(raw, str) and _DATE_TEXT.match(raw):
+        p.findings.append(error(
+            "V03", "Ô số liệu chứa ngày tháng gõ dạng chữ, cần một con số",
+            "The cell holds a date typed as text where a number is expected", value_raw=_s(raw), **where,
+            expected_vi=f"một số ({el.unit or 'số'}), không phải ngày; ví dụ 1.234",
+            expected_en=f"a number ({el.name_en}), not a date; e.g. 1234"))
+        return
     try:
-        if isinstance(raw, (dt.date, dt.datetime, dt.time, dt.timedelta)) or (isinstance(raw, str) and _DATE_TEXT.match(raw)):
-            raise _DateInNumber
-        if el.value_type == "flag" and isinstance(raw, str) and fold(raw) in _YES | _NO:
+        if el.value_type == "flag" and isinstance(raw, bool):
+            value = 1.0 if raw else 0.0
+        elif el.value_type == "flag" and isinstance(raw, str) and fold(raw) in _YES | _NO:
             value = 1.0 if fold(raw) in _YES else 0.0
         else:
             value = parse_number(raw, percent=el.value_type == "percent")
-    except _DateInNumber:
-        p.findings.append(error(
-            "V03", "Ô số liệu chứa ngày tháng, cần một con số", "The cell holds a date where a number is expected",
-            sheet=sheet, cell=cell, element_code=code, element_name=el.name, value_raw=_s(raw),
-            expected_vi=f"một số ({el.unit or 'số'}); định dạng ô là Số (Number), không phải Ngày",
-            expected_en=f"a number ({el.name_en}); format the cell as Number, not Date"))
-        return
     except NotANumber:
         p.findings.append(error(
-            "V01", "Ô số liệu chứa chữ, không phải số", "The cell holds text, not a number",
-            sheet=sheet, cell=cell, element_code=code, element_name=el.name, value_raw=_s(raw),
+            "V01", "Ô số liệu chứa chữ, không phải số", "The cell holds text, not a number", value_raw=_s(raw), **where,
             expected_vi="chỉ nhập chữ số, ví dụ 1.234 hoặc 1234,5" + ("; 1 = có, 0 = không" if el.value_type == "flag" else ""),
             expected_en="digits only, e.g. 1.234 or 1234,5" + ("; 1 = yes, 0 = no" if el.value_type == "flag" else "")))
         return
-    p.values.append({"element_code": code, "value": value, "value_raw": _s(raw), "sheet": sheet, "cell": cell})
-
-
-class _DateInNumber(Exception):
-    pass
-
-
-def _check_unknown_dataset_elements(p, cat, ds) -> None:
-    """Blank rows for required elements are left to the completeness suite; nothing to do here."""
-    return None
+    p.values.append({"element_code": where["element_code"], "value": value, "value_raw": _s(raw),
+                     "sheet": where["sheet"], "cell": where["cell"]})
 
 
 def _add_task(p, cat, plan, no, status_raw, note, sheet, cell) -> None:
     plan = nfc(_s(plan)).strip()
     try:
         task_no = int(float(_s(no)))
-    except ValueError:
+    except (ValueError, OverflowError):
         p.findings.append(error("T03", "Số thứ tự nhiệm vụ không hợp lệ", "Invalid task number", sheet=sheet, cell=cell,
                                 value_raw=_s(no), expected_vi="không sửa cột STT", expected_en="do not edit the number column"))
         return

@@ -94,11 +94,17 @@ create table if not exists ops.warning_acceptance (
     primary key (unit_code, period, dataset_code, rule_id, element_code)
 );
 
--- Cycles the operator opened and closed.
+-- One row per data set and period the operator (or the schedule) opened; deadlines from the
+-- calendar rule of the data set, with its legal basis.
 create table if not exists ops.cycle (
     period          varchar not null,
     dataset_code    varchar not null,
-    opened_at       timestamptz,
+    window_start    date not null,
+    window_end      date not null,
+    deadline_at     timestamptz not null,
+    close_at        timestamptz not null,
+    legal_basis     varchar not null,
+    opened_at       timestamptz not null,
     closed_at       timestamptz,
     primary key (period, dataset_code)
 );

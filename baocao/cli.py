@@ -1,0 +1,151 @@
+"""`baocao`: the operator's command line (Vietnamese first; English after " / ")."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from baocao.settings import settings
+
+for _k, _v in (("DO_NOT_TRACK", "1"), ("PREFECT_SERVER_ANALYTICS_ENABLED", "false"),
+               ("GX_ANALYTICS_ENABLED", "false")):
+    os.environ.setdefault(_k, _v)
+
+app = typer.Typer(help="baocao — chu kỳ báo cáo 6 tháng và năm về y tế / health-plan reporting cycles.",
+                  no_args_is_help=True, add_completion=False)
+cycle_app = typer.Typer(help="Mở, đóng, xem tình hình một kỳ báo cáo / open, close, status of a cycle.",
+                        no_args_is_help=True)
+app.add_typer(cycle_app, name="cycle")
+console = Console(width=140)
+
+HomeOpt = typer.Option(None, "--home", help="Thư mục dữ liệu (mặc định ./var hoặc $BAOCAO_HOME) / data folder.")
+
+
+@app.command()
+def demo(home: Path = typer.Option(Path("var/demo"), help="Thư mục của bản chạy thử / demo folder (recreated)."),
+         period: str = typer.Option("2026H1", help="Kỳ báo cáo / period.")) -> None:
+    """Chạy trọn một kỳ báo cáo trên dữ liệu mẫu / run a full cycle on the embedded sample province."""
+    from baocao import calendar, demo as demo_mod, pipeline, summary
+    from flows.cycle import reporting_cycle
+
+    home = home.resolve()
+    shutil.rmtree(home, ignore_errors=True)
+    os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
+    s = settings(home)
+    prev = calendar.parse_period(period).previous().code
+    console.print(f"Kỳ trước {prev}: sinh dữ liệu và chạy / previous period {prev}: generating and running…")
+    demo_mod.generate(s.inbox, prev, with_problems=False)
+    reporting_cycle(prev, str(home))
+    plan = demo_mod.generate(s.inbox, period)
+    console.print(f"Kỳ {period}: đã sinh {len(plan.files)} tệp báo cáo, {len(plan.missing)} đơn vị không nộp"
+                  f" / generated {len(plan.files)} files, {len(plan.missing)} units missing; running the cycle…")
+    result = reporting_cycle(period, str(home))
+    con = pipeline.connection(s)
+    summary.print_summary(con, period, console)
+    rows = summary.outbox(con, period)
+    console.rule("Thông báo (hộp thư đi) / Outbox")
+    by_kind: dict[str, int] = {}
+    for _u, kind, _st, _status, _r in rows:
+        by_kind[kind] = by_kind.get(kind, 0) + 1
+    console.print(", ".join(f"{k}: {v}" for k, v in sorted(by_kind.items())))
+    for u, kind, stage, status, recipient in rows:
+        if kind.startswith("feedback") and "rejected" in kind or kind in ("overdue", "escalation", "operator_summary"):
+            console.print(f"  {u:<10} {kind:<28} {stage:<14} {status:<8} → {recipient}")
+    op = con.execute("""select text from ops.outbox where kind = 'operator_summary' and period = ?
+                        order by created_at desc limit 1""", [period]).fetchone()
+    if op:
+        console.rule("Tóm tắt gửi cán bộ tỉnh / Operator summary")
+        console.print(op[0])
+    console.print(f"snapshot: {result['snapshot']}")
+
+
+@app.command()
+def template(period: str = typer.Argument(..., help="Kỳ báo cáo, ví dụ 2026H1 / period"),
+             unit: str = typer.Option(None, "--unit", help="Mã đơn vị (bỏ trống: tất cả) / unit code (all if omitted)"),
+             out: Path = typer.Option(None, "--out", help="Thư mục ghi mẫu biểu / output folder"),
+             home: Path = HomeOpt) -> None:
+    """Tạo mẫu biểu trống cho đơn vị / write blank report workbooks."""
+    import catalog
+    from baocao import calendar
+    from intake.template import template_name, write_template
+
+    cat = catalog.load()
+    kind = calendar.parse_period(period).kind
+    out = out or settings(home).templates / period
+    units = [unit] if unit else [u.code for d in cat.datasets.values() if d.frequency == kind
+                                  for u in cat.expected_units(d.code)]
+    n = 0
+    for code in units:
+        if code not in cat.org_units:
+            raise typer.BadParameter(f"Không có đơn vị {code} / unknown unit {code}")
+        for d in cat.datasets_for_unit(code, kind):
+            write_template(out / template_name(code, period, d.code), code, period, d.code, cat=cat)
+            n += 1
+    console.print(f"Đã ghi {n} mẫu biểu vào {out} / wrote {n} workbooks")
+
+
+@app.command()
+def submit(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Tệp báo cáo / report file"),
+           unit: str = typer.Option(..., "--unit", help="Mã đơn vị gửi / sending unit"),
+           home: Path = HomeOpt) -> None:
+    """Nộp một tệp vào hộp thư của đơn vị / drop a file into a unit's inbox."""
+    s = settings(home)
+    dest = s.inbox / unit
+    dest.mkdir(parents=True, exist_ok=True)
+    tmp = dest / f".{file.name}.tmp"
+    shutil.copyfile(file, tmp)
+    os.replace(tmp, dest / file.name)
+    console.print(f"Đã nhận {file.name} từ {unit} / received")
+
+
+@app.command()
+def process(home: Path = HomeOpt) -> None:
+    """Xử lý mọi tệp đang chờ / process every pending submission now."""
+    from flows.cycle import process_submissions
+
+    result = process_submissions(str(settings(home).home))
+    console.print(result)
+
+
+@cycle_app.command("open")
+def cycle_open(period: str, home: Path = HomeOpt) -> None:
+    """Mở kỳ báo cáo / open a period."""
+    from baocao import pipeline
+
+    for row in pipeline.open_cycle(pipeline.connection(settings(home)), period):
+        console.print(f"{row['dataset_code']}: hạn {row['deadline_at']:%d/%m/%Y} ({row['legal_basis']})")
+
+
+@cycle_app.command("close")
+def cycle_close(period: str, home: Path = HomeOpt) -> None:
+    """Đóng kỳ báo cáo (xử lý nốt tệp đang chờ) / close a period."""
+    from flows.cycle import close_cycle
+
+    console.print(close_cycle(period, str(settings(home).home)))
+
+
+@cycle_app.command("status")
+def cycle_status(period: str, home: Path = HomeOpt) -> None:
+    """Tình hình nộp báo cáo theo từng báo cáo / expected, received, accepted, late, missing and who."""
+    from baocao import pipeline, summary
+
+    con = pipeline.connection(settings(home))
+    pipeline.aggregate(con)
+    summary.print_summary(con, period, console)
+
+
+@app.command()
+def outbox(period: str = typer.Option(None, help="Kỳ báo cáo / period"), home: Path = HomeOpt) -> None:
+    """Thông báo trong hộp thư đi / notifications in the local outbox."""
+    from baocao import pipeline, summary
+
+    for row in summary.outbox(pipeline.connection(settings(home)), period):
+        console.print("  ".join(str(x) for x in row))
+
+
+if __name__ == "__main__":
+    app()

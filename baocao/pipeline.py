@@ -1,0 +1,272 @@
+"""The cycle's stages as plain functions (no Prefect): open, collect, process (parse → validate →
+load), aggregate, publish. Prefect tasks in tasks/ wrap these; tests call them directly."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+import catalog as catalog_mod
+from baocao import calendar
+from baocao.findings import Finding, error
+from baocao.settings import Settings
+from expectations.validate import BatchItem, validate_batch
+from intake import store as store_mod
+from intake.parse import parse_file
+from warehouse import db, models, publish
+from warehouse.load import SubmissionRecord, load_batch
+
+
+_CONNECTIONS: dict[str, duckdb.DuckDBPyConnection] = {}
+
+
+def connection(s: Settings) -> duckdb.DuckDBPyConnection:
+    """The process's writer connection to the warehouse (a cursor on one shared database)."""
+    key = str(s.db_path)
+    if key not in _CONNECTIONS:
+        _CONNECTIONS[key] = db.connect(key)
+    return _CONNECTIONS[key].cursor()
+
+
+def close_connections() -> None:
+    """Release the warehouse so another process can write it."""
+    for con in _CONNECTIONS.values():
+        con.close()
+    _CONNECTIONS.clear()
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+# ------------------------------------------------------------------------------------ cycles
+
+def open_cycle(con, period: str, datasets: list[str] | None = None, now: datetime | None = None, cat=None) -> list[dict]:
+    """Open the period for every data set of its frequency (or those named); idempotent."""
+    cat = cat or catalog_mod.load()
+    per = calendar.parse_period(period)
+    chosen = datasets or [d.code for d in cat.datasets.values() if d.frequency == per.kind]
+    now = now or now_utc()
+    out = []
+    for code in chosen:
+        ds = cat.datasets[code]
+        if ds.frequency != per.kind:
+            raise ValueError(f"Báo cáo {code} là kỳ {'6 tháng' if ds.frequency == 'H' else 'năm'}, không mở cho kỳ {per.code}"
+                             f" / data set {code} does not match period {per.code}")
+        rule = calendar.DeadlineRule.from_dict(ds.deadline)
+        start, end = calendar.window(per, rule)
+        row = {"period": per.code, "dataset_code": code, "window_start": start, "window_end": end,
+               "deadline_at": calendar.deadline(per, rule), "close_at": calendar.close_at(per, rule),
+               "legal_basis": rule.legal_basis, "opened_at": now}
+        con.execute("""insert into ops.cycle (period, dataset_code, window_start, window_end, deadline_at, close_at,
+                       legal_basis, opened_at) values ($period, $dataset_code, $window_start, $window_end, $deadline_at,
+                       $close_at, $legal_basis, $opened_at) on conflict do nothing""", row)
+        out.append(row)
+    return out
+
+
+def close_cycle(con, period: str, now: datetime | None = None) -> int:
+    n = con.execute("update ops.cycle set closed_at = ? where period = ? and closed_at is null returning 1",
+                    [now or now_utc(), period]).fetchall()
+    return len(n)
+
+
+def open_cycles(con) -> dict[tuple[str, str], dict]:
+    rows = con.execute("select period, dataset_code, deadline_at, close_at, closed_at from ops.cycle").fetchall()
+    return {(p, d): {"deadline_at": dl, "close_at": ca, "closed_at": cl} for p, d, dl, ca, cl in rows}
+
+
+# ----------------------------------------------------------------------------------- collect
+
+def collect(s: Settings) -> list[store_mod.StoredFile]:
+    """Move every file in the inbox into the submission store."""
+    return [store_mod.store_file(f, unit, s.store) for unit, f in store_mod.inbox_files(s.inbox)]
+
+
+def pending(con, s: Settings) -> list[store_mod.StoredFile]:
+    """Stored files not yet recorded in the warehouse (what the next processing run takes)."""
+    files = store_mod.store_files(s.store)
+    from warehouse.load import known_ids
+    done = known_ids(con, [f.submission_id for f in files])
+    return [f for f in files if f.submission_id not in done]
+
+
+# ----------------------------------------------------------------------------------- process
+
+def parse(files: list[store_mod.StoredFile], con, cat=None) -> list[tuple[SubmissionRecord, object]]:
+    """Parse each stored file and apply the checks that need the cycle (period open, lateness)."""
+    cat = cat or catalog_mod.load()
+    cycles = open_cycles(con)
+    out = []
+    for f in files:
+        p = parse_file(f.path, inbox_unit=f.unit_code, cat=cat)
+        if f.unit_code not in cat.org_units and not p.has_errors:
+            p.findings.append(error("S04", f"Hộp thư «{f.unit_code}» không thuộc đơn vị nào trong danh mục",
+                                    f"Inbox «{f.unit_code}» is not a unit in the catalog", value_raw=f.unit_code,
+                                    expected_vi="liên hệ tỉnh để được cấp hộp thư", expected_en="ask the province for an inbox"))
+        period = p.period or _fallback_period(cycles)
+        dataset = p.dataset_code if p.dataset_code in cat.datasets else _fallback_dataset(cat, f.unit_code, period)
+        cyc = cycles.get((period, dataset))
+        if not p.has_errors and (cyc is None or cyc["closed_at"] is not None):
+            opened = sorted({per for (per, ds), c in cycles.items() if ds == dataset and c["closed_at"] is None})
+            p.findings.append(error(
+                "S10", f"Kỳ báo cáo {period} của báo cáo {dataset} chưa mở hoặc đã đóng",
+                f"Period {period} of report {dataset} is not open", sheet="Thông tin", cell="B6", value_raw=period,
+                expected_vi=f"kỳ đang mở: {', '.join(opened) or 'không có'}", expected_en=f"open periods: {', '.join(opened) or 'none'}"))
+        deadline = cyc["deadline_at"] if cyc else None
+        rec = SubmissionRecord(
+            submission_id=f.submission_id, unit_code=f.unit_code, period=period or "?", dataset_code=dataset or "?",
+            file_name=f.file_name, stored_path=str(f.path), sha256=f.sha256, size_bytes=f.size_bytes,
+            file_format=p.file_format, received_at=f.received_at, source=f.source,
+            is_late=bool(deadline and f.received_at > deadline),
+            findings=list(p.findings), values=p.values, tasks=p.tasks, texts=p.texts)
+        out.append((rec, p))
+    return out
+
+
+def _fallback_period(cycles) -> str | None:
+    live = sorted({p for (p, _), c in cycles.items() if c["closed_at"] is None})
+    return live[-1] if live else None
+
+
+def _fallback_dataset(cat, unit_code: str, period: str | None) -> str | None:
+    if unit_code not in cat.org_units or not period:
+        return None
+    kind = calendar.parse_period(period).kind
+    ds = cat.datasets_for_unit(unit_code, kind)
+    return ds[0].code if ds else None
+
+
+def previous_values(con, period: str, dataset_code: str) -> dict[tuple[str, str], float]:
+    prev = calendar.parse_period(period).previous().code
+    rows = con.execute("select unit_code, element_code, value from core.current_value where period = ? and value is not null",
+                       [prev]).fetchall()
+    return {(u, e): v for u, e, v in rows}
+
+
+def validate(records: list[SubmissionRecord], con, cat=None) -> dict:
+    """One Great Expectations run per data set over all parseable submissions of the batch."""
+    cat = cat or catalog_mod.load()
+    groups: dict[tuple[str, str], list[SubmissionRecord]] = defaultdict(list)
+    for r in records:
+        if not any(f.severity == "error" for f in r.findings):
+            groups[(r.dataset_code, r.period)].append(r)
+    stats = {"batches": 0, "rows": 0, "expectations": 0}
+    for (ds, period), recs in groups.items():
+        items = [BatchItem(key=r.submission_id, unit_code=r.unit_code, values=r.values, tasks=r.tasks) for r in recs]
+        found, st = validate_batch(ds, items, previous_values(con, period, ds), cat)
+        accepted = {(row[0], row[1], row[2]) for row in con.execute(
+            "select unit_code, dataset_code, element_code from ops.warning_acceptance where period = ?", [period]).fetchall()}
+        for i, r in enumerate(recs):
+            r.findings.extend(f for f in found[i]
+                              if not (f.severity == "warning" and (r.unit_code, ds, f.element_code) in accepted))
+        stats["batches"] += 1
+        stats["rows"] += st["rows"]
+        stats["expectations"] += st["expectations"]
+    return stats
+
+
+def load(con, records: list[SubmissionRecord], now: datetime | None = None) -> dict:
+    return load_batch(con, records, now or now_utc())
+
+
+def process(con, s: Settings, files: list[store_mod.StoredFile] | None = None, cat=None) -> list[SubmissionRecord]:
+    """Parse, validate and load every pending submission (the unit of work of one run)."""
+    files = pending(con, s) if files is None else files
+    records = [r for r, _ in parse(files, con, cat)]
+    validate(records, con, cat)
+    load(con, records)
+    return records
+
+
+# --------------------------------------------------------------------------------- aggregate
+
+def aggregate(con) -> list[str]:
+    con.execute("begin transaction")
+    try:
+        built = models.build(con)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return built
+
+
+def publish_all(con, s: Settings) -> Path:
+    publish.export_parquet(con, s.parquet)
+    return publish.publish_snapshot(con, s.db_path, s.snapshot)
+
+
+def findings_of(con, submission_id: str) -> list[Finding]:
+    rows = con.execute("""select severity, rule_id, message_vi, message_en, sheet, cell, element_code, value_raw,
+                          expected_vi, expected_en from raw.finding where submission_id = ? order by seq""",
+                       [submission_id]).fetchall()
+    return [Finding(severity=r[0], rule_id=r[1], message_vi=r[2], message_en=r[3], sheet=r[4], cell=r[5],
+                    element_code=r[6], value_raw=r[7], expected_vi=r[8], expected_en=r[9]) for r in rows]
+
+
+# ------------------------------------------------------------------------------------ notify
+
+def write_findings_file(s: Settings, rec: SubmissionRecord) -> Path | None:
+    """The full list of a submission's findings (Vietnamese and English), linked from the message."""
+    if not rec.findings:
+        return None
+    folder = s.feedback / rec.period / rec.unit_code
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{rec.submission_id}.txt"
+    lines = [f"{rec.file_name} — {rec.unit_code} — {rec.period} — {rec.status}", ""]
+    lines += [f"[{f.severity}] {f.rule_id} {f.line('vi')}" for f in rec.findings]
+    lines += ["", "English:"] + [f"[{f.severity}] {f.rule_id} {f.line('en')}" for f in rec.findings]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def enqueue_feedback(con, s: Settings, records: list[SubmissionRecord]) -> int:
+    from notifications.notify import enqueue_feedback as _enqueue
+
+    cycles = open_cycles(con)
+    n = 0
+    for rec in records:
+        full = write_findings_file(s, rec)
+        version = con.execute("select version from raw.submission where submission_id = ?", [rec.submission_id]).fetchone()
+        cyc = cycles.get((rec.period, rec.dataset_code))
+        n += bool(_enqueue(con, unit_code=rec.unit_code, period=rec.period, dataset_code=rec.dataset_code,
+                           submission_id=rec.submission_id, status=rec.status,
+                           findings=[f.as_dict() for f in rec.findings], full_list=str(full) if full else None,
+                           version=version[0] if version else None, received_at=rec.received_at,
+                           deadline=cyc["deadline_at"] if cyc else None))
+    return n
+
+
+def enqueue_schedule(con, period: str, now: datetime | None = None, stage: str | None = None) -> int:
+    """Reminders, overdue notices, escalations and the operator summary due at `now`."""
+    from notifications.notify import enqueue_operator_summary
+    from notifications.notify import enqueue_schedule as _schedule
+
+    now = now or now_utc()
+    n = 0
+    cycles = con.execute("select dataset_code, deadline_at, opened_at, close_at from ops.cycle where period = ?",
+                         [period]).fetchall()
+    for ds, deadline, opened_at, _close in cycles:
+        rows = con.execute("""select unit_code, is_accepted, is_received, last_status
+                              from marts.reporting_completeness where period = ? and dataset_code = ?""",
+                           [period, ds]).fetchall()
+        units = [{"unit_code": u, "accepted": a, "received": r} for u, a, r, _ in rows]
+        n += len(_schedule(con, dataset_code=ds, period=period, units=units, deadline=deadline, now=now,
+                           opened_at=opened_at))
+        summary = [(u, st if st in ("accepted", "accepted_with_warnings", "rejected") else "missing")
+                   for u, _, _, st in rows]
+        n += bool(enqueue_operator_summary(con, dataset_code=ds, period=period, units=summary,
+                                           stage=stage or now.astimezone(calendar.TZ).strftime("%Y-%m-%d"),
+                                           deadline=deadline, as_of=now))
+    return n
+
+
+def dispatch(con, sender=None) -> object:
+    from notifications.outbox import dispatch as _dispatch
+    from notifications.sender import sender_from_env
+
+    return _dispatch(con, sender if sender is not None else sender_from_env())

@@ -1,0 +1,95 @@
+"""The operator's readable cycle summary (what `make demo` and `baocao cycle status` print), read
+from the warehouse marts so the printout and the snapshot agree."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+KEY_INDICATORS = ("DOCTORS_PER_10K", "BEDS_PER_10K", "HI_COVERAGE", "EPI_COVERAGE", "IMR", "U5MR",
+                  "STATION_INSURED_VISITS_PCT", "STATIONS_WITH_DOCTOR_PCT", "LIFE_EXPECTANCY")
+
+
+def completeness(con, period: str) -> list[tuple]:
+    return con.execute("""select dataset_code, expected, received, accepted, on_time, late, missing
+                          from marts.reporting_rate where period = ? order by dataset_code""", [period]).fetchall()
+
+
+def who(con, period: str, dataset_code: str, what: str) -> list[str]:
+    col = {"missing": "is_missing", "late": "is_late", "on_time": "is_on_time", "accepted": "is_accepted",
+           "received": "is_received"}[what]
+    return [r[0] for r in con.execute(
+        f"select unit_code from marts.reporting_completeness where period = ? and dataset_code = ? and {col} order by 1",
+        [period, dataset_code]).fetchall()]
+
+
+def failing(con, period: str) -> list[tuple]:
+    return con.execute("""
+        select s.unit_code, s.file_name, s.status, s.n_errors, s.n_warnings,
+               f.sheet, f.cell, f.element_code, f.message_vi
+        from raw.submission s
+        left join raw.finding f on f.submission_id = s.submission_id and f.seq = 1
+        where s.period = ? and s.status <> 'accepted'
+        order by s.status desc, s.unit_code, s.version""", [period]).fetchall()
+
+
+def indicators(con, period: str) -> list[tuple]:
+    return con.execute("""
+        select iv.indicator_code, i.name, iv.value, iv.unit, iv.units_contributing, iv.units_expected
+        from marts.indicator_value iv join core.indicator i using (indicator_code)
+        where iv.period = ? and iv.level = 'province' order by iv.indicator_code""", [period]).fetchall()
+
+
+def targets(con, period: str) -> list[tuple]:
+    return con.execute("""
+        select plan_code, target_id, indicator_code, text, value, status, trajectory
+        from marts.target_progress where period = ? and status <> 'no_data'
+        order by plan_code, target_id""", [period]).fetchall()
+
+
+def target_counts(con, period: str) -> list[tuple]:
+    return con.execute("""
+        select plan_code, coalesce(trajectory, status) as s, count(*) from marts.target_progress
+        where period = ? group by all order by 1, 2""", [period]).fetchall()
+
+
+def outbox(con, period: str | None = None) -> list[tuple]:
+    return con.execute("""
+        select unit_code, kind, stage, status, recipient from ops.outbox
+        where ? is null or period = ? order by unit_code, kind, stage""", [period, period]).fetchall()
+
+
+def print_summary(con, period: str, console: Console | None = None) -> None:
+    c = console or Console(width=140)
+    c.rule(f"[bold]baocao — kỳ {period}")
+    t = Table(title="Tình hình nộp báo cáo / Completeness and timeliness")
+    for h in ("báo cáo", "phải nộp", "đã nhận", "hợp lệ", "đúng hạn", "trễ hạn", "thiếu"):
+        t.add_column(h, justify="right")
+    for row in completeness(con, period):
+        t.add_row(*[str(x) for x in row])
+    c.print(t)
+    for ds, *_ in completeness(con, period):
+        miss, late = who(con, period, ds, "missing"), who(con, period, ds, "late")
+        if miss:
+            c.print(f"  {ds} thiếu / missing: {', '.join(miss)}")
+        if late:
+            c.print(f"  {ds} trễ hạn / late: {', '.join(late)}")
+    t = Table(title="Báo cáo bị từ chối hoặc có cảnh báo / Failing units")
+    for h in ("đơn vị", "tệp", "kết quả", "lỗi", "cảnh báo", "vị trí", "phát hiện đầu tiên"):
+        t.add_column(h)
+    for u, f, st, ne, nw, sh, cell, el, msg in failing(con, period):
+        t.add_row(u, f, st, str(ne), str(nw), f"{sh or ''} {cell or ''}".strip(), f"{el or ''} {msg or ''}"[:70])
+    c.print(t)
+    t = Table(title="Chỉ tiêu cấp tỉnh / Province indicators")
+    for h in ("mã", "chỉ tiêu", "giá trị", "đơn vị", "đơn vị báo cáo"):
+        t.add_column(h)
+    for code, name, value, unit, n, e in indicators(con, period):
+        t.add_row(code, name[:60], f"{value:,.2f}" if value is not None else "—", unit, f"{n}/{e}")
+    c.print(t)
+    t = Table(title="Mục tiêu theo kế hoạch / Targets by plan")
+    t.add_column("kế hoạch")
+    t.add_column("tình trạng")
+    t.add_column("số mục tiêu", justify="right")
+    for plan, st, n in target_counts(con, period):
+        t.add_row(plan, st, str(n))
+    c.print(t)

@@ -1,0 +1,351 @@
+"""Senders: the thin layer that talks to Slack (or pretends to).
+
+A sender has three operations the outbox needs:
+
+- `resolve(recipient) -> channel id`: a channel id (C…/G…/D…) as is; a channel name (with or
+  without "#") through conversations.list; e-mails ("a@x.vn" or "a@x.vn,b@y.vn") through
+  users.lookupByEmail then conversations.open (a DM). Results are cached.
+- `post(channel_id, text, blocks, key) -> Posted(channel, ts)`: chat.postMessage with
+  `metadata={"event_type": "baocao_notification", "event_payload": {"key": key}}`.
+- `find_by_key(channel_id, key, oldest=None) -> ts | None`: the channel's recent history
+  (conversations.history, include_all_metadata) searched for a message carrying the key.
+
+Failures raise `SendError(code, permanent)`. `SlackSender` wraps the real `slack_sdk.WebClient`
+with slack_sdk's retry handlers; `RecordingSender` is an in-memory fake with the same interface.
+
+Retries and exactly-once: 429 (after Retry-After) and 500/503 (with backoff) are retried by the
+client itself. Connection errors are retried for reads, but for chat.postMessage only when the
+request never reached the server (urllib's URLError, raised while connecting/sending): a
+connection lost while waiting for the answer may mean the message *was* posted, so the outbox
+keeps the row pending and looks for the key in the channel's history before posting again.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.http_retry import (
+    BackoffRetryIntervalCalculator,
+    ConnectionErrorRetryHandler,
+    Jitter,
+    RateLimitErrorRetryHandler,
+    RetryHandler,
+)
+from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
+
+EVENT_TYPE = "baocao_notification"
+SLACK_DEFAULT_URL = "https://slack.com/api/"
+
+# Codes that will not get better by trying again: the row is marked failed.
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "invalid_auth",
+        "account_inactive",
+        "users_not_found",
+        "user_not_found",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "missing_scope",
+        "no_permission",
+        "is_archived",
+        "msg_too_long",
+        "no_text",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "invalid_metadata_format",
+        "restricted_action",
+        "cannot_dm_bot",
+        "user_disabled",
+        "too_many_users",
+        "ekm_access_denied",
+    }
+)
+# Everything else (ratelimited after retries, internal_error, HTTP 5xx, connection errors,
+# timeouts, unknown codes) is transient: the row stays pending and is tried again later.
+
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
+
+
+class SendError(Exception):
+    """A Slack call failed; `code` is Slack's error code (or ours: connection_error, http_500…)."""
+
+    def __init__(self, code: str, permanent: bool | None = None, detail: str = ""):
+        super().__init__(f"{code}{': ' + detail if detail else ''}")
+        self.code = code
+        self.permanent = code in PERMANENT_ERRORS if permanent is None else permanent
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Posted:
+    channel: str
+    ts: str
+
+
+class Sender(Protocol):
+    def resolve(self, recipient: str) -> str: ...
+
+    def post(self, channel: str, text: str, blocks: Sequence[dict], key: str) -> Posted: ...
+
+    def find_by_key(self, channel: str, key: str, oldest: float | None = None) -> str | None: ...
+
+
+def metadata_for(key: str) -> dict:
+    return {"event_type": EVENT_TYPE, "event_payload": {"key": key}}
+
+
+def emails_of(recipient: str) -> list[str] | None:
+    """The e-mail addresses if `recipient` is a list of e-mails, else None."""
+    parts = [p.strip() for p in re.split(r"[,;\s]+", recipient or "") if p.strip()]
+    if parts and all("@" in p for p in parts):
+        return parts
+    return None
+
+
+class _ProportionalJitter(Jitter):
+    """Adds up to 50% of the interval (slack_sdk's RandomJitter adds up to a whole second)."""
+
+    def recalculate(self, duration: float) -> float:
+        import random
+
+        return duration * (1 + random.random() / 2)
+
+
+def _retry_handlers(*, max_retries: int, backoff_factor: float, post: bool) -> list[RetryHandler]:
+    backoff = BackoffRetryIntervalCalculator(
+        backoff_factor=backoff_factor, jitter=_ProportionalJitter()
+    )
+    if post:
+        # only failures before the request was fully sent (urllib wraps those in URLError)
+        connection = ConnectionErrorRetryHandler(
+            max_retry_count=max_retries, interval_calculator=backoff, error_types=[URLError]
+        )
+    else:
+        connection = ConnectionErrorRetryHandler(
+            max_retry_count=max_retries, interval_calculator=backoff
+        )
+    return [
+        RateLimitErrorRetryHandler(max_retry_count=max_retries),  # sleeps Retry-After (+ <1 s)
+        ServerErrorRetryHandler(max_retry_count=max_retries, interval_calculator=backoff),
+        connection,
+    ]
+
+
+class SlackSender:
+    """The real thing: `slack_sdk.WebClient` against Slack (or the local server)."""
+
+    def __init__(
+        self,
+        token: str,
+        base_url: str | None = None,
+        *,
+        max_retries: int = 3,
+        backoff_factor: float = 0.5,
+        timeout: int = 30,
+        history_pages: int = 5,
+    ):
+        base_url = base_url or SLACK_DEFAULT_URL
+        if not base_url.endswith("/"):
+            base_url += "/"
+        self.base_url = base_url
+        self.history_pages = history_pages
+        self.client = WebClient(
+            token=token,
+            base_url=base_url,
+            timeout=timeout,
+            retry_handlers=_retry_handlers(
+                max_retries=max_retries, backoff_factor=backoff_factor, post=False
+            ),
+        )
+        self._post_client = WebClient(
+            token=token,
+            base_url=base_url,
+            timeout=timeout,
+            retry_handlers=_retry_handlers(
+                max_retries=max_retries, backoff_factor=backoff_factor, post=True
+            ),
+        )
+        self._cache: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"SlackSender(base_url={self.base_url!r})"
+
+    def _call(self, fn, **kwargs):
+        try:
+            return fn(**kwargs)
+        except SlackApiError as err:
+            data = err.response.data if isinstance(err.response.data, dict) else {}
+            code = data.get("error") or f"http_{err.response.status_code}"
+            if err.response.status_code >= 500 or err.response.status_code == 429:
+                raise SendError(
+                    code, permanent=False, detail=f"HTTP {err.response.status_code}"
+                ) from err
+            raise SendError(code) from err
+        except SlackRequestError as err:
+            raise SendError("request_error", permanent=True, detail=str(err)) from err
+        except (OSError, URLError, ValueError) as err:
+            # connection refused/reset/lost, timeouts (TimeoutError is an OSError), bad replies
+            raise SendError("connection_error", permanent=False, detail=repr(err)) from err
+
+    def check(self) -> dict:
+        """auth.test: who the token is (raises SendError if it is not valid)."""
+        return dict(self._call(self.client.auth_test).data)
+
+    def resolve(self, recipient: str) -> str:
+        recipient = (recipient or "").strip()
+        with self._lock:
+            if recipient in self._cache:
+                return self._cache[recipient]
+        if not recipient:
+            raise SendError("channel_not_found", detail="empty recipient")
+        addresses = emails_of(recipient)
+        if addresses is not None:
+            users = []
+            for address in addresses:
+                resp = self._call(self.client.users_lookupByEmail, email=address)
+                users.append(resp["user"]["id"])
+            resp = self._call(self.client.conversations_open, users=users)
+            channel = resp["channel"]["id"]
+        elif _CHANNEL_ID.match(recipient):
+            channel = recipient
+        else:
+            channel = self._channel_by_name(recipient.lstrip("#"))
+        with self._lock:
+            self._cache[recipient] = channel
+        return channel
+
+    def _channel_by_name(self, name: str) -> str:
+        cursor = None
+        while True:
+            resp = self._call(
+                self.client.conversations_list,
+                types="public_channel,private_channel",
+                exclude_archived=True,
+                limit=500,
+                cursor=cursor,
+            )
+            for ch in resp.get("channels", []):
+                with self._lock:
+                    self._cache.setdefault(ch["name"], ch["id"])
+                    self._cache.setdefault("#" + ch["name"], ch["id"])
+                if ch["name"] == name:
+                    return ch["id"]
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                raise SendError("channel_not_found", detail=name)
+
+    def post(self, channel: str, text: str, blocks: Sequence[dict], key: str) -> Posted:
+        resp = self._call(
+            self._post_client.chat_postMessage,
+            channel=channel,
+            text=text,
+            blocks=list(blocks) or None,
+            metadata=metadata_for(key),
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        return Posted(channel=resp["channel"], ts=resp["ts"])
+
+    def find_by_key(self, channel: str, key: str, oldest: float | None = None) -> str | None:
+        cursor = None
+        for _ in range(self.history_pages):
+            kwargs = {"channel": channel, "limit": 200, "include_all_metadata": True}
+            if oldest is not None:
+                kwargs["oldest"] = f"{oldest:.6f}"
+            if cursor:
+                kwargs["cursor"] = cursor
+            resp = self._call(self.client.conversations_history, **kwargs)
+            for m in resp.get("messages", []):
+                meta = m.get("metadata") or {}
+                if (
+                    meta.get("event_type") == EVENT_TYPE
+                    and (meta.get("event_payload") or {}).get("key") == key
+                ):
+                    return m["ts"]
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if not resp.get("has_more") or not cursor:
+                return None
+        return None
+
+
+def sender_from_env(env: Mapping[str, str] | None = None, **kwargs) -> SlackSender | None:
+    """SlackSender if SLACK_BOT_TOKEN is set (base URL from SLACK_API_URL, else Slack's);
+    None otherwise: the outbox is then only a local queue the operator reads."""
+    env = os.environ if env is None else env
+    token = (env.get("SLACK_BOT_TOKEN") or "").strip()
+    if not token:
+        return None
+    return SlackSender(token, base_url=(env.get("SLACK_API_URL") or "").strip() or None, **kwargs)
+
+
+@dataclass
+class RecordedMessage:
+    channel: str
+    text: str
+    blocks: list[dict]
+    key: str
+    ts: str
+
+
+@dataclass
+class RecordingSender:
+    """In-memory sender for tests that need no HTTP.
+
+    Channel names and ids resolve to themselves, e-mails to a "D:" channel; `unknown` holds
+    recipients that fail with channel_not_found / users_not_found. `fail_next(code, n)` makes
+    the next `n` posts raise SendError(code); `lose_reply_next(n)` records the post but raises a
+    transient error, as if the answer was lost."""
+
+    unknown: set[str] = field(default_factory=set)
+    sent: list[RecordedMessage] = field(default_factory=list)
+    _fail: list[str] = field(default_factory=list)
+    _lose: int = 0
+
+    def fail_next(self, code: str, n: int = 1) -> None:
+        self._fail.extend([code] * n)
+
+    def lose_reply_next(self, n: int = 1) -> None:
+        self._lose += n
+
+    def resolve(self, recipient: str) -> str:
+        recipient = (recipient or "").strip()
+        if not recipient or recipient in self.unknown:
+            raise SendError("users_not_found" if emails_of(recipient) else "channel_not_found")
+        addresses = emails_of(recipient)
+        if addresses is not None:
+            return "D:" + ",".join(sorted(a.lower() for a in addresses))
+        return recipient.lstrip("#")
+
+    def post(self, channel: str, text: str, blocks: Sequence[dict], key: str) -> Posted:
+        if self._fail:
+            raise SendError(self._fail.pop(0))
+        ts = f"{time.time():.6f}"
+        if self.sent and float(ts) <= float(self.sent[-1].ts):
+            ts = f"{float(self.sent[-1].ts) + 0.000001:.6f}"
+        self.sent.append(RecordedMessage(channel, text, list(blocks), key, ts))
+        if self._lose:
+            self._lose -= 1
+            raise SendError("connection_error", permanent=False, detail="reply lost (simulated)")
+        return Posted(channel, ts)
+
+    def find_by_key(self, channel: str, key: str, oldest: float | None = None) -> str | None:
+        for m in reversed(self.sent):
+            if m.channel == channel and m.key == key and (oldest is None or float(m.ts) > oldest):
+                return m.ts
+        return None
+
+    def messages(self, channel: str | None = None) -> list[RecordedMessage]:
+        return [m for m in self.sent if channel is None or m.channel == channel]

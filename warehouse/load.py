@@ -1,0 +1,157 @@
+"""Load a validated batch into the warehouse: one transaction per batch, idempotent by
+submission id (a rerun of the same files inserts nothing), rejected submissions recorded with
+their findings but none of their values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import duckdb
+import pyarrow as pa
+
+from baocao.findings import Finding
+
+
+@dataclass
+class SubmissionRecord:
+    submission_id: str
+    unit_code: str
+    period: str
+    dataset_code: str
+    file_name: str
+    stored_path: str
+    sha256: str
+    size_bytes: int
+    file_format: str
+    received_at: datetime
+    source: str
+    is_late: bool
+    findings: list[Finding] = field(default_factory=list)
+    values: list[dict] = field(default_factory=list)
+    tasks: list[dict] = field(default_factory=list)
+    texts: list[dict] = field(default_factory=list)
+
+    @property
+    def n_errors(self) -> int:
+        return sum(f.severity == "error" for f in self.findings)
+
+    @property
+    def n_warnings(self) -> int:
+        return sum(f.severity == "warning" for f in self.findings)
+
+    @property
+    def status(self) -> str:
+        if self.n_errors:
+            return "rejected"
+        return "accepted_with_warnings" if self.n_warnings else "accepted"
+
+
+_S, _I, _D, _B, _TS = pa.string(), pa.int32(), pa.float64(), pa.bool_(), pa.timestamp("us", tz="UTC")
+
+
+def known_ids(con: duckdb.DuckDBPyConnection, ids: list[str]) -> set[str]:
+    if not ids:
+        return set()
+    tbl = pa.table({"submission_id": pa.array(ids, _S)})  # noqa: F841
+    return {r[0] for r in con.execute("select s.submission_id from raw.submission s join tbl using (submission_id)").fetchall()}
+
+
+def load_batch(con: duckdb.DuckDBPyConnection, records: list[SubmissionRecord], validated_at: datetime) -> dict:
+    """Insert the batch in one transaction. Returns counts of what was inserted."""
+    con.execute("begin transaction")
+    try:
+        seen = known_ids(con, [r.submission_id for r in records])
+        new = [r for r in records if r.submission_id not in seen]
+        # dedupe within the batch too (the same file dropped twice)
+        uniq: dict[str, SubmissionRecord] = {}
+        for r in sorted(new, key=lambda r: r.received_at):
+            uniq.setdefault(r.submission_id, r)
+        new = list(uniq.values())
+        counts = {"submissions": len(new), "skipped": len(records) - len(new), "values": 0, "findings": 0}
+        if not new:
+            con.execute("commit")
+            return counts
+        sub = pa.table({  # noqa: F841
+            "submission_id": pa.array([r.submission_id for r in new], _S),
+            "unit_code": pa.array([r.unit_code for r in new], _S),
+            "period": pa.array([r.period for r in new], _S),
+            "dataset_code": pa.array([r.dataset_code for r in new], _S),
+            "file_name": pa.array([r.file_name for r in new], _S),
+            "stored_path": pa.array([r.stored_path for r in new], _S),
+            "sha256": pa.array([r.sha256 for r in new], _S),
+            "size_bytes": pa.array([r.size_bytes for r in new], pa.int64()),
+            "file_format": pa.array([r.file_format for r in new], _S),
+            "received_at": pa.array([r.received_at for r in new], _TS),
+            "source": pa.array([r.source for r in new], _S),
+            "status": pa.array([r.status for r in new], _S),
+            "n_errors": pa.array([r.n_errors for r in new], _I),
+            "n_warnings": pa.array([r.n_warnings for r in new], _I),
+            "is_late": pa.array([r.is_late for r in new], _B),
+        })
+        con.execute("""
+            insert into raw.submission
+            select s.submission_id, s.unit_code, s.period, s.dataset_code,
+                   coalesce(v.max_version, 0) + row_number() over (
+                       partition by s.unit_code, s.period, s.dataset_code order by s.received_at, s.submission_id),
+                   s.file_name, s.stored_path, s.sha256, s.size_bytes, s.file_format, s.received_at, s.source,
+                   s.status, s.n_errors, s.n_warnings, ?::timestamptz, s.is_late
+            from sub s
+            left join (select unit_code, period, dataset_code, max(version) as max_version
+                       from raw.submission group by all) v using (unit_code, period, dataset_code)
+        """, [validated_at])
+        frows = [(r.submission_id, n, f) for r in new for n, f in enumerate(r.findings, 1)]
+        if frows:
+            fnd = pa.table({  # noqa: F841
+                "submission_id": pa.array([x[0] for x in frows], _S), "seq": pa.array([x[1] for x in frows], _I),
+                **{k: pa.array([getattr(x[2], k) for x in frows], _S) for k in (
+                    "severity", "rule_id", "sheet", "cell", "element_code", "value_raw", "message_vi", "message_en",
+                    "expected_vi", "expected_en")}})
+            con.execute("insert into raw.finding select submission_id, seq, severity, rule_id, sheet, cell, element_code,"
+                        " value_raw, message_vi, message_en, expected_vi, expected_en from fnd")
+            counts["findings"] = len(frows)
+        ok = [r for r in new if r.status != "rejected"]
+        flagged = {(r.submission_id, f.element_code) for r in ok for f in r.findings if f.severity == "warning"}
+        vrows = [(r, v) for r in ok for v in r.values]
+        if vrows:
+            val = pa.table({  # noqa: F841
+                "submission_id": pa.array([r.submission_id for r, _ in vrows], _S),
+                "unit_code": pa.array([r.unit_code for r, _ in vrows], _S),
+                "period": pa.array([r.period for r, _ in vrows], _S),
+                "dataset_code": pa.array([r.dataset_code for r, _ in vrows], _S),
+                "element_code": pa.array([v["element_code"] for _, v in vrows], _S),
+                "value": pa.array([v["value"] for _, v in vrows], _D),
+                "value_raw": pa.array([v["value_raw"] for _, v in vrows], _S),
+                "sheet": pa.array([v["sheet"] for _, v in vrows], _S),
+                "cell": pa.array([v["cell"] for _, v in vrows], _S),
+                "is_flagged": pa.array([(r.submission_id, v["element_code"]) in flagged for r, v in vrows], _B),
+            })
+            con.execute("insert into core.data_value select * from val")
+            counts["values"] = len(vrows)
+        trows = [(r, t) for r in ok for t in r.tasks]
+        if trows:
+            tsk = pa.table({  # noqa: F841
+                "submission_id": pa.array([r.submission_id for r, _ in trows], _S),
+                "unit_code": pa.array([r.unit_code for r, _ in trows], _S),
+                "period": pa.array([r.period for r, _ in trows], _S),
+                "plan_code": pa.array([t["plan_code"] for _, t in trows], _S),
+                "task_no": pa.array([t["task_no"] for _, t in trows], _I),
+                "status": pa.array([t["status"] for _, t in trows], _S),
+                "note": pa.array([t.get("note") for _, t in trows], _S),
+            })
+            con.execute("insert into core.task_status select * from tsk")
+        xrows = [(r, x) for r in ok for x in r.texts]
+        if xrows:
+            txt = pa.table({  # noqa: F841
+                "submission_id": pa.array([r.submission_id for r, _ in xrows], _S),
+                "unit_code": pa.array([r.unit_code for r, _ in xrows], _S),
+                "period": pa.array([r.period for r, _ in xrows], _S),
+                "section": pa.array([x["section"] for _, x in xrows], _S),
+                "text": pa.array([x["text"] for _, x in xrows], _S),
+            })
+            con.execute("insert into core.narrative select distinct on (submission_id, section) * from txt")
+        con.execute("commit")
+        return counts
+    except Exception:
+        con.execute("rollback")
+        raise

@@ -1,0 +1,13 @@
+-- core.current_submission: one row per unit, period and data set — the version that counts
+-- (the latest accepted one; rejected versions stay in raw.submission for history).
+create or replace view core.current_submission as
+select *
+from raw.submission
+where status in ('accepted', 'accepted_with_warnings')
+qualify row_number() over (partition by unit_code, period, dataset_code order by version desc) = 1;
+
+-- core.current_value: one row per unit, period and element from the version that counts.
+create or replace view core.current_value as
+select dv.*
+from core.data_value dv
+join core.current_submission cs using (submission_id);

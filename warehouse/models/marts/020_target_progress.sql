@@ -1,0 +1,93 @@
+-- marts.target_progress: one row per plan target and period with a province value: whether the
+-- target is met (milestone due) or on track (milestone ahead), evaluated as the plan words it.
+create or replace table marts.target_progress as
+with pv as (
+    select period, indicator_code, value, coverage
+    from marts.indicator_value where level = 'province'
+),
+periods as (
+    select distinct period,
+           cast(left(period, 4) as integer) as period_year,
+           cast(left(period, 4) as integer) + case when period like '%H1' then 0.5 else 1.0 end as period_end
+    from pv
+),
+t as (
+    select t.*, p.period, p.period_year, p.period_end, pv.value, pv.coverage,
+           case when t.op in ('lt', 'le') then -1 else 1 end as direction,
+           case
+               when t.op = 'range' then t.low
+               when t.op = 'increase' and t.increase_kind = 'relative_pct' then t.baseline_value * (1 + t.target_value / 100)
+               when t.op = 'increase' then t.baseline_value + t.target_value
+               when t.op = 'milestone' then 1
+               else t.target_value
+           end as threshold
+    from core.target t
+    cross join periods p
+    left join pv on pv.indicator_code = t.indicator_code and pv.period = p.period
+),
+e as (
+    select *,
+           case
+               when value is null then null
+               when op = 'gt' then value > target_value
+               when op = 'ge' then value >= target_value
+               when op = 'lt' then value < target_value
+               when op = 'le' then value <= target_value
+               when op = 'eq' then value >= target_value - 0.05
+               when op = 'about' then abs(value - target_value) <= greatest(0.01 * abs(target_value), 0.05)
+               when op = 'range' then value between low and high
+               when op = 'increase' then (case when threshold is null then null else value >= threshold end)
+               when op = 'milestone' then value >= 1
+           end as meets,
+           (from_year is not null and period_year >= from_year) or period_end >= milestone_year + 1 as is_due
+    from t
+)
+select plan_code, target_id, indicator_code, period, text, op, target_value, low, high, increase_kind,
+       baseline_year, baseline_value, unit, milestone_year, from_year, value, coverage, threshold,
+       case
+           when value is null then 'no_data'
+           when meets is null then 'no_baseline'
+           when is_due and meets then 'met'
+           when is_due then 'not_met'
+           else 'not_yet_due'
+       end as status,
+       case
+           when is_due or value is null or meets is null then null
+           when meets then 'on_track'
+           when baseline_value is not null and baseline_year is not null and baseline_year + 1 < period_end then
+               case
+                   when direction * (value - (baseline_value + (threshold - baseline_value)
+                        * (period_end - (baseline_year + 1)) / nullif(milestone_year - baseline_year, 0))) >= 0 then 'on_track'
+                   when direction * (value - (baseline_value + (threshold - baseline_value)
+                        * (period_end - (baseline_year + 1)) / nullif(milestone_year - baseline_year, 0)))
+                        >= -0.1 * abs(threshold - baseline_value) then 'at_risk'
+                   else 'off_track'
+               end
+           when abs(threshold - value) <= 0.05 * greatest(abs(threshold), 1) then 'at_risk'
+           else 'off_track'
+       end as trajectory,
+       note
+from e;
+
+comment on table marts.target_progress is 'One row per plan target and period with province data: met / not met when the milestone is due, otherwise on track / at risk / off track from the linear trajectory between the baseline and the milestone year.';
+comment on column marts.target_progress.plan_code is 'Plan (core.plan): CTHD-72-LD, KH-50-TU, KH-39-DU, KH-243-SYT.';
+comment on column marts.target_progress.target_id is 'Stable target id <plan>/Tnn from catalog/plans.yaml.';
+comment on column marts.target_progress.indicator_code is 'Indicator the target is set on.';
+comment on column marts.target_progress.period is 'Period whose province value is evaluated.';
+comment on column marts.target_progress.text is 'The target as the plan words it (Vietnamese, verbatim).';
+comment on column marts.target_progress.op is 'gt, ge, lt, le, about, range, eq, increase or milestone.';
+comment on column marts.target_progress.target_value is 'The figure of the target (for increase: the increase).';
+comment on column marts.target_progress.low is 'Lower bound of a range target.';
+comment on column marts.target_progress.high is 'Upper bound of a range target.';
+comment on column marts.target_progress.increase_kind is 'absolute or relative_pct, for increase targets.';
+comment on column marts.target_progress.baseline_year is 'Year of the baseline the plan gives, if any.';
+comment on column marts.target_progress.baseline_value is 'Baseline value the plan gives, if any.';
+comment on column marts.target_progress.unit is 'Unit of the target: pct, per_10k, permille, years, cm, count, vaccines.';
+comment on column marts.target_progress.milestone_year is 'Year by which the target is to be reached.';
+comment on column marts.target_progress.from_year is 'First year a standing target applies (evaluated every period from then).';
+comment on column marts.target_progress.value is 'Province value of the indicator in the period (marts.indicator_value).';
+comment on column marts.target_progress.coverage is 'Share of expected units behind the value (0–1).';
+comment on column marts.target_progress.threshold is 'The value the indicator must reach (range: low bound; increase: baseline + increase).';
+comment on column marts.target_progress.status is 'met, not_met (milestone due), not_yet_due, no_data (no value) or no_baseline (increase target without a baseline).';
+comment on column marts.target_progress.trajectory is 'For targets not yet due: on_track, at_risk or off_track (linear between baseline and milestone).';
+comment on column marts.target_progress.note is 'Reviewer note on the target (e.g. where the source is inconsistent).';

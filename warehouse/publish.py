@@ -1,0 +1,43 @@
+"""Publishing for analysts: an atomic, read-only snapshot of the warehouse and Parquet exports.
+
+DuckDB allows one writer process and a reader blocks it, so analysts never open the live file:
+after each load the pipeline checkpoints, copies the file beside the snapshot and renames it into
+place (rename is atomic: a reader holding the old snapshot keeps reading the old one, a new reader
+gets the new one, nobody sees a mix).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+
+MARTS_EXPORTED = ("indicator_value", "target_progress", "reporting_completeness", "reporting_rate", "task_progress")
+
+
+def publish_snapshot(con: duckdb.DuckDBPyConnection, db_path: Path, snapshot_path: Path) -> Path:
+    snapshot_path.parent.mkdir(parents=True, exist_ok=True)
+    con.execute("checkpoint")
+    tmp = snapshot_path.with_name(f".{snapshot_path.name}.{os.getpid()}.tmp")
+    shutil.copyfile(db_path, tmp)
+    with open(tmp, "rb+") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, snapshot_path)
+    return snapshot_path
+
+
+def export_parquet(con: duckdb.DuckDBPyConnection, folder: Path) -> list[Path]:
+    """Marts as Parquet, partitioned by period (hive layout: <mart>/period=2026H1/…)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for mart in MARTS_EXPORTED:
+        target = folder / mart
+        tmp = folder / f".{mart}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        con.execute(f"copy marts.{mart} to '{tmp}' (format parquet, partition_by (period))")
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(tmp, target)
+        out.append(target)
+    return out
