@@ -1,0 +1,35 @@
+# Two set-up commands: `make demo` and `make test`. Both create .venv from uv.lock on first use.
+PY ?= python3.11
+VENV := .venv
+UV := $(VENV)/bin/uv
+export DO_NOT_TRACK := 1
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export GX_ANALYTICS_ENABLED := false
+export PREFECT_LOGGING_LEVEL ?= WARNING
+SCALE ?= 0.1
+
+.PHONY: demo test bench lint suites docs clean
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	@test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
+	@test -x $(UV) || $(VENV)/bin/pip install --quiet "uv==0.13.9"
+	$(UV) sync --frozen --quiet --python $(VENV)/bin/python
+	@touch $@
+
+demo: $(VENV)/.synced
+	PREFECT_HOME=$(CURDIR)/var/demo-prefect $(VENV)/bin/baocao demo --home var/demo
+
+test: $(VENV)/.synced
+	PREFECT_HOME=$(CURDIR)/var/test-prefect $(VENV)/bin/python -m pytest -q
+
+bench: $(VENV)/.synced
+	$(VENV)/bin/python -m bench.run --scale $(SCALE) $(if $(GROWTH),--growth) $(if $(LATENCY),--latency)
+
+lint: $(VENV)/.synced
+	$(VENV)/bin/ruff check .
+
+suites: $(VENV)/.synced
+	$(VENV)/bin/python -m expectations.build
+
+clean:
+	rm -rf var

@@ -1,0 +1,48 @@
+"""Shared fixtures: a real DuckDB warehouse per test, the demo cycle run once per session under
+Prefect's test harness."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def home(tmp_path):
+    from baocao import pipeline
+    from baocao.settings import settings
+
+    s = settings(tmp_path / "home")
+    yield s
+    pipeline.close_connections()
+
+
+@pytest.fixture(scope="session")
+def demo_cycle(tmp_path_factory, prefect_harness):
+    """The demo: 2025H2 (clean history) then 2026H1 (late, missing and bad files), through the
+    real flow. Returns (settings, plan of 2026H1)."""
+    from baocao import demo, pipeline
+    from baocao.settings import settings
+    from flows.cycle import reporting_cycle
+
+    s = settings(tmp_path_factory.mktemp("demo"))
+    demo.generate(s.inbox, "2025H2", with_problems=False)
+    reporting_cycle("2025H2", str(s.home))
+    plan = demo.generate(s.inbox, "2026H1")
+    result = reporting_cycle("2026H1", str(s.home))
+    yield s, plan, result
+    pipeline.close_connections()
