@@ -35,7 +35,7 @@ import catalog as catalog_mod
 from baocao import calendar
 from baocao.findings import Finding, error
 from intake import form
-from intake.numbers import NotANumber, fold, nfc, parse_number
+from intake.numbers import NotANumber, fold, format_vn, nfc, parse_number
 
 MAX_FILE_BYTES = 5 * 1024 * 1024        # a filled form is ~20 KB; 5 MB leaves room for logos
 MAX_UNZIPPED_BYTES = 50 * 1024 * 1024   # beyond this an xlsx is treated as a zip bomb
@@ -80,9 +80,9 @@ def parse_file(path: Path, inbox_unit: str | None = None, cat=None) -> ParsedSub
         return _fail(path, "unknown", "P01", "Tệp rỗng (0 byte)", "The file is empty (0 bytes)",
                      "gửi lại tệp mẫu biểu đã điền số liệu", "send the filled-in form again")
     if size > MAX_FILE_BYTES:
-        mb = size / 1024 / 1024
-        return _fail(path, "unknown", "P04", f"Tệp quá lớn ({mb:.1f} MB; tối đa {MAX_FILE_BYTES // 1048576} MB)",
-                     f"File too large ({mb:.1f} MB; at most {MAX_FILE_BYTES // 1048576} MB)",
+        mb, lim = size / 1048576, MAX_FILE_BYTES / 1048576
+        return _fail(path, "unknown", "P04", f"Tệp quá lớn ({format_vn(size)} byte ≈ {mb:.1f} MB; tối đa {lim:g} MB)",
+                     f"File too large ({size:,} bytes ≈ {mb:.1f} MB; at most {lim:g} MB)",
                      "xóa ảnh, trang tính thừa rồi lưu lại mẫu biểu", "remove images and extra sheets and save the form again")
     data = path.read_bytes()
     ext = path.suffix.lower()
@@ -237,7 +237,7 @@ def _parse_xlsx(path: Path, data: bytes, inbox_unit, cat) -> ParsedSubmission:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
+    except (*_ZIP_ERRORS, zipfile.LargeZipFile):
         if b"PK\x05\x06" not in data[-66000:]:
             return _fail(path, "xlsx", "P02", "Tệp Excel bị cắt cụt (thiếu phần cuối của tệp), không mở được",
                          "The Excel file is truncated (its end is missing) and cannot be opened",
@@ -657,6 +657,14 @@ def _s(v) -> str:
     return nfc(str(v))
 
 
+def _date_text(v) -> str:
+    if isinstance(v, dt.datetime):
+        return v.strftime("%d/%m/%Y %H:%M") if (v.hour, v.minute) != (0, 0) else v.strftime("%d/%m/%Y")
+    if isinstance(v, dt.date):
+        return v.strftime("%d/%m/%Y")
+    return _s(v)
+
+
 def _code(v) -> str:
     return nfc(_s(v)).strip().upper()
 
@@ -739,8 +747,10 @@ def _check_meta(p: ParsedSubmission, meta: dict, sheet: str, cells: dict, inbox_
         period = calendar.parse_period(_s(meta.get("period")))
         p.period = period.code
     except (ValueError, TypeError):
+        raw = _s(meta.get("period")).strip()
         p.findings.append(error(
-            "S05", "Kỳ báo cáo không hợp lệ", "The reporting period is not valid",
+            "S05", f"Kỳ báo cáo «{raw}» không hợp lệ" if raw else "Thiếu kỳ báo cáo",
+            f"The reporting period «{raw}» is not valid" if raw else "The reporting period is missing",
             sheet=sheet, cell=cells.get("period"), value_raw=_s(meta.get("period")),
             expected_vi="dạng 2026H1, 2026H2 hoặc 2026", expected_en="like 2026H1, 2026H2 or 2026"))
     ds = _code(meta.get("dataset_code"))
@@ -792,7 +802,7 @@ def _add_value(p, el, raw, where: dict) -> None:
             serial = f"{(d - _EXCEL_EPOCH).total_seconds() / 86400:g}"
         p.findings.append(error(
             "V03", "Ô số liệu được định dạng Ngày tháng, cần một con số",
-            "The cell is formatted as a date where a number is expected", value_raw=_s(raw), **where,
+            "The cell is formatted as a date where a number is expected", value_raw=_date_text(raw), **where,
             expected_vi=f"một số ({el.unit or 'số'}): định dạng ô là Số (Number) rồi nhập lại"
                         + (f"; nếu đã gõ một số thì đó là {serial}" if serial else ""),
             expected_en=f"a number ({el.name_en}): format the cell as Number and type it again"
@@ -813,8 +823,11 @@ def _add_value(p, el, raw, where: dict) -> None:
         else:
             value = parse_number(raw, percent=el.value_type == "percent")
     except NotANumber:
+        vi, en = "Ô số liệu chứa chữ, không phải số", "The cell holds text, not a number"
+        if isinstance(raw, bool):
+            vi, en = "Ô số liệu chứa giá trị logic TRUE/FALSE, không phải số", "The cell holds TRUE/FALSE, not a number"
         p.findings.append(error(
-            "V01", "Ô số liệu chứa chữ, không phải số", "The cell holds text, not a number", value_raw=_s(raw), **where,
+            "V01", vi, en, value_raw=_s(raw), **where,
             expected_vi="chỉ nhập chữ số, ví dụ 1.234 hoặc 1234,5" + ("; 1 = có, 0 = không" if el.value_type == "flag" else ""),
             expected_en="digits only, e.g. 1.234 or 1234,5" + ("; 1 = yes, 0 = no" if el.value_type == "flag" else "")))
         return

@@ -1,7 +1,8 @@
 """Publishing for analysts: an atomic, read-only snapshot of the warehouse and Parquet exports.
 
 DuckDB allows one writer process and a reader blocks it, so analysts never open the live file:
-after each load the pipeline checkpoints, copies the file beside the snapshot and renames it into
+after each load the pipeline copies the database (one consistent transaction, `COPY FROM
+DATABASE`, tables, views and comments) into a new file beside the snapshot and renames it into
 place (rename is atomic: a reader holding the old snapshot keeps reading the old one, a new reader
 gets the new one, nobody sees a mix).
 """
@@ -19,9 +20,14 @@ MARTS_EXPORTED = ("indicator_value", "target_progress", "reporting_completeness"
 
 def publish_snapshot(con: duckdb.DuckDBPyConnection, db_path: Path, snapshot_path: Path) -> Path:
     snapshot_path.parent.mkdir(parents=True, exist_ok=True)
-    con.execute("checkpoint")
     tmp = snapshot_path.with_name(f".{snapshot_path.name}.{os.getpid()}.tmp")
-    shutil.copyfile(db_path, tmp)
+    tmp.unlink(missing_ok=True)
+    source = con.execute("select current_database()").fetchone()[0]
+    con.execute(f"attach '{tmp}' as baocao_snapshot")
+    try:
+        con.execute(f'copy from database "{source}" to baocao_snapshot')
+    finally:
+        con.execute("detach baocao_snapshot")
     with open(tmp, "rb+") as f:
         os.fsync(f.fileno())
     os.replace(tmp, snapshot_path)

@@ -54,7 +54,7 @@ exp as (
 )
 select a.period, a.indicator_code, a.level, a.org_unit_code,
        a.numerator, a.denominator,
-       round(a.numerator / nullif(a.denominator, 0) * i.factor, 6) as value,
+       a.numerator / nullif(a.denominator, 0) * i.factor as value,
        i.unit,
        a.units_contributing,
        coalesce(e.units_expected, a.units_contributing) as units_expected,
