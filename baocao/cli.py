@@ -29,17 +29,19 @@ HomeOpt = typer.Option(None, "--home", help="Thư mục dữ liệu (mặc đị
 def demo(home: Path = typer.Option(Path("var/demo"), help="Thư mục của bản chạy thử / demo folder (recreated)."),
          period: str = typer.Option("2026H1", help="Kỳ báo cáo / period.")) -> None:
     """Chạy trọn một kỳ báo cáo trên dữ liệu mẫu / run a full cycle on the embedded sample province."""
-    from baocao import calendar, demo as demo_mod, pipeline, summary
+    from baocao import calendar, pipeline, summary
+    from baocao import demo as demo_mod
     from flows.cycle import reporting_cycle
 
     home = home.resolve()
     shutil.rmtree(home, ignore_errors=True)
     os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
     s = settings(home)
-    prev = calendar.parse_period(period).previous().code
-    console.print(f"Kỳ trước {prev}: sinh dữ liệu và chạy / previous period {prev}: generating and running…")
-    demo_mod.generate(s.inbox, prev, with_problems=False)
-    reporting_cycle(prev, str(home))
+    for prev in demo_mod.HISTORY:
+        console.print(f"Kỳ trước {prev}: sinh dữ liệu và chạy / earlier period {prev}: generating and running…"
+                      + (" (đơn vị trước sáp nhập / pre-merger units)" if calendar.parse_period(prev).year < 2025 else ""))
+        demo_mod.generate(s.inbox, prev, with_problems=False)
+        reporting_cycle(prev, str(home))
     plan = demo_mod.generate(s.inbox, period)
     console.print(f"Kỳ {period}: đã sinh {len(plan.files)} tệp báo cáo, {len(plan.missing)} đơn vị không nộp"
                   f" / generated {len(plan.files)} files, {len(plan.missing)} units missing; running the cycle…")

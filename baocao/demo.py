@@ -50,6 +50,7 @@ class DemoPlan:
     late: list[str] = field(default_factory=list)
     bad: dict[str, str] = field(default_factory=dict)  # unit -> expected rule id
     values: dict[str, dict[str, float]] = field(default_factory=dict)  # unit -> element -> value (accepted files)
+    history: dict[str, "DemoPlan"] = field(default_factory=dict)  # earlier periods generated before this one
 
 
 _FLAGS = {"STATION_NCD", "STATION_STANDARD", "STATION_HAS_DOCTOR", "STATION_HAS_MIDWIFE", "STATION_HAS_TRAD_MED",
@@ -153,7 +154,8 @@ def generate(inbox: Path, period: str = "2026H1", cat=None, seed: int = SEED, sc
     rng = random.Random(f"{seed}:{period}")
     plan = DemoPlan(period=per.code)
     datasets = [d for d in cat.datasets.values() if d.frequency == per.kind]
-    units = [(d, u) for d in datasets for u in cat.expected_units(d.code)]
+    on = per.calendar_window()[1].isoformat()
+    units = [(d, u) for d in datasets for u in cat.expected_units(d.code, on=on)]
     deadline = {d.code: calendar.deadline(per, calendar.DeadlineRule.from_dict(d.deadline)) for d in datasets}
     problems = {}
     communes = [u.code for d, u in units if d.code.startswith("XA_")]
@@ -232,6 +234,9 @@ def generate(inbox: Path, period: str = "2026H1", cat=None, seed: int = SEED, sc
         if kind in ("ok", "outlier", "resubmit"):
             plan.values[u.code] = {k: float(v) for k, v in values.items() if isinstance(v, (int, float))}
     return plan
+
+
+HISTORY = ("2024", "2025H2")  # the year before the merger (pre-merger communes), then the previous half
 
 
 def now_after_close(period: str, cat=None) -> datetime:

@@ -114,7 +114,9 @@ def parse(files: list[store_mod.StoredFile], con, cat=None) -> list[tuple[Submis
             opened = sorted({per for (per, ds), c in cycles.items() if ds == dataset and c["closed_at"] is None})
             p.findings.append(error(
                 "S10", f"Kỳ báo cáo {period} của báo cáo {dataset} chưa mở hoặc đã đóng",
-                f"Period {period} of report {dataset} is not open", sheet="Thông tin", cell="B6", value_raw=period,
+                f"Period {period} of report {dataset} is not open",
+                sheet="CSV" if p.file_format == "csv" else "Thông tin", cell=None if p.file_format == "csv" else "B6",
+                value_raw=period,
                 expected_vi=f"kỳ đang mở: {', '.join(opened) or 'không có'}", expected_en=f"open periods: {', '.join(opened) or 'none'}"))
         deadline = cyc["deadline_at"] if cyc else None
         rec = SubmissionRecord(
@@ -228,8 +230,11 @@ def enqueue_feedback(con, s: Settings, records: list[SubmissionRecord]) -> int:
     from notifications.notify import enqueue_feedback as _enqueue
 
     cycles = open_cycles(con)
+    known = catalog_mod.load().recipients
     n = 0
     for rec in records:
+        if rec.unit_code not in known:
+            continue  # a unit that no longer exists (backfilled history) or an unknown inbox: no one to tell
         full = write_findings_file(s, rec)
         version = con.execute("select version from raw.submission where submission_id = ?", [rec.submission_id]).fetchone()
         cyc = cycles.get((rec.period, rec.dataset_code))
@@ -254,6 +259,10 @@ def enqueue_schedule(con, period: str, now: datetime | None = None, stage: str |
         rows = con.execute("""select unit_code, is_accepted, is_received, last_status
                               from marts.reporting_completeness where period = ? and dataset_code = ?""",
                            [period, ds]).fetchall()
+        known = catalog_mod.load().recipients
+        rows = [r for r in rows if r[0] in known]  # units that no longer exist get no reminders
+        if not rows:
+            continue
         units = [{"unit_code": u, "accepted": a, "received": r} for u, a, r, _ in rows]
         n += len(_schedule(con, dataset_code=ds, period=period, units=units, deadline=deadline, now=now,
                            opened_at=opened_at))

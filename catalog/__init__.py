@@ -59,6 +59,12 @@ class OrgUnit:
     valid_to: str
     synthetic: bool
 
+    def valid_on(self, day: str | None = None) -> bool:
+        """Existed on `day` (ISO date); with no day: exists today (no end date)."""
+        if day is None:
+            return not self.valid_to
+        return (not self.valid_from or self.valid_from <= day) and (not self.valid_to or day <= self.valid_to)
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -98,12 +104,20 @@ class Catalog:
     narrative_sections: list[dict]
     task_statuses: list[dict]
     recipients: dict[str, dict] = field(default_factory=dict)
+    crosswalk: list[dict] = field(default_factory=list)
 
-    def expected_units(self, dataset_code: str) -> list[OrgUnit]:
+    def expected_units(self, dataset_code: str, on: str | None = None) -> list[OrgUnit]:
+        """Units that must report the data set, as they existed on a date (ISO; default: today's units)."""
         ds = self.datasets[dataset_code]
         return [u for u in self.org_units.values()
                 if (u.type in ds.assigned_to or u.code in ds.assigned_to) and u.code not in ds.exclude
-                and not u.valid_to]
+                and u.valid_on(on)]
+
+    def assigned_units(self, dataset_code: str) -> list[OrgUnit]:
+        """Every unit, past or present, whose type or code the data set is assigned to."""
+        ds = self.datasets[dataset_code]
+        return [u for u in self.org_units.values()
+                if (u.type in ds.assigned_to or u.code in ds.assigned_to) and u.code not in ds.exclude]
 
     def datasets_for_unit(self, unit_code: str, frequency: str | None = None) -> list[Dataset]:
         u = self.org_units[unit_code]
@@ -160,6 +174,7 @@ def load(folder: Path = HERE) -> Catalog:
         narrative_sections=ds["narrative_sections"],
         task_statuses=ds["task_statuses"],
         recipients={r["unit_code"]: r for r in _read_csv("recipients.csv", folder)},
+        crosswalk=[{**r, "weight": float(r["weight"])} for r in _read_csv("crosswalk.csv", folder)],
     )
     _check(cat)
     return cat

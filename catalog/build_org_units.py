@@ -5,6 +5,12 @@ and Bình Thuận; about 124 communes, wards and special zones; no districts). R
 full list of new names were not at hand, so names and codes here are SYNTHETIC (marked so in the
 `synthetic` column): names are built from place names of the three former provinces.
 
+Units before the reform are kept with their validity dates (valid_to 2025-06-30): the former
+provinces Đắk Nông and Bình Thuận, their districts, and about 290 pre-merger communes, with a
+crosswalk (crosswalk.csv) from each old commune to the new one(s) that replaced it — a weight below
+1 where an old commune was divided between two new ones — so that reports from before July 2025
+are re-aggregated onto today's units. Also synthetic.
+
 Run `python -m catalog.build_org_units` to rewrite the CSVs; the files are reviewed data and a test
 checks they match this generator.
 """
@@ -17,6 +23,9 @@ from pathlib import Path
 HERE = Path(__file__).parent
 PROVINCE = "LD"
 REFORM_DATE = "2025-07-01"
+LAST_DAY_BEFORE_REFORM = "2025-06-30"
+OLD_FROM = "2019-01-01"
+FORMER_PROVINCES = {"Lâm Đồng": "LD", "Đắk Nông": "DNO", "Bình Thuận": "BTH"}
 
 # (former province, place names) — real place names, synthetic units.
 PLACES = [
@@ -76,20 +85,61 @@ def communes() -> list[dict]:
     return rows
 
 
+def old_units() -> tuple[list[dict], list[dict]]:
+    """Pre-merger districts and communes (valid until 30 June 2025) and the crosswalk."""
+    base = {"valid_from": OLD_FROM, "valid_to": LAST_DAY_BEFORE_REFORM, "synthetic": "true"}
+    units: list[dict] = []
+    for prov, code in FORMER_PROVINCES.items():
+        if code != PROVINCE:
+            units.append({"code": code, "name": f"Tỉnh {prov} (trước 01/7/2025)", "type": "former_province",
+                          "parent_code": "", "former_province": prov, **base})
+    districts: dict[str, str] = {}
+    crosswalk: list[dict] = []
+    n_old = 0
+    news = communes()
+    for i, c in enumerate(news):
+        place = c["name"].split(" ", 1)[1].rsplit(" ", 1)[0] if c["name"][-1].isdigit() else c["name"].split(" ", 1)[1]
+        prov = c["former_province"]
+        if place not in districts:
+            dcode = f"{PROVINCE}.H{len(districts) + 1:02d}"
+            districts[place] = dcode
+            units.append({"code": dcode, "name": f"Huyện {place} (trước 01/7/2025)", "type": "district",
+                          "parent_code": FORMER_PROVINCES[prov], "former_province": prov, **base})
+        for k in range(3 if i % 3 == 0 else 2):
+            n_old += 1
+            ocode = f"{PROVINCE}.C{n_old:04d}"
+            units.append({"code": ocode, "name": f"Xã {place} {i + 1}{chr(65 + k)} (cũ)", "type": "commune",
+                          "parent_code": districts[place], "former_province": prov, **base})
+            if i % 10 == 9 and k == 1 and i + 1 < len(news):
+                # divided: 60% of its people went to this commune, 40% to the next one
+                crosswalk.append({"old_code": ocode, "new_code": c["code"], "weight": "0.6"})
+                crosswalk.append({"old_code": ocode, "new_code": news[i + 1]["code"], "weight": "0.4"})
+            else:
+                crosswalk.append({"old_code": ocode, "new_code": c["code"], "weight": "1"})
+    for prov, code in FORMER_PROVINCES.items():
+        if code != PROVINCE:
+            crosswalk.append({"old_code": code, "new_code": PROVINCE, "weight": "1"})
+    for row in crosswalk:
+        row["effective_from"] = REFORM_DATE
+        row["basis"] = "Sắp xếp đơn vị hành chính 2025 (dữ liệu mẫu / synthetic)"
+    return units, crosswalk
+
+
 def org_units() -> list[dict]:
     base = {"valid_from": REFORM_DATE, "valid_to": "", "synthetic": "true"}
     out = [{"code": PROVINCE, "name": "Tỉnh Lâm Đồng", "type": "province", "parent_code": "",
-            "former_province": "", **base, "synthetic": "false"}]
+            "former_province": "", **base, "valid_from": "", "synthetic": "false"}]
     for code, name, _en in DEPARTMENTS:
         out.append({"code": f"{PROVINCE}.{code}", "name": name, "type": "department",
-                    "parent_code": PROVINCE, "former_province": "", **base, "synthetic": "false"})
+                    "parent_code": PROVINCE, "former_province": "", **base, "valid_from": "", "synthetic": "false"})
     out.append({"code": f"{PROVINCE}.CTK", "name": "Thống kê tỉnh Lâm Đồng", "type": "statistics_office",
-                "parent_code": PROVINCE, "former_province": "", **base, "synthetic": "false"})
+                "parent_code": PROVINCE, "former_province": "", **base, "valid_from": "", "synthetic": "false"})
     for c in communes():
         out.append({**c, **base})
         out.append({"code": c["code"].replace(".X", ".T"), "name": f"Trạm Y tế {c['name']}",
                     "type": "station", "parent_code": c["code"],
                     "former_province": c["former_province"], **base})
+    out += old_units()[0]
     return out
 
 
@@ -97,7 +147,7 @@ def recipients(units: list[dict]) -> list[dict]:
     """Slack channel and contacts per reporting unit; supervisor for escalation."""
     out = []
     for u in units:
-        if u["type"] in ("province", "station"):
+        if u["type"] in ("province", "station") or u["valid_to"]:
             continue
         slug = u["code"].lower().replace(".", "-")
         supervisor = "LD.SYT" if u["type"] in ("commune", "ward", "special_zone") else "LD.UBND"
@@ -122,6 +172,7 @@ def main() -> None:
     units = org_units()
     write(HERE / "org_units.csv", units)
     write(HERE / "recipients.csv", recipients(units))
+    write(HERE / "crosswalk.csv", old_units()[1])
 
 
 if __name__ == "__main__":

@@ -33,16 +33,20 @@ def home(tmp_path):
 
 @pytest.fixture(scope="session")
 def demo_cycle(tmp_path_factory, prefect_harness):
-    """The demo: 2025H2 (clean history) then 2026H1 (late, missing and bad files), through the
-    real flow. Returns (settings, plan of 2026H1)."""
+    """The demo: 2024 (annual, reported by pre-merger communes) and 2025H2 (clean history), then
+    2026H1 (late, missing and bad files), through the real flow. Returns (settings, plan of 2026H1,
+    flow result); plan.history holds the earlier periods' plans."""
     from baocao import demo, pipeline
     from baocao.settings import settings
     from flows.cycle import reporting_cycle
 
     s = settings(tmp_path_factory.mktemp("demo"))
-    demo.generate(s.inbox, "2025H2", with_problems=False)
-    reporting_cycle("2025H2", str(s.home))
+    history = {}
+    for period in demo.HISTORY:
+        history[period] = demo.generate(s.inbox, period, with_problems=False)
+        reporting_cycle(period, str(s.home))
     plan = demo.generate(s.inbox, "2026H1")
+    plan.history = history
     result = reporting_cycle("2026H1", str(s.home))
     yield s, plan, result
     pipeline.close_connections()

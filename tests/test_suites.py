@@ -16,6 +16,6 @@ def test_org_units_csv_matches_its_generator(tmp_path, monkeypatch):
 
     monkeypatch.setattr(build_org_units, "HERE", tmp_path)
     build_org_units.main()
-    for name in ("org_units.csv", "recipients.csv"):
+    for name in ("org_units.csv", "recipients.csv", "crosswalk.csv"):
         assert (tmp_path / name).read_text(encoding="utf-8") == (build_org_units.Path(build_org_units.__file__).parent
                                                                   / name).read_text(encoding="utf-8")

@@ -61,8 +61,13 @@ def load_catalog(con: duckdb.DuckDBPyConnection, cat=None) -> None:
         for n, e in enumerate(x.elements, 1)],
         pa.schema([("dataset_code", s), ("element_code", s), ("position", i)]))
     _replace(con, "core.dataset_assignment", [
-        {"dataset_code": x.code, "unit_code": u.code} for x in cat.datasets.values() for u in cat.expected_units(x.code)],
-        pa.schema([("dataset_code", s), ("unit_code", s)]))
+        {"dataset_code": x.code, "unit_code": u.code, "valid_from": u.valid_from or None, "valid_to": u.valid_to or None}
+        for x in cat.datasets.values() for u in cat.assigned_units(x.code)],
+        pa.schema([("dataset_code", s), ("unit_code", s), ("valid_from", s), ("valid_to", s)]))
+    _replace(con, "core.crosswalk", [
+        {"old_code": r["old_code"], "new_code": r["new_code"], "weight": r["weight"],
+         "effective_from": r["effective_from"], "basis": r["basis"]} for r in cat.crosswalk],
+        pa.schema([("old_code", s), ("new_code", s), ("weight", d), ("effective_from", s), ("basis", s)]))
     _replace(con, "core.task", [
         {"plan_code": t.plan_code, "task_no": t.task_no, "title": t.title, "lead_agency": t.lead_agency,
          "lead_unit_code": t.lead_unit_code, "deadline_text": t.deadline_text,

@@ -1,35 +1,43 @@
 -- marts.indicator_value: one row per period, indicator and org unit at each level (unit, region =
 -- former province, province). Ratios are sums of numerators over sums of denominators (never an
 -- average of unit ratios); unit shares count flags over contributing units; direct values are
--- taken as reported.
+-- taken as reported. Reports by units that no longer exist (before the July 2025 merger) are mapped
+-- onto today's units through core.crosswalk, with the crosswalk weight for divided units.
 create or replace table marts.indicator_value as
-with v as (
-    select cv.period, cv.unit_code, cv.element_code, cv.value, cv.submission_id,
-           coalesce(ou.former_province, '') as region
-    from core.current_value cv
-    join core.org_unit ou using (unit_code)
-    where cv.value is not null
-),
-unit_rows as (
-    select i.indicator_code, n.period, n.unit_code, n.region, n.value as num, d.value as den,
-           n.submission_id
+with reporter as (
+    -- one row per reporting unit (as it reported), indicator and period
+    select i.indicator_code, n.period, n.unit_code as reporter_code, n.value as num, d.value as den, n.submission_id
     from core.indicator i
-    join v n on n.element_code = i.numerator
-    join v d on d.element_code = i.denominator and d.period = n.period and d.unit_code = n.unit_code
+    join core.current_value n on n.element_code = i.numerator and n.value is not null
+    join core.current_value d on d.element_code = i.denominator and d.period = n.period
+                              and d.unit_code = n.unit_code and d.value is not null
     where i.kind = 'ratio'
     union all
-    select i.indicator_code, n.period, n.unit_code, n.region, n.value, 1.0, n.submission_id
+    select i.indicator_code, n.period, n.unit_code, n.value, 1.0, n.submission_id
     from core.indicator i
-    join v n on n.element_code = i.numerator
+    join core.current_value n on n.element_code = i.numerator and n.value is not null
     where i.kind in ('unit_share', 'direct')
 ),
+unit_rows as (
+    -- onto today's units through the crosswalk (a weight below 1 splits a divided unit)
+    select r.indicator_code, r.period, r.reporter_code, coalesce(x.new_code, r.reporter_code) as unit_code,
+           coalesce(ou.former_province, '') as region,
+           r.num * coalesce(x.weight, 1) as num, r.den * coalesce(x.weight, 1) as den, r.submission_id
+    from reporter r
+    left join core.crosswalk x on x.old_code = r.reporter_code
+    join core.org_unit ou on ou.unit_code = coalesce(x.new_code, r.reporter_code)
+),
 expected_units as (
-    select distinct c.period, i.indicator_code, a.unit_code, coalesce(ou.former_province, '') as region
+    select distinct c.period, i.indicator_code, a.unit_code as reporter_code,
+           coalesce(x.new_code, a.unit_code) as unit_code, coalesce(ou.former_province, '') as region
     from core.indicator i
     join core.dataset_element de on de.element_code = i.numerator
     join ops.cycle c on c.dataset_code = de.dataset_code
     join core.dataset_assignment a on a.dataset_code = de.dataset_code
-    join core.org_unit ou on ou.unit_code = a.unit_code
+        and coalesce(a.valid_from, '0000') <= cast(c.window_end as varchar)
+        and coalesce(a.valid_to, '9999') >= cast(c.window_end as varchar)
+    left join core.crosswalk x on x.old_code = a.unit_code
+    join core.org_unit ou on ou.unit_code = coalesce(x.new_code, a.unit_code)
 ),
 province as (select unit_code from core.org_unit where unit_type = 'province' limit 1),
 agg as (
@@ -37,7 +45,7 @@ agg as (
            case when grouping(unit_code) = 0 then 'unit' when grouping(region) = 0 then 'region' else 'province' end as level,
            coalesce(unit_code, nullif(region, ''), (select unit_code from province)) as org_unit_code,
            sum(num) as numerator, sum(den) as denominator,
-           count(distinct unit_code) as units_contributing,
+           count(distinct reporter_code) as units_contributing,
            list(distinct submission_id order by submission_id) as submission_ids
     from unit_rows
     group by grouping sets ((indicator_code, period, unit_code, region), (indicator_code, period, region),
@@ -47,7 +55,7 @@ exp as (
     select indicator_code, period,
            case when grouping(unit_code) = 0 then 'unit' when grouping(region) = 0 then 'region' else 'province' end as level,
            coalesce(unit_code, nullif(region, ''), (select unit_code from province)) as org_unit_code,
-           count(*) as units_expected
+           count(distinct reporter_code) as units_expected
     from expected_units
     group by grouping sets ((indicator_code, period, unit_code, region), (indicator_code, period, region),
                             (indicator_code, period))
@@ -73,7 +81,7 @@ comment on column marts.indicator_value.numerator is 'Sum of the numerator eleme
 comment on column marts.indicator_value.denominator is 'Sum of the denominator element (for unit shares and direct values: the number of contributing units).';
 comment on column marts.indicator_value.value is 'numerator / denominator × the indicator factor (100 for %, 10,000 per 10,000 population, 1,000 for ‰).';
 comment on column marts.indicator_value.unit is 'Unit of the value: pct, per_10k, permille, years, cm, count, vaccines, milestone.';
-comment on column marts.indicator_value.units_contributing is 'Units whose accepted submission supplied both numerator and denominator.';
-comment on column marts.indicator_value.units_expected is 'Units expected to report the numerator element in this period (open cycles).';
+comment on column marts.indicator_value.units_contributing is 'Reporting units (as they were at the time, e.g. pre-merger communes) whose accepted submission supplied both numerator and denominator.';
+comment on column marts.indicator_value.units_expected is 'Units expected to report the numerator element in this period (units valid at the end of the period''s window, open cycles).';
 comment on column marts.indicator_value.coverage is 'units_contributing / units_expected (0–1).';
 comment on column marts.indicator_value.submission_ids is 'Lineage: the submission versions (raw.submission.submission_id) the value was computed from.';

@@ -20,7 +20,9 @@ select c.period, c.dataset_code, a.unit_code, ou.name as unit_name, c.deadline_a
        cs.submission_id as accepted_submission_id,
        coalesce(s.last_status, 'not_received') as last_status
 from ops.cycle c
-join core.dataset_assignment a using (dataset_code)
+join core.dataset_assignment a on a.dataset_code = c.dataset_code
+        and coalesce(a.valid_from, '0000') <= cast(c.window_end as varchar)
+        and coalesce(a.valid_to, '9999') >= cast(c.window_end as varchar)
 join core.org_unit ou on ou.unit_code = a.unit_code
 left join subs s on s.period = c.period and s.dataset_code = c.dataset_code and s.unit_code = a.unit_code
 left join core.current_submission cs

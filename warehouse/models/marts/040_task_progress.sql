@@ -5,7 +5,9 @@ with tasks_due as (
     select distinct c.period, c.window_end, a.unit_code, t.plan_code, t.task_no, t.title, t.lead_agency,
            t.deadline_text, try_cast(t.deadline_date as date) as deadline_date
     from ops.cycle c
-    join core.dataset_assignment a using (dataset_code)
+    join core.dataset_assignment a on a.dataset_code = c.dataset_code
+        and coalesce(a.valid_from, '0000') <= cast(c.window_end as varchar)
+        and coalesce(a.valid_to, '9999') >= cast(c.window_end as varchar)
     join core.org_unit ou on ou.unit_code = a.unit_code
     join core.task t on t.lead_unit_code = a.unit_code
                      or (t.lead_unit_code = 'COMMUNE' and ou.unit_type in ('commune', 'ward', 'special_zone'))
