@@ -11,10 +11,12 @@ File-level rules (no sheet or cell): P01 empty, P02 not a workbook or CSV (or da
 large once unzipped (or a sheet spanning an enormous area: that one names the sheet and the far
 cell), P04 file too large, P05 password-protected, P06 unreadable CSV characters, P07 old binary
 Office format (.xls 97-2003). Structure: S01 sheet missing, S02 not a baocao form or unknown
-template version, S03 another unit's file, S04 unknown unit, S05 invalid period, S06 report code,
-S07 duplicate element, S08 unknown element, S09 header row changed, S10 malformed CSV line,
-S11 unknown CSV line type. Values: V01 text, V02 formula without a computed value, V03 date,
-V04 merged value cell, V05 formula error value (#DIV/0!...). Tasks: T02 status, T03 number.
+template version, S03 another unit's file, S04 unknown unit, S05 invalid period (or one that
+does not fit the report's frequency), S06 report code, S07 duplicate element, S08 unknown
+element, S09 header row changed, S11 unknown CSV line type, S12 malformed CSV line (S10, period
+not open, belongs to the collect step). Values: V01 text, V02 formula without a computed value,
+V03 date, V04 merged value cell, V05 formula error value (#DIV/0!...). Tasks: T02 status, T03
+task number.
 """
 
 from __future__ import annotations
@@ -75,7 +77,9 @@ def parse_file(path: Path, inbox_unit: str | None = None, cat=None) -> ParsedSub
     """Parse one file. `inbox_unit` is the unit whose inbox (or command) delivered it."""
     cat = cat or catalog_mod.load()
     path = Path(path)
-    size = path.stat().st_size           # before reading: a 2 GB drop is refused unread
+    with path.open("rb") as fh:  # bounded: a 2 GB drop is refused without reading it into memory
+        data = fh.read(MAX_FILE_BYTES + 1)
+        size = max(len(data), fh.seek(0, io.SEEK_END))
     if size == 0:
         return _fail(path, "unknown", "P01", "Tệp rỗng (0 byte)", "The file is empty (0 bytes)",
                      "gửi lại tệp mẫu biểu đã điền số liệu", "send the filled-in form again")
@@ -84,7 +88,6 @@ def parse_file(path: Path, inbox_unit: str | None = None, cat=None) -> ParsedSub
         return _fail(path, "unknown", "P04", f"Tệp quá lớn ({format_vn(size)} byte ≈ {mb:.1f} MB; tối đa {lim:g} MB)",
                      f"File too large ({size:,} bytes ≈ {mb:.1f} MB; at most {lim:g} MB)",
                      "xóa ảnh, trang tính thừa rồi lưu lại mẫu biểu", "remove images and extra sheets and save the form again")
-    data = path.read_bytes()
     ext = path.suffix.lower()
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         return _parse_cfb(path, data)
@@ -419,8 +422,7 @@ _REF = re.compile(r"^([A-Z]{1,3})([0-9]{1,7})$")
 
 
 def _attrs(raw: bytes) -> dict[str, str]:
-    return {k.decode().split(":")[-1] if k != b"r:id" else "r:id": html.unescape((a or b).decode("utf-8", "replace"))
-            for k, a, b in _ATTR.findall(raw)}
+    return {k.decode(): html.unescape((a or b).decode("utf-8", "replace")) for k, a, b in _ATTR.findall(raw)}
 
 
 def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
@@ -439,7 +441,7 @@ def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     out = {}
     for m in _SHEET_TAG.finditer(wbxml):
         a = _attrs(m.group(1))
-        rid = a.get("r:id") or a.get("id")
+        rid = next((v for k, v in a.items() if k.endswith(":id")), None)  # r:id, whatever the prefix
         if "name" in a and rid in targets:
             out[nfc(a["name"])] = targets[rid]
     return out
@@ -593,7 +595,7 @@ def _parse_csv(path: Path, text: str, inbox_unit, cat) -> ParsedSubmission:
             last = reader.line_num
     except csv.Error as exc:
         p.findings.append(error(
-            "S10", "Dòng CSV không đọc được (dấu ngoặc kép không đóng hoặc ô quá dài)",
+            "S12", "Dòng CSV không đọc được (dấu ngoặc kép không đóng hoặc ô quá dài)",
             "A CSV line cannot be read (an unclosed quote or an overlong field)",
             sheet="CSV", cell=f"dòng {last + 1 + offset}", value_raw=str(exc),
             expected_vi="đóng dấu ngoặc kép; lưu lại bằng Excel dạng CSV UTF-8",

@@ -364,7 +364,7 @@ def _separated(c: Ctx, seps: list[str] = SEPARATORS) -> dict[str, object]:
 @case
 def case_vn_separators(c: Ctx):
     return (c.save(c.workbook(values=_separated(c)), "dau_phan_cach.xlsx"),
-            c.clean("numbers typed as text with Vietnamese separators: 12.345, 11 000, 10\u00a0000, 74,5"))
+            c.clean("numbers typed as text with thousands separators: 12.345, 11 000, NBSP, NNBSP, thin space; 74,5"))
 
 
 @case

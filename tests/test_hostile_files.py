@@ -128,10 +128,12 @@ def test_vn_separators_as_typed(corpus, parsed):
     raw = {v["element_code"]: v["value_raw"] for v in parsed["vn_separators"].values}
     assert raw["POP"] == "12.345"
     assert raw["POP_INSURED"] == "11 000"
-    assert raw["PEOPLE_HEALTH_MANAGED"] == "10\u00a0000"
+    assert raw["ADULTS_SCREENED"] == "3\u00a0000"        # no-break space
+    assert raw["PEOPLE_HEALTH_MANAGED"] == "10\u202f000"  # narrow no-break space
+    assert raw["PEOPLE_EHR"] == "8\u2009000"              # thin space
     values = {v["element_code"]: v["value"] for v in parsed["vn_separators"].values}
-    assert (values["POP"], values["POP_INSURED"], values["PEOPLE_HEALTH_MANAGED"]) == (12345, 11000, 10000)
-    assert any("\u202f" in r for r in raw.values()) and any("\u2009" in r for r in raw.values())
+    assert [values[c] for c in ("POP", "POP_INSURED", "ADULTS_SCREENED", "PEOPLE_HEALTH_MANAGED", "PEOPLE_EHR")] == [
+        12345, 11000, 3000, 10000, 8000]
 
 
 def test_nfd_text_is_recognised_and_stored_nfc(corpus, parsed):
@@ -240,10 +242,10 @@ def test_csv_quirks(tmp_path):
     (tmp_path / "multi.csv").write_bytes(csv_text(multi).encode())
     p = parse_file(tmp_path / "multi.csv", cat=CAT)
     assert [(f.rule_id, f.cell) for f in p.findings] == [("V01", "dòng 10")]
-    # an overlong field is a located S10, not a crash
+    # an overlong field is a located S12, not a crash
     (tmp_path / "long.csv").write_text(csv_text(rows[:5]) + "thuyet_minh,ket_qua,\"" + "x" * 200_000 + "\",\r\n")
     f = parse_file(tmp_path / "long.csv", cat=CAT).findings[0]
-    assert (f.rule_id, f.sheet, f.cell) == ("S10", "CSV", "dòng 6")
+    assert (f.rule_id, f.sheet, f.cell) == ("S12", "CSV", "dòng 6")
     # undecodable bytes (not UTF-8, and 0x81 is undefined in Windows-1258)
     (tmp_path / "enc.csv").write_bytes(cp1258_bytes(csv_text(rows[:3])) + b"\x81\x8d\r\n")
     assert parse_file(tmp_path / "enc.csv", cat=CAT).findings[0].rule_id == "P06"
