@@ -55,7 +55,7 @@ def demo(home: Path = typer.Option(Path("var/demo"), help="Thư mục của bả
         by_kind[kind] = by_kind.get(kind, 0) + 1
     console.print(", ".join(f"{k}: {v}" for k, v in sorted(by_kind.items())))
     for u, kind, stage, status, recipient in rows:
-        if kind.startswith("feedback") and "rejected" in kind or kind in ("overdue", "escalation", "operator_summary"):
+        if (kind.startswith("feedback") and "rejected" in kind) or kind in ("overdue", "escalation", "operator_summary"):
             console.print(f"  {u:<10} {kind:<28} {stage:<14} {status:<8} → {recipient}")
     op = con.execute("""select text from ops.outbox where kind = 'operator_summary' and period = ?
                         order by created_at desc limit 1""", [period]).fetchone()
@@ -149,5 +149,33 @@ def outbox(period: str = typer.Option(None, help="Kỳ báo cáo / period"), hom
         console.print("  ".join(str(x) for x in row))
 
 
+@app.command("accept-warning")
+def accept_warning(unit: str = typer.Option(..., "--unit", help="Mã đơn vị / unit code"),
+                   period: str = typer.Option(..., "--period", help="Kỳ báo cáo / period"),
+                   element: str = typer.Option(..., "--element", help="Mã chỉ tiêu / element code"),
+                   rule: str = typer.Option(..., "--rule", help="Mã quy tắc cảnh báo, ví dụ W01 / warning rule id"),
+                   by: str = typer.Option(..., "--by", help="Người quyết định / who decides"),
+                   reason: str = typer.Option("", "--reason", help="Lý do / reason"),
+                   home: Path = HomeOpt) -> None:
+    """Chấp nhận một cảnh báo cho đơn vị và kỳ (được ghi lại) / accept a warning for a unit and period."""
+    from baocao import pipeline
+
+    con = pipeline.connection(settings(home))
+    row = pipeline.accept_warning(con, unit, period, element, rule, by, reason)
+    console.print(f"Đã ghi nhận: {row} / recorded")
+
+
+@app.command()
+def history(unit: str = typer.Option(..., "--unit", help="Mã đơn vị / unit code"),
+            period: str = typer.Option(None, "--period", help="Kỳ báo cáo / period"),
+            home: Path = HomeOpt) -> None:
+    """Các lần nộp của một đơn vị và kết quả kiểm tra / a unit's submission versions and results."""
+    from baocao import pipeline
+
+    for row in pipeline.versions(pipeline.connection(settings(home)), unit, period):
+        console.print("  ".join("" if x is None else str(x) for x in row))
+
+
 if __name__ == "__main__":
     app()
+from baocao import cli_ops  # noqa: E402,F401

@@ -50,7 +50,7 @@ class DemoPlan:
     late: list[str] = field(default_factory=list)
     bad: dict[str, str] = field(default_factory=dict)  # unit -> expected rule id
     values: dict[str, dict[str, float]] = field(default_factory=dict)  # unit -> element -> value (accepted files)
-    history: dict[str, "DemoPlan"] = field(default_factory=dict)  # earlier periods generated before this one
+    history: dict[str, DemoPlan] = field(default_factory=dict)  # earlier periods generated before this one
 
 
 _FLAGS = {"STATION_NCD", "STATION_STANDARD", "STATION_HAS_DOCTOR", "STATION_HAS_MIDWIFE", "STATION_HAS_TRAD_MED",
@@ -59,7 +59,7 @@ _FLAGS = {"STATION_NCD", "STATION_STANDARD", "STATION_HAS_DOCTOR", "STATION_HAS_
 
 def commune_values(rng: random.Random, scale: float = 1.0) -> dict[str, float]:
     pop = rng.randint(8000, 60000)
-    births = round(pop * rng.uniform(0.006, 0.008) * (1 if scale == 1.0 else 1))
+    births = round(pop * rng.uniform(0.006, 0.008))
     doctors = max(2, round(pop * rng.uniform(8.5, 13.5) / 10000 * scale))
     d_station = min(doctors, rng.choice([1, 1, 2, 2, 3, 4]))
     beds = round(pop * rng.uniform(24, 34) / 10000 * scale)
@@ -151,7 +151,6 @@ def generate(inbox: Path, period: str = "2026H1", cat=None, seed: int = SEED, sc
     """Write one period's submissions into `inbox/<unit>/`. Deterministic for a seed."""
     cat = cat or catalog_mod.load()
     per = calendar.parse_period(period)
-    rng = random.Random(f"{seed}:{period}")
     plan = DemoPlan(period=per.code)
     datasets = [d for d in cat.datasets.values() if d.frequency == per.kind]
     on = per.calendar_window()[1].isoformat()

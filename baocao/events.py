@@ -180,7 +180,7 @@ def enabled() -> bool:
     try:
         from prefect.context import FlowRunContext, TaskRunContext
         from prefect.settings import PREFECT_API_URL
-    except Exception:  # noqa: BLE001  # pragma: no cover - prefect is a dependency
+    except Exception:  # pragma: no cover - prefect is a dependency
         return False
     if PREFECT_API_URL.value():
         return True

@@ -19,7 +19,6 @@ from intake.parse import parse_file
 from warehouse import db, models, publish
 from warehouse.load import SubmissionRecord, load_batch
 
-
 _CONNECTIONS: dict[str, duckdb.DuckDBPyConnection] = {}
 
 
@@ -279,3 +278,33 @@ def dispatch(con, sender=None) -> object:
     from notifications.sender import sender_from_env
 
     return _dispatch(con, sender if sender is not None else sender_from_env())
+
+
+# ----------------------------------------------------------------------------- operator actions
+
+def accept_warning(con, unit: str, period: str, element: str, rule: str, by: str, reason: str = "") -> dict:
+    """Record an operator's decision to accept a warning for a unit and period. The flagged value
+    stays flagged in its version (lineage); later versions are not warned again for it."""
+    found = con.execute("""select s.dataset_code from raw.finding f join raw.submission s using (submission_id)
+                           where s.unit_code = ? and s.period = ? and f.element_code = ? and f.rule_id = ?
+                             and f.severity = 'warning' limit 1""", [unit, period, element, rule]).fetchone()
+    if not found:
+        raise ValueError(f"Không có cảnh báo {rule} cho {element} của {unit} kỳ {period}"
+                         f" / no warning {rule} on {element} for {unit} in {period}")
+    row = {"unit_code": unit, "period": period, "dataset_code": found[0], "rule_id": rule, "element_code": element,
+           "accepted_by": by, "reason": reason or None}
+    con.execute("""insert or replace into ops.warning_acceptance (unit_code, period, dataset_code, rule_id, element_code,
+                   accepted_by, reason) values ($unit_code, $period, $dataset_code, $rule_id, $element_code,
+                   $accepted_by, $reason)""", row)
+    return row
+
+
+def versions(con, unit: str, period: str | None = None) -> list[tuple]:
+    """A unit's history: every version with its validation result and whether it is the one that counts."""
+    return con.execute("""
+        select s.period, s.dataset_code, s.version, s.file_name, s.received_at, s.status, s.n_errors, s.n_warnings,
+               cs.submission_id is not null as counts, s.submission_id
+        from raw.submission s
+        left join core.current_submission cs using (submission_id)
+        where s.unit_code = ? and (? is null or s.period = ?)
+        order by s.period, s.dataset_code, s.version""", [unit, period, period]).fetchall()

@@ -116,7 +116,7 @@ def old_units() -> tuple[list[dict], list[dict]]:
                 crosswalk.append({"old_code": ocode, "new_code": news[i + 1]["code"], "weight": "0.4"})
             else:
                 crosswalk.append({"old_code": ocode, "new_code": c["code"], "weight": "1"})
-    for prov, code in FORMER_PROVINCES.items():
+    for code in FORMER_PROVINCES.values():
         if code != PROVINCE:
             crosswalk.append({"old_code": code, "new_code": PROVINCE, "weight": "1"})
     for row in crosswalk:

@@ -162,9 +162,7 @@ def validate_batch(dataset_code: str, items: list[BatchItem], previous: dict | N
                     i, info = where[int(hit["row_id"])]
                     stats["unexpected"] += 1
                     findings[i].append(_task_finding(meta, r.expectation_config, info))
-    for i in findings:
-        findings[i] = _dedupe(findings[i])
-    return findings, stats
+    return {i: _dedupe(fs) for i, fs in findings.items()}, stats
 
 
 def _severity(cfg) -> str:

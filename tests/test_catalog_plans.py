@@ -181,7 +181,7 @@ def test_target_ids_unique_and_sequential(plans):
 
 
 def test_target_fields_match_op(plans):
-    for p, t in all_targets(plans):
+    for _p, t in all_targets(plans):
         tid = t["id"]
         assert list(t) == TARGET_KEYS, tid
         assert t["indicator"] in ALL_INDICATORS, tid
@@ -235,7 +235,7 @@ def test_figures_appear_in_text(plans):
 
     The only exception is 'eq 100' read from words ('toàn dân', 'người dân', 'hoàn thành'),
     which must then carry a note saying so."""
-    for p, t in all_targets(plans):
+    for _p, t in all_targets(plans):
         nums = numbers_in(t["text"])
         figures = [t["value"], t["low"], t["high"]]
         if t["baseline"]:

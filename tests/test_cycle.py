@@ -70,7 +70,7 @@ def test_resubmission_supersedes_and_history_is_kept(demo_cycle):
 def test_completeness_in_the_snapshot_matches_the_generator(demo_cycle):
     s, plan, _ = demo_cycle
     with _snap(s) as con:
-        expected, received, accepted, late, missing = con.execute("""select expected, received, accepted, late, missing
+        expected, received, accepted, late, _missing = con.execute("""select expected, received, accepted, late, missing
             from marts.reporting_rate where period = '2026H1' and dataset_code = 'XA_6T'""").fetchone()
         missing_units = {r[0] for r in con.execute("""select unit_code from marts.reporting_completeness
             where period = '2026H1' and dataset_code = 'XA_6T' and is_missing""").fetchall()}
@@ -117,3 +117,32 @@ def test_every_generated_good_file_parses_cleanly(tmp_path):
         p = parse_file(__import__("pathlib").Path(f["path"]), inbox_unit=f["unit"])
         if f["kind"] in ("ok", "outlier", "resubmit", "rule"):
             assert not p.findings, (f, [x.line() for x in p.findings])
+
+
+def test_operator_accepts_a_warning_and_the_unit_is_not_warned_again(demo_cycle):
+    s, _, _ = demo_cycle
+    con = pipeline.connection(s)
+    unit, element, rule = con.execute("""select s.unit_code, f.element_code, f.rule_id from raw.finding f
+        join raw.submission s using (submission_id) where s.period = '2026H1' and f.severity = 'warning'
+        order by 1 limit 1""").fetchone()
+    pipeline.accept_warning(con, unit, "2026H1", element, rule, by="operator@ld", reason="đã xác minh qua điện thoại")
+    assert con.execute("select accepted_by from ops.warning_acceptance where unit_code = ? and element_code = ?",
+                       [unit, element]).fetchone() == ("operator@ld",)
+    # the unit sends the same figures again (a new file): the accepted warning is not raised again
+    current = con.execute("select stored_path from core.current_submission where unit_code = ? and period = '2026H1'"
+                          " and dataset_code = 'XA_6T'", [unit]).fetchone()[0]
+    import openpyxl
+
+    from intake.store import store_file
+
+    copy = s.home / "resend" / ("lan2_" + current.split("__", 1)[1])
+    copy.parent.mkdir(exist_ok=True)
+    wb = openpyxl.load_workbook(current)  # same figures, a different file (new hash)
+    wb["Thông tin"]["B9"] = "người lập: kế toán"
+    wb.save(copy)
+    stored = store_file(copy, unit, s.store)
+    (rec,) = pipeline.process(con, s, files=[stored])
+    assert not any(f.rule_id == rule and f.element_code == element for f in rec.findings), [f.line() for f in rec.findings]
+    assert [v[2] for v in pipeline.versions(con, unit, "2026H1")] == list(range(1, len(pipeline.versions(con, unit, "2026H1")) + 1))
+    with pytest.raises(ValueError):
+        pipeline.accept_warning(con, unit, "2026H1", "POP", "W99", by="x")
