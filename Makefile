@@ -1,19 +1,21 @@
 # Two set-up commands: `make demo` and `make test`. Both create .venv from uv.lock on first use.
-PY ?= python3.11
+PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 UV := $(VENV)/bin/uv
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export GX_ANALYTICS_ENABLED := false
 export PREFECT_LOGGING_LEVEL ?= WARNING
+# the ephemeral API server starts in a subprocess; on a busy 2-core machine it can take a while
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 180
 SCALE ?= 0.1
 
 .PHONY: demo test bench lint suites docs clean
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
-	@test -x $(UV) || $(VENV)/bin/pip install --quiet "uv==0.13.9"
-	$(UV) sync --frozen --quiet --python $(VENV)/bin/python
+	@test -x $(UV) || { $(VENV)/bin/python -m ensurepip >/dev/null 2>&1; $(VENV)/bin/python -m pip install -q "uv==0.13.9"; }
+	$(UV) sync --frozen --inexact --quiet --python $(VENV)/bin/python
 	@touch $@
 
 demo: $(VENV)/.synced

@@ -57,11 +57,13 @@ def demo(home: Path = typer.Option(Path("var/demo"), help="Thư mục của bả
     for u, kind, stage, status, recipient in rows:
         if (kind.startswith("feedback") and "rejected" in kind) or kind in ("overdue", "escalation", "operator_summary"):
             console.print(f"  {u:<10} {kind:<28} {stage:<14} {status:<8} → {recipient}")
-    op = con.execute("""select text from ops.outbox where kind = 'operator_summary' and period = ?
-                        order by created_at desc limit 1""", [period]).fetchone()
-    if op:
+    ops = con.execute("""select text from ops.outbox where kind = 'operator_summary' and period = ?
+                         qualify row_number() over (partition by dataset_code order by created_at desc) = 1
+                         order by dataset_code""", [period]).fetchall()
+    if ops:
         console.rule("Tóm tắt gửi cán bộ tỉnh / Operator summary")
-        console.print(op[0])
+        for (text,) in ops:
+            console.print(text)
     console.print(f"snapshot: {result['snapshot']}")
 
 

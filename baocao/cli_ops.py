@@ -110,7 +110,7 @@ def deploy(api_url: str, env: dict | None = None, cwd: Path = ROOT) -> None:
                    env=env or child_env(PREFECT_API_URL=api_url))
 
 
-def start_worker(api_url: str, pool: str, home: Path, limit: int = 2, poll_seconds: float = 2.0,
+def start_worker(api_url: str, pool: str, home: Path, limit: int = 1, poll_seconds: float = 2.0,
                  prefetch_seconds: int = 10, env: dict | None = None) -> subprocess.Popen:
     """A process worker: each flow run is a fresh Python process started in the project folder."""
     env = env or child_env()
@@ -142,15 +142,14 @@ def start_watcher(api_url: str, home: Path, interval: float, settle: float, env:
                              "--settle", str(settle)], cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
 
 
-def stop(procs: list[subprocess.Popen], timeout: float = 15.0) -> None:
-    """Terminate the processes we started (last started first), then kill what is left."""
+def stop(procs: list[subprocess.Popen], timeout: float = 20.0) -> None:
+    """Stop the processes we started, last started first (watcher, worker, then the server the
+    others talk to): SIGTERM, then SIGKILL after `timeout` seconds."""
     for p in reversed(procs):
         if p.poll() is None:
             p.send_signal(signal.SIGTERM)
-    end = time.monotonic() + timeout
-    for p in reversed(procs):
         try:
-            p.wait(timeout=max(0.1, end - time.monotonic()))
+            p.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait(timeout=5)
@@ -195,7 +194,8 @@ def serve(home: Path = HomeOpt,
           api_url: str = typer.Option(None, "--api-url", help="Dùng máy chủ Prefect có sẵn / use a running server"
                                       " (e.g. one on PostgreSQL) instead of starting one."),
           ui: bool = typer.Option(True, help="Bật giao diện web / serve the dashboard."),
-          worker_limit: int = typer.Option(2, help="Số lượt chạy đồng thời của worker / worker's concurrent runs."),
+          worker_limit: int = typer.Option(1, help="Số lượt chạy đồng thời của worker / worker's concurrent runs"
+                                            " (runs share one warehouse writer; see docs/operations.md)."),
           poll: float = typer.Option(2.0, help="Giây giữa hai lần worker hỏi việc / worker poll interval."),
           prefetch: int = typer.Option(10, help="Worker nhận trước lượt chạy sắp tới (giây) / prefetch seconds."),
           watch_inbox: bool = typer.Option(True, "--watch/--no-watch", help="Chạy cả bộ theo dõi hộp thư"

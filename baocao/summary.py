@@ -47,6 +47,35 @@ def targets(con, period: str) -> list[tuple]:
         order by plan_code, target_id""", [period]).fetchall()
 
 
+OPS = {"gt": ">", "ge": "≥", "lt": "<", "le": "≤", "eq": "=", "about": "≈"}
+VERDICT = {"met": "đạt / met", "not_met": "chưa đạt / not met", "on_track": "đúng lộ trình / on track",
+           "at_risk": "có nguy cơ / at risk", "off_track": "chậm / off track", "no_data": "chưa có số liệu / no data",
+           "no_baseline": "thiếu mốc gốc / no baseline"}
+
+
+def key_targets(con, period: str) -> list[tuple]:
+    rows = con.execute("""
+        select t.indicator_code, i.name, t.value, t.value_period, t.plan_code, t.op, t.target_value, t.low, t.high,
+               t.increase_kind, t.milestone_year, coalesce(t.trajectory, t.status)
+        from marts.target_progress t join core.indicator i using (indicator_code)
+        where t.period = ? and list_contains(?, t.indicator_code)
+        order by list_position(?, t.indicator_code), t.plan_code, t.milestone_year""",
+                       [period, list(KEY_INDICATORS), list(KEY_INDICATORS)]).fetchall()
+    out = []
+    for code, name, value, vperiod, plan, op, tv, low, high, inc, year, verdict in rows:
+        if op == "range":
+            target = f"{low:g}–{high:g}"
+        elif op == "increase":
+            target = f"+{tv:g}{'%' if inc == 'relative_pct' else ''}"
+        elif op == "milestone":
+            target = "hoàn thành"
+        else:
+            target = f"{OPS.get(op, op)} {tv:g}"
+        shown = "—" if value is None else f"{value:,.2f}" + (f" ({vperiod})" if vperiod != period else "")
+        out.append((code, name, shown, plan, target, year, VERDICT.get(verdict, verdict)))
+    return out
+
+
 def target_counts(con, period: str) -> list[tuple]:
     return con.execute("""
         select plan_code, coalesce(trajectory, status) as s, count(*) from marts.target_progress
@@ -85,6 +114,12 @@ def print_summary(con, period: str, console: Console | None = None) -> None:
         t.add_column(h)
     for code, name, value, unit, n, e in indicators(con, period):
         t.add_row(code, name[:60], f"{value:,.2f}" if value is not None else "—", unit, f"{n}/{e}")
+    c.print(t)
+    t = Table(title="Chỉ tiêu chính so với mục tiêu / Key indicators against targets")
+    for h in ("chỉ tiêu", "giá trị", "kế hoạch", "mục tiêu", "năm", "đánh giá"):
+        t.add_column(h)
+    for code, name, value, plan, target, year, verdict in key_targets(con, period):
+        t.add_row(code, value, plan, target, str(year), verdict)
     c.print(t)
     t = Table(title="Mục tiêu theo kế hoạch / Targets by plan")
     t.add_column("kế hoạch")

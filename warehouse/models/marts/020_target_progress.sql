@@ -1,18 +1,41 @@
 -- marts.target_progress: one row per plan target and period with a province value: whether the
--- target is met (milestone due) or on track (milestone ahead), evaluated as the plan words it.
+-- target is met (milestone due) or on track (milestone ahead), evaluated as the plan words it:
+-- gt/ge/lt/le strictly as written; "about" within 1% (at least 0.05); a range "a–b" is reached at a
+-- (the plans set ranges as levels to reach, so above b still counts); eq 100% within 0.05;
+-- increase over the plan's baseline (absolute or relative); a past milestone is judged on the value
+-- of its own year when the warehouse has one.
 create or replace table marts.target_progress as
 with pv as (
-    select period, indicator_code, value, coverage
+    select period, indicator_code, value, coverage,
+           cast(left(period, 4) as integer) + case when period like '%H1' then 0.5 else 1.0 end as period_end
     from marts.indicator_value where level = 'province'
 ),
 periods as (
-    select distinct period,
-           cast(left(period, 4) as integer) as period_year,
-           cast(left(period, 4) as integer) + case when period like '%H1' then 0.5 else 1.0 end as period_end
-    from pv
+    select distinct period, cast(left(period, 4) as integer) as period_year, period_end from pv
+),
+latest as (
+    -- for each period, the latest province value known by then (annual statistics such as life
+    -- expectancy arrive once a year), and the value at the end of each milestone year
+    select p.period, p.period_year, p.period_end, t.target_id,
+           arg_max(pv.value, pv.period_end) filter (where pv.period_end <= p.period_end) as value,
+           arg_max(pv.period, pv.period_end) filter (where pv.period_end <= p.period_end) as value_period,
+           arg_max(pv.coverage, pv.period_end) filter (where pv.period_end <= p.period_end) as coverage,
+           arg_max(pv.value, pv.period_end) filter (where pv.period_end <= t.milestone_year + 1
+                                                     and pv.period_end > t.milestone_year) as milestone_value,
+           arg_max(pv.period, pv.period_end) filter (where pv.period_end <= t.milestone_year + 1
+                                                      and pv.period_end > t.milestone_year) as milestone_period
+    from periods p
+    cross join core.target t
+    left join pv on pv.indicator_code = t.indicator_code
+    group by all
 ),
 t as (
-    select t.*, p.period, p.period_year, p.period_end, pv.value, pv.coverage,
+    select t.*, l.period, l.period_year, l.period_end, l.coverage,
+           -- a milestone already past is judged on the value of its own year when there is one
+           case when l.period_end > t.milestone_year + 1 and l.milestone_value is not null
+                then l.milestone_value else l.value end as value,
+           case when l.period_end > t.milestone_year + 1 and l.milestone_value is not null
+                then l.milestone_period else l.value_period end as value_period,
            case when t.op in ('lt', 'le') then -1 else 1 end as direction,
            case
                when t.op = 'range' then t.low
@@ -22,8 +45,7 @@ t as (
                else t.target_value
            end as threshold
     from core.target t
-    cross join periods p
-    left join pv on pv.indicator_code = t.indicator_code and pv.period = p.period
+    join latest l using (target_id)
 ),
 e as (
     select *,
@@ -35,7 +57,7 @@ e as (
                when op = 'le' then value <= target_value
                when op = 'eq' then value >= target_value - 0.05
                when op = 'about' then abs(value - target_value) <= greatest(0.01 * abs(target_value), 0.05)
-               when op = 'range' then value between low and high
+               when op = 'range' then value >= low
                when op = 'increase' then (case when threshold is null then null else value >= threshold end)
                when op = 'milestone' then value >= 1
            end as meets,
@@ -43,7 +65,7 @@ e as (
     from t
 )
 select plan_code, target_id, indicator_code, period, text, op, target_value, low, high, increase_kind,
-       baseline_year, baseline_value, unit, milestone_year, from_year, value, coverage, threshold,
+       baseline_year, baseline_value, unit, milestone_year, from_year, value, value_period, coverage, threshold,
        case
            when value is null then 'no_data'
            when meets is null then 'no_baseline'
@@ -85,9 +107,10 @@ comment on column marts.target_progress.baseline_value is 'Baseline value the pl
 comment on column marts.target_progress.unit is 'Unit of the target: pct, per_10k, permille, years, cm, count, vaccines.';
 comment on column marts.target_progress.milestone_year is 'Year by which the target is to be reached.';
 comment on column marts.target_progress.from_year is 'First year a standing target applies (evaluated every period from then).';
-comment on column marts.target_progress.value is 'Province value of the indicator in the period (marts.indicator_value).';
+comment on column marts.target_progress.value is 'Province value judged: the latest known by the period (for a past milestone, the value of the milestone year when available).';
+comment on column marts.target_progress.value_period is 'Period the judged value comes from (annual statistics arrive once a year).';
 comment on column marts.target_progress.coverage is 'Share of expected units behind the value (0–1).';
-comment on column marts.target_progress.threshold is 'The value the indicator must reach (range: low bound; increase: baseline + increase).';
+comment on column marts.target_progress.threshold is 'The value the indicator must reach (range: its lower bound, above the upper bound still counts; increase: baseline + increase).';
 comment on column marts.target_progress.status is 'met, not_met (milestone due), not_yet_due, no_data (no value) or no_baseline (increase target without a baseline).';
 comment on column marts.target_progress.trajectory is 'For targets not yet due: on_track, at_risk or off_track (linear between baseline and milestone).';
 comment on column marts.target_progress.note is 'Reviewer note on the target (e.g. where the source is inconsistent).';
