@@ -139,32 +139,28 @@ def validate_batch(dataset_code: str, items: list[BatchItem], previous: dict | N
     cells = [{v["element_code"]: v for v in it.values} for it in items]
     if suite_exists(dataset_code):
         df = values_frame(dataset_code, items, previous, cat)
-        res = _run(dataset_code, df)
-        stats["rows"] += len(df)
-        for r in res.results:
-            stats["expectations"] += 1
-            if r.success:
-                continue
-            meta = r.expectation_config.meta
-            for hit in r.result.get("unexpected_index_list") or []:
-                i = int(hit["row_id"])
-                stats["unexpected"] += 1
-                findings[i].append(_value_finding(meta, r.expectation_config, cells[i], df.iloc[i], cat))
+        for cfg, row_id in _failures(dataset_code, df, stats):
+            findings[row_id].append(_value_finding(cfg.meta, cfg, cells[row_id], df.iloc[row_id], cat))
     if suite_exists(f"{dataset_code}__tasks"):
         tdf, where = tasks_frame(dataset_code, items, cat)
         if len(tdf):
-            res = _run(f"{dataset_code}__tasks", tdf)
-            stats["rows"] += len(tdf)
-            for r in res.results:
-                stats["expectations"] += 1
-                if r.success:
-                    continue
-                meta = r.expectation_config.meta
-                for hit in r.result.get("unexpected_index_list") or []:
-                    i, info = where[int(hit["row_id"])]
-                    stats["unexpected"] += 1
-                    findings[i].append(_task_finding(meta, r.expectation_config, info))
+            for cfg, row_id in _failures(f"{dataset_code}__tasks", tdf, stats):
+                i, info = where[row_id]
+                findings[i].append(_task_finding(cfg.meta, cfg, info))
     return {i: _dedupe(fs) for i, fs in findings.items()}, stats
+
+
+def _failures(suite_name: str, df: pd.DataFrame, stats: dict):
+    """Run a suite over a frame; yield (expectation config, row id) for every unexpected row."""
+    res = _run(suite_name, df)
+    stats["rows"] += len(df)
+    for r in res.results:
+        stats["expectations"] += 1
+        if r.success:
+            continue
+        for hit in r.result.get("unexpected_index_list") or []:
+            stats["unexpected"] += 1
+            yield r.expectation_config, int(hit["row_id"])
 
 
 def _severity(cfg) -> str:

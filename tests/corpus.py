@@ -28,6 +28,7 @@ from pathlib import Path
 
 import catalog as catalog_mod
 from baocao import calendar
+from baocao.demo import encode_cp1258
 from intake import form, parse
 from intake.template import build_template
 
@@ -184,16 +185,7 @@ PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
 def cp1258_bytes(text: str) -> bytes:
     """Encode as Windows-1258 does: base letters with circumflex, breve and horn are precomposed
     (ê, ơ, ư...), tone marks are combining characters (e + ̂ + ́ -> ê + U+0301)."""
-    out = []
-    for ch in unicodedata.normalize("NFC", text):
-        try:
-            out.append(ch.encode("cp1258"))
-        except UnicodeEncodeError:
-            d = unicodedata.normalize("NFD", ch)
-            tones = "".join(c for c in d if c in "\u0300\u0301\u0303\u0309\u0323")
-            base = unicodedata.normalize("NFC", "".join(c for c in d if c not in tones))
-            out.append((base + tones).encode("cp1258"))
-    return b"".join(out)
+    return encode_cp1258(text)
 
 
 # ----------------------------------------------------------------------------------- the cases
