@@ -48,15 +48,22 @@ def demo(home: Path = typer.Option(Path("var/demo"), help="Thư mục của bả
     result = reporting_cycle(period, str(home))
     con = pipeline.connection(s)
     summary.print_summary(con, period, console)
-    rows = summary.outbox(con, period)
-    console.rule("Thông báo (hộp thư đi) / Outbox")
-    by_kind: dict[str, int] = {}
-    for _u, kind, _st, _status, _r in rows:
-        by_kind[kind] = by_kind.get(kind, 0) + 1
-    console.print(", ".join(f"{k}: {v}" for k, v in sorted(by_kind.items())))
-    for u, kind, stage, status, recipient in rows:
-        if (kind.startswith("feedback") and "rejected" in kind) or kind in ("overdue", "escalation", "operator_summary"):
-            console.print(f"  {u:<10} {kind:<28} {stage:<14} {status:<8} → {recipient}")
+    console.rule("Thông báo (hộp thư đi) / Outbox: messages per unit")
+    counts = con.execute("""select kind, status, count(*) from ops.outbox where period = ? group by all order by 1, 2""",
+                         [period]).fetchall()
+    console.print("  ".join(f"{k} ({st}): {n}" for k, st, n in counts))
+    from rich.table import Table
+
+    t = Table(title="Đơn vị cần xử lý / units with something to fix or chase (accepted feedback not shown)")
+    for h in ("đơn vị", "gửi tới", "loại", "nội dung"):
+        t.add_column(h)
+    for u, rcpt, kind, stage, text in con.execute("""
+            select unit_code, recipient, kind, stage, text from ops.outbox
+            where period = ? and unit_code <> 'OPERATOR'
+              and not (kind = 'feedback' and text like '%được tiếp nhận:%')
+            order by unit_code, created_at, kind""", [period]).fetchall():
+        t.add_row(u, rcpt, kind if kind == stage or kind == "feedback" else f"{kind} ({stage})", text[:90])
+    console.print(t)
     ops = con.execute("""select text from ops.outbox where kind = 'operator_summary' and period = ?
                          qualify row_number() over (partition by dataset_code order by created_at desc) = 1
                          order by dataset_code""", [period]).fetchall()
@@ -176,6 +183,16 @@ def history(unit: str = typer.Option(..., "--unit", help="Mã đơn vị / unit 
 
     for row in pipeline.versions(pipeline.connection(settings(home)), unit, period):
         console.print("  ".join("" if x is None else str(x) for x in row))
+
+
+@app.command()
+def datadocs(period: str = typer.Argument(..., help="Kỳ báo cáo / period"), home: Path = HomeOpt) -> None:
+    """Trang kết quả kiểm tra của Great Expectations cho kỳ (đọc được khi không có mạng) / offline GX data docs."""
+    from baocao import pipeline
+
+    s = settings(home)
+    path = pipeline.build_data_docs(pipeline.connection(s), s, period)
+    console.print(f"data docs: {path}")
 
 
 if __name__ == "__main__":

@@ -212,17 +212,24 @@ def findings_of(con, submission_id: str) -> list[Finding]:
 # ------------------------------------------------------------------------------------ notify
 
 def write_findings_file(s: Settings, rec: SubmissionRecord) -> Path | None:
-    """The full list of a submission's findings (Vietnamese and English), linked from the message."""
+    """The unit's own workbook annotated (failing cells highlighted and commented, a first sheet
+    listing every finding) — linked from the message — and the same list as plain text."""
     if not rec.findings:
         return None
+    from intake.annotate import annotate_findings_xlsx, annotate_workbook
+
     folder = s.feedback / rec.period / rec.unit_code
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{rec.submission_id}.txt"
+    text = folder / f"{rec.submission_id}.txt"
     lines = [f"{rec.file_name} — {rec.unit_code} — {rec.period} — {rec.status}", ""]
     lines += [f"[{f.severity}] {f.rule_id} {f.line('vi')}" for f in rec.findings]
     lines += ["", "English:"] + [f"[{f.severity}] {f.rule_id} {f.line('en')}" for f in rec.findings]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    text.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    lang = catalog_mod.load().recipients.get(rec.unit_code, {}).get("lang", "vi")
+    dest = folder / f"{Path(rec.file_name).stem}_kiem_tra_{rec.submission_id[:8]}.xlsx"
+    if rec.file_format == "xlsx":
+        return annotate_workbook(Path(rec.stored_path), rec.findings, dest, lang=lang)
+    return annotate_findings_xlsx(rec.findings, dest, lang=lang, source_name=rec.file_name)
 
 
 def enqueue_feedback(con, s: Settings, records: list[SubmissionRecord]) -> int:
@@ -308,3 +315,31 @@ def versions(con, unit: str, period: str | None = None) -> list[tuple]:
         left join core.current_submission cs using (submission_id)
         where s.unit_code = ? and (? is null or s.period = ?)
         order by s.period, s.dataset_code, s.version""", [unit, period, period]).fetchall()
+
+
+def build_data_docs(con, s: Settings, period: str, cat=None) -> Path:
+    """Great Expectations data docs for the cycle (the latest version from each unit), readable
+    offline, under <home>/datadocs/<period>/index.html."""
+    from expectations.docs import build_data_docs as _build
+    from expectations.validate import suite_exists, tasks_frame, values_frame
+
+    cat = cat or catalog_mod.load()
+    batches = {}
+    for (ds,) in con.execute("select dataset_code from ops.cycle where period = ? order by 1", [period]).fetchall():
+        rows = con.execute("""select unit_code, stored_path from raw.submission where period = ? and dataset_code = ?
+                              qualify row_number() over (partition by unit_code order by version desc) = 1
+                              order by unit_code""", [period, ds]).fetchall()
+        items = []
+        for unit, path in rows:
+            p = parse_file(Path(path), inbox_unit=unit, cat=cat)
+            if not p.has_errors:
+                items.append(BatchItem(key=unit, unit_code=unit, values=p.values, tasks=p.tasks))
+        if not items:
+            continue
+        if suite_exists(ds):
+            batches[ds] = values_frame(ds, items, previous_values(con, period, ds), cat)
+        if suite_exists(f"{ds}__tasks"):
+            tdf, _ = tasks_frame(ds, items, cat)
+            if len(tdf):
+                batches[f"{ds}__tasks"] = tdf
+    return _build(s.home / "datadocs" / period, batches, run_name=period)

@@ -118,7 +118,7 @@ def print_summary(con, period: str, console: Console | None = None) -> None:
     t = Table(title="Chỉ tiêu chính so với mục tiêu / Key indicators against targets")
     for h in ("chỉ tiêu", "giá trị", "kế hoạch", "mục tiêu", "năm", "đánh giá"):
         t.add_column(h)
-    for code, name, value, plan, target, year, verdict in key_targets(con, period):
+    for code, _name, value, plan, target, year, verdict in key_targets(con, period):
         t.add_row(code, value, plan, target, str(year), verdict)
     c.print(t)
     t = Table(title="Mục tiêu theo kế hoạch / Targets by plan")

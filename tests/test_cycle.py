@@ -146,3 +146,31 @@ def test_operator_accepts_a_warning_and_the_unit_is_not_warned_again(demo_cycle)
     assert [v[2] for v in pipeline.versions(con, unit, "2026H1")] == list(range(1, len(pipeline.versions(con, unit, "2026H1")) + 1))
     with pytest.raises(ValueError):
         pipeline.accept_warning(con, unit, "2026H1", "POP", "W99", by="x")
+
+
+def test_units_get_their_workbook_back_annotated(demo_cycle):
+    import openpyxl
+
+    s, plan, _ = demo_cycle
+    unit = next(u for u, r in plan.bad.items() if r == "V01")
+    files = sorted((s.feedback / "2026H1" / unit).glob("*_kiem_tra_*.xlsx"))
+    assert files, "the annotated copy is written for a rejected workbook"
+    wb = openpyxl.load_workbook(files[-1])
+    assert wb.sheetnames[0] == "Kết quả kiểm tra"
+    cell = wb["Số liệu"]["D6"]
+    assert cell.comment is not None and "chữ" in cell.comment.text
+    con = pipeline.connection(s)
+    text = con.execute("select blocks_json from ops.outbox where unit_code = ? and kind = 'feedback' and period = '2026H1'",
+                       [unit]).fetchone()[0]
+    assert files[-1].name in text  # the message points at it
+
+
+def test_offline_data_docs_for_the_cycle(demo_cycle):
+    import re
+
+    s, _, _ = demo_cycle
+    index = pipeline.build_data_docs(pipeline.connection(s), s, "2026H1")
+    assert index.exists()
+    html = "".join(p.read_text(encoding="utf-8") for p in index.parent.rglob("*.html"))
+    assert "XA_6T" in html
+    assert not re.search(r"<(?:link|script|img)[^>]+(?:src|href)=[\"']https?://", html)
