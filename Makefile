@@ -10,7 +10,7 @@ export PREFECT_LOGGING_LEVEL ?= WARNING
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 180
 SCALE ?= 0.1
 
-.PHONY: demo test bench lint suites docs clean
+.PHONY: demo test bench lint suites docs report clean
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
@@ -32,6 +32,9 @@ lint: $(VENV)/.synced
 
 suites: $(VENV)/.synced
 	$(VENV)/bin/python -m expectations.build
+
+docs: $(VENV)/.synced
+	$(VENV)/bin/python -m warehouse.docs
 
 clean:
 	rm -rf var

@@ -186,6 +186,22 @@ def history(unit: str = typer.Option(..., "--unit", help="Mã đơn vị / unit 
 
 
 @app.command()
+def report(period: str = typer.Argument(..., help="Kỳ báo cáo, ví dụ 2026H1 / period"),
+           lang: str = typer.Option("vi", "--lang", help="vi hoặc en / language"),
+           out: Path = typer.Option(None, "--out", help="Thư mục ghi báo cáo / output folder"),
+           home: Path = HomeOpt) -> None:
+    """Dự thảo báo cáo sơ kết/tổng kết của tỉnh (Excel và HTML) / the draft provincial report."""
+    from baocao import pipeline
+    from reports.build import write_report
+
+    s = settings(home)
+    con = pipeline.connection(s)
+    pipeline.aggregate(con)
+    xlsx, html = write_report(con, period, out or s.reports, lang=lang)
+    console.print(f"Excel: {xlsx}\nHTML: {html}")
+
+
+@app.command()
 def datadocs(period: str = typer.Argument(..., help="Kỳ báo cáo / period"), home: Path = HomeOpt) -> None:
     """Trang kết quả kiểm tra của Great Expectations cho kỳ (đọc được khi không có mạng) / offline GX data docs."""
     from baocao import pipeline

@@ -32,6 +32,7 @@ QUIET_ENV = {"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "
 
 # ------------------------------------------------------------------------------------ helpers
 
+
 def project_config(path: Path = PREFECT_YAML) -> dict:
     """The work pool and the concurrency limit prefect.yaml's deployments use."""
     cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -93,10 +94,15 @@ def ensure_pool_and_limit(api_url: str, pool: str, limit_name: str | None, pool_
 
     with temporary_settings({PREFECT_API_URL: api_url}), get_client(sync_client=True) as client:
         client.create_work_pool(
-            WorkPoolCreate(name=pool, type="process", concurrency_limit=pool_limit,
-                           base_job_template=ProcessWorker.get_default_base_job_template(),
-                           description="baocao: flow runs as local processes (one per run)"),
-            overwrite=True)
+            WorkPoolCreate(
+                name=pool,
+                type="process",
+                concurrency_limit=pool_limit,
+                base_job_template=ProcessWorker.get_default_base_job_template(),
+                description="baocao: flow runs as local processes (one per run)",
+            ),
+            overwrite=True,
+        )
         if limit_name:
             try:
                 client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=limit_name, limit=1))
@@ -106,19 +112,47 @@ def ensure_pool_and_limit(api_url: str, pool: str, limit_name: str | None, pool_
 
 def deploy(api_url: str, env: dict | None = None, cwd: Path = ROOT) -> None:
     """`prefect deploy --all` from the project folder (prefect.yaml)."""
-    subprocess.run(prefect_cmd("--no-prompt", "deploy", "--all"), cwd=cwd, check=True, stdin=subprocess.DEVNULL,
-                   env=env or child_env(PREFECT_API_URL=api_url))
+    subprocess.run(
+        prefect_cmd("--no-prompt", "deploy", "--all"),
+        cwd=cwd,
+        check=True,
+        stdin=subprocess.DEVNULL,
+        env=env or child_env(PREFECT_API_URL=api_url),
+    )
 
 
-def start_worker(api_url: str, pool: str, home: Path, limit: int = 1, poll_seconds: float = 2.0,
-                 prefetch_seconds: int = 10, env: dict | None = None) -> subprocess.Popen:
+def start_worker(
+    api_url: str,
+    pool: str,
+    home: Path,
+    limit: int = 1,
+    poll_seconds: float = 2.0,
+    prefetch_seconds: int = 10,
+    env: dict | None = None,
+) -> subprocess.Popen:
     """A process worker: each flow run is a fresh Python process started in the project folder."""
     env = env or child_env()
-    env.update({"PREFECT_API_URL": api_url, "BAOCAO_HOME": str(home),
-                "PREFECT_WORKER_QUERY_SECONDS": str(poll_seconds),
-                "PREFECT_WORKER_PREFETCH_SECONDS": str(prefetch_seconds)})
-    args = ["--no-prompt", "worker", "start", "--pool", pool, "--type", "process", "--limit", str(limit),
-            "--prefetch-seconds", str(prefetch_seconds)]
+    env.update(
+        {
+            "PREFECT_API_URL": api_url,
+            "BAOCAO_HOME": str(home),
+            "PREFECT_WORKER_QUERY_SECONDS": str(poll_seconds),
+            "PREFECT_WORKER_PREFETCH_SECONDS": str(prefetch_seconds),
+        }
+    )
+    args = [
+        "--no-prompt",
+        "worker",
+        "start",
+        "--pool",
+        pool,
+        "--type",
+        "process",
+        "--limit",
+        str(limit),
+        "--prefetch-seconds",
+        str(prefetch_seconds),
+    ]
     return subprocess.Popen(prefect_cmd(*args), cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
 
 
@@ -134,12 +168,29 @@ def wait_worker(api_url: str, pool: str, timeout: float = 60.0) -> None:
     raise TimeoutError(f"no worker polling work pool {pool} after {timeout:.0f} s")
 
 
-def start_watcher(api_url: str, home: Path, interval: float, settle: float, env: dict | None = None) -> subprocess.Popen:
+def start_watcher(
+    api_url: str, home: Path, interval: float, settle: float, env: dict | None = None
+) -> subprocess.Popen:
     env = env or child_env()
     env.update({"PREFECT_API_URL": api_url, "BAOCAO_HOME": str(home)})
     code = "from baocao.cli import app; app()"
-    return subprocess.Popen([sys.executable, "-c", code, "watch", "--home", str(home), "--interval", str(interval),
-                             "--settle", str(settle)], cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "watch",
+            "--home",
+            str(home),
+            "--interval",
+            str(interval),
+            "--settle",
+            str(settle),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def stop(procs: list[subprocess.Popen], timeout: float = 20.0) -> None:
@@ -157,13 +208,20 @@ def stop(procs: list[subprocess.Popen], timeout: float = 20.0) -> None:
 
 # ----------------------------------------------------------------------------------- commands
 
+
 @app.command()
-def watch(home: Path = HomeOpt,
-          inbox: str = typer.Option(None, "--inbox", help="Hộp thư: thư mục hoặc URL fsspec (mặc định <home>/inbox)"
-                                    " / inbox folder or fsspec URL (sftp://…, s3://…)."),
-          interval: float = typer.Option(2.0, help="Giây giữa hai lần quét / seconds between polls."),
-          settle: float = typer.Option(1.0, help="Tệp phải yên bao nhiêu giây mới nhận / seconds a file must be unchanged."),
-          once: bool = typer.Option(False, "--once", help="Quét một lần rồi thoát / poll once and exit.")) -> None:
+def watch(
+    home: Path = HomeOpt,
+    inbox: str = typer.Option(
+        None,
+        "--inbox",
+        help="Hộp thư: thư mục hoặc URL fsspec (mặc định <home>/inbox)"
+        " / inbox folder or fsspec URL (sftp://…, s3://…).",
+    ),
+    interval: float = typer.Option(2.0, help="Giây giữa hai lần quét / seconds between polls."),
+    settle: float = typer.Option(1.0, help="Tệp phải yên bao nhiêu giây mới nhận / seconds a file must be unchanged."),
+    once: bool = typer.Option(False, "--once", help="Quét một lần rồi thoát / poll once and exit."),
+) -> None:
     """Theo dõi hộp thư, nhận tệp và báo cho Prefect / watch the inbox, store new files, emit
     baocao.submission.received for each."""
     from baocao import events as ev
@@ -171,8 +229,10 @@ def watch(home: Path = HomeOpt,
 
     s = settings(home)
     if not ev.enabled():
-        console.print("PREFECT_API_URL chưa đặt: tệp được nhận nhưng không gửi sự kiện (chạy `baocao process`)"
-                      " / PREFECT_API_URL not set: files are stored but no events are sent.")
+        console.print(
+            "PREFECT_API_URL chưa đặt: tệp được nhận nhưng không gửi sự kiện (chạy `baocao process`)"
+            " / PREFECT_API_URL not set: files are stored but no events are sent."
+        )
 
     def show(report: watch_mod.PollReport) -> None:
         for t in report.taken:
@@ -188,20 +248,29 @@ def watch(home: Path = HomeOpt,
 
 
 @app.command()
-def serve(home: Path = HomeOpt,
-          host: str = typer.Option("127.0.0.1", help="Địa chỉ máy chủ Prefect / Prefect server host."),
-          port: int = typer.Option(4200, help="Cổng (0: cổng trống bất kỳ) / port (0: any free port)."),
-          api_url: str = typer.Option(None, "--api-url", help="Dùng máy chủ Prefect có sẵn / use a running server"
-                                      " (e.g. one on PostgreSQL) instead of starting one."),
-          ui: bool = typer.Option(True, help="Bật giao diện web / serve the dashboard."),
-          worker_limit: int = typer.Option(1, help="Số lượt chạy đồng thời của worker / worker's concurrent runs"
-                                            " (runs share one warehouse writer; see docs/operations.md)."),
-          poll: float = typer.Option(2.0, help="Giây giữa hai lần worker hỏi việc / worker poll interval."),
-          prefetch: int = typer.Option(10, help="Worker nhận trước lượt chạy sắp tới (giây) / prefetch seconds."),
-          watch_inbox: bool = typer.Option(True, "--watch/--no-watch", help="Chạy cả bộ theo dõi hộp thư"
-                                           " / also run the inbox watcher."),
-          interval: float = typer.Option(2.0, help="Giây giữa hai lần quét hộp thư / watcher poll interval."),
-          settle: float = typer.Option(1.0, help="Giây tệp phải yên / seconds a file must be unchanged.")) -> None:
+def serve(
+    home: Path = HomeOpt,
+    host: str = typer.Option("127.0.0.1", help="Địa chỉ máy chủ Prefect / Prefect server host."),
+    port: int = typer.Option(4200, help="Cổng (0: cổng trống bất kỳ) / port (0: any free port)."),
+    api_url: str = typer.Option(
+        None,
+        "--api-url",
+        help="Dùng máy chủ Prefect có sẵn / use a running server (e.g. one on PostgreSQL) instead of starting one.",
+    ),
+    ui: bool = typer.Option(True, help="Bật giao diện web / serve the dashboard."),
+    worker_limit: int = typer.Option(
+        1,
+        help="Số lượt chạy đồng thời của worker / worker's concurrent runs"
+        " (runs share one warehouse writer; see docs/operations.md).",
+    ),
+    poll: float = typer.Option(2.0, help="Giây giữa hai lần worker hỏi việc / worker poll interval."),
+    prefetch: int = typer.Option(10, help="Worker nhận trước lượt chạy sắp tới (giây) / prefetch seconds."),
+    watch_inbox: bool = typer.Option(
+        True, "--watch/--no-watch", help="Chạy cả bộ theo dõi hộp thư / also run the inbox watcher."
+    ),
+    interval: float = typer.Option(2.0, help="Giây giữa hai lần quét hộp thư / watcher poll interval."),
+    settle: float = typer.Option(1.0, help="Giây tệp phải yên / seconds a file must be unchanged."),
+) -> None:
     """Chạy hệ thống theo sự kiện trên máy này / run event-driven: Prefect server, work pool,
     deployments (prefect.yaml), a process worker and the inbox watcher, until Ctrl-C."""
     s = settings(home)
@@ -225,8 +294,9 @@ def serve(home: Path = HomeOpt,
         ensure_pool_and_limit(api_url, cfg["pool"], cfg["limit"])
         console.print(f"Work pool {cfg['pool']}, giới hạn đồng thời / concurrency limit {cfg['limit']} = 1; deploying…")
         deploy(api_url)
-        procs.append(start_worker(api_url, cfg["pool"], s.home, limit=worker_limit, poll_seconds=poll,
-                                  prefetch_seconds=prefetch))
+        procs.append(
+            start_worker(api_url, cfg["pool"], s.home, limit=worker_limit, poll_seconds=poll, prefetch_seconds=prefetch)
+        )
         wait_worker(api_url, cfg["pool"])
         if watch_inbox:
             procs.append(start_watcher(api_url, s.home, interval, settle))

@@ -35,8 +35,17 @@ DEADLINE_PASSED = "baocao.cycle.deadline.passed"
 CYCLE_CLOSED = "baocao.cycle.closed"
 AGGREGATES_PUBLISHED = "baocao.aggregates.published"
 
-NAMES = (SUBMISSION_RECEIVED, SUBMISSION_VALIDATED, SUBMISSION_REJECTED, SUBMISSION_LOADED,
-         CYCLE_OPENED, DEADLINE_APPROACHING, DEADLINE_PASSED, CYCLE_CLOSED, AGGREGATES_PUBLISHED)
+NAMES = (
+    SUBMISSION_RECEIVED,
+    SUBMISSION_VALIDATED,
+    SUBMISSION_REJECTED,
+    SUBMISSION_LOADED,
+    CYCLE_OPENED,
+    DEADLINE_APPROACHING,
+    DEADLINE_PASSED,
+    CYCLE_CLOSED,
+    AGGREGATES_PUBLISHED,
+)
 
 UNKNOWN = "?"
 WAREHOUSE_RESOURCE = "baocao.warehouse"
@@ -78,8 +87,16 @@ def unit_resource_id(unit_code: str) -> str:
     return f"baocao.unit.{unit_code}"
 
 
-def _submission(event: str, *, submission_id: str, unit_code: str, dataset_code: str | None,
-                period: str | None, file_name: str | None, payload: dict[str, Any]) -> EventSpec:
+def _submission(
+    event: str,
+    *,
+    submission_id: str,
+    unit_code: str,
+    dataset_code: str | None,
+    period: str | None,
+    file_name: str | None,
+    payload: dict[str, Any],
+) -> EventSpec:
     resource = {
         "prefect.resource.id": submission_resource_id(submission_id),
         "prefect.resource.name": _s(file_name),
@@ -91,8 +108,9 @@ def _submission(event: str, *, submission_id: str, unit_code: str, dataset_code:
     }
     related = [{"prefect.resource.id": unit_resource_id(_s(unit_code)), "prefect.resource.role": "unit"}]
     if dataset_code and period and UNKNOWN not in (dataset_code, period):
-        related.append({"prefect.resource.id": cycle_resource_id(period, dataset_code),
-                        "prefect.resource.role": "cycle"})
+        related.append(
+            {"prefect.resource.id": cycle_resource_id(period, dataset_code), "prefect.resource.role": "cycle"}
+        )
     return EventSpec(event, resource, related, payload)
 
 
@@ -100,35 +118,63 @@ def submission_received(stored, *, dataset_code: str | None = None, period: str 
     """A file has been taken from a unit's inbox into the store (`stored`: intake.store.StoredFile).
     The data set and period are what the file states, when it could be read."""
     return _submission(
-        SUBMISSION_RECEIVED, submission_id=stored.submission_id, unit_code=stored.unit_code,
-        dataset_code=dataset_code, period=period, file_name=stored.file_name,
-        payload={"file_name": stored.file_name, "sha256": stored.sha256, "size_bytes": stored.size_bytes,
-                 "received_at": _iso(stored.received_at), "source": stored.source})
+        SUBMISSION_RECEIVED,
+        submission_id=stored.submission_id,
+        unit_code=stored.unit_code,
+        dataset_code=dataset_code,
+        period=period,
+        file_name=stored.file_name,
+        payload={
+            "file_name": stored.file_name,
+            "sha256": stored.sha256,
+            "size_bytes": stored.size_bytes,
+            "received_at": _iso(stored.received_at),
+            "source": stored.source,
+        },
+    )
 
 
 def _record_payload(rec) -> dict[str, Any]:
-    return {"status": rec.status, "n_errors": rec.n_errors, "n_warnings": rec.n_warnings,
-            "is_late": bool(rec.is_late), "received_at": _iso(rec.received_at),
-            "rule_ids": sorted({f.rule_id for f in rec.findings})}
+    return {
+        "status": rec.status,
+        "n_errors": rec.n_errors,
+        "n_warnings": rec.n_warnings,
+        "is_late": bool(rec.is_late),
+        "received_at": _iso(rec.received_at),
+        "rule_ids": sorted({f.rule_id for f in rec.findings}),
+    }
 
 
 def submission_outcome(rec) -> EventSpec:
     """Validated (accepted, perhaps with warnings) or rejected (`rec`: warehouse.load.SubmissionRecord)."""
     name = SUBMISSION_REJECTED if rec.status == "rejected" else SUBMISSION_VALIDATED
-    return _submission(name, submission_id=rec.submission_id, unit_code=rec.unit_code,
-                       dataset_code=rec.dataset_code, period=rec.period, file_name=rec.file_name,
-                       payload=_record_payload(rec))
+    return _submission(
+        name,
+        submission_id=rec.submission_id,
+        unit_code=rec.unit_code,
+        dataset_code=rec.dataset_code,
+        period=rec.period,
+        file_name=rec.file_name,
+        payload=_record_payload(rec),
+    )
 
 
 def submission_loaded(rec, version: int | None = None) -> EventSpec:
     """The submission is recorded in the warehouse (its values too, unless rejected)."""
-    return _submission(SUBMISSION_LOADED, submission_id=rec.submission_id, unit_code=rec.unit_code,
-                       dataset_code=rec.dataset_code, period=rec.period, file_name=rec.file_name,
-                       payload={**_record_payload(rec), "version": version})
+    return _submission(
+        SUBMISSION_LOADED,
+        submission_id=rec.submission_id,
+        unit_code=rec.unit_code,
+        dataset_code=rec.dataset_code,
+        period=rec.period,
+        file_name=rec.file_name,
+        payload={**_record_payload(rec), "version": version},
+    )
 
 
-def _cycle(event: str, period: str, dataset_code: str, deadline_at: datetime | None,
-           payload: dict[str, Any]) -> EventSpec:
+def _cycle(
+    event: str, period: str, dataset_code: str, deadline_at: datetime | None, payload: dict[str, Any]
+) -> EventSpec:
     resource = {
         "prefect.resource.id": cycle_resource_id(period, dataset_code),
         "prefect.resource.name": f"{dataset_code} {period}",
@@ -142,15 +188,29 @@ def _cycle(event: str, period: str, dataset_code: str, deadline_at: datetime | N
 
 def cycle_opened(row: dict) -> EventSpec:
     """`row`: one of baocao.pipeline.open_cycle's rows."""
-    return _cycle(CYCLE_OPENED, row["period"], row["dataset_code"], row["deadline_at"],
-                  {"window_start": str(row["window_start"]), "window_end": str(row["window_end"]),
-                   "deadline_at": _iso(row["deadline_at"]), "close_at": _iso(row["close_at"]),
-                   "legal_basis": row.get("legal_basis")})
+    return _cycle(
+        CYCLE_OPENED,
+        row["period"],
+        row["dataset_code"],
+        row["deadline_at"],
+        {
+            "window_start": str(row["window_start"]),
+            "window_end": str(row["window_end"]),
+            "deadline_at": _iso(row["deadline_at"]),
+            "close_at": _iso(row["close_at"]),
+            "legal_basis": row.get("legal_basis"),
+        },
+    )
 
 
 def deadline_approaching(period: str, dataset_code: str, deadline_at: datetime, days_before: int) -> EventSpec:
-    return _cycle(DEADLINE_APPROACHING, period, dataset_code, deadline_at,
-                  {"deadline_at": _iso(deadline_at), "days_before": days_before, "stage": f"d-{days_before}"})
+    return _cycle(
+        DEADLINE_APPROACHING,
+        period,
+        dataset_code,
+        deadline_at,
+        {"deadline_at": _iso(deadline_at), "days_before": days_before, "stage": f"d-{days_before}"},
+    )
 
 
 def deadline_passed(period: str, dataset_code: str, deadline_at: datetime) -> EventSpec:
@@ -158,18 +218,30 @@ def deadline_passed(period: str, dataset_code: str, deadline_at: datetime) -> Ev
 
 
 def cycle_closed(period: str, dataset_code: str, deadline_at: datetime | None, closed_at: datetime) -> EventSpec:
-    return _cycle(CYCLE_CLOSED, period, dataset_code, deadline_at,
-                  {"deadline_at": _iso(deadline_at), "closed_at": _iso(closed_at)})
+    return _cycle(
+        CYCLE_CLOSED,
+        period,
+        dataset_code,
+        deadline_at,
+        {"deadline_at": _iso(deadline_at), "closed_at": _iso(closed_at)},
+    )
 
 
 def aggregates_published(snapshot: str, models: Iterable[str] = ()) -> EventSpec:
-    return EventSpec(AGGREGATES_PUBLISHED,
-                     {"prefect.resource.id": WAREHOUSE_RESOURCE, "prefect.resource.name": "baocao warehouse",
-                      "baocao.snapshot": str(snapshot)},
-                     [], {"snapshot": str(snapshot), "models": list(models)})
+    return EventSpec(
+        AGGREGATES_PUBLISHED,
+        {
+            "prefect.resource.id": WAREHOUSE_RESOURCE,
+            "prefect.resource.name": "baocao warehouse",
+            "baocao.snapshot": str(snapshot),
+        },
+        [],
+        {"snapshot": str(snapshot), "models": list(models)},
+    )
 
 
 # ----------------------------------------------------------------------------------- sending
+
 
 def enabled() -> bool:
     """True when a Prefect API is there to receive events: PREFECT_API_URL is set, or we are
@@ -194,8 +266,9 @@ def emit(spec: EventSpec):
     try:
         from prefect.events import emit_event
 
-        return emit_event(event=spec.event, resource=spec.resource, related=spec.related or None,
-                          payload=spec.payload or None)
+        return emit_event(
+            event=spec.event, resource=spec.resource, related=spec.related or None, payload=spec.payload or None
+        )
     except Exception:  # an event is a notice, never a reason to fail a run
         log.warning("could not emit %s for %s", spec.event, spec.resource_id, exc_info=True)
         return None

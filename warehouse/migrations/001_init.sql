@@ -8,7 +8,7 @@ create schema if not exists marts;
 
 -- One row per file received from a unit (every version is kept).
 create table if not exists raw.submission (
-    submission_id   varchar primary key,   -- sha256 of unit|period|dataset|file hash (16 hex)
+    submission_id   varchar primary key,   -- sha256 of unit|file hash (first 20 hex): same file, same id
     unit_code       varchar not null,      -- the unit whose inbox or command delivered the file
     period          varchar not null,      -- e.g. 2026H1
     dataset_code    varchar not null,

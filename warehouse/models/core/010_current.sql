@@ -11,3 +11,6 @@ create or replace view core.current_value as
 select dv.*
 from core.data_value dv
 join core.current_submission cs using (submission_id);
+
+comment on view core.current_submission is 'One row per unit, period and data set: the version that counts (latest accepted).';
+comment on view core.current_value is 'One row per unit, period and element from the version that counts.';
