@@ -276,7 +276,7 @@ def _parse_xlsx(path: Path, data: bytes, inbox_unit, cat) -> ParsedSubmission:
     except pc.PasswordError:
         return _fail(path, "xlsx", "P05", "Tệp Excel có mật khẩu", "The workbook is password-protected",
                      "bỏ mật khẩu rồi gửi lại", "remove the password and send it again")
-    except BaseException as exc:  # noqa: BLE001 - hostile input: calamine raises many types, panics included
+    except BaseException as exc:
         return _damaged(path, exc)
     p = ParsedSubmission(path=path, file_format="xlsx")
     sheets = {fold(nfc(s)): s for s in sheet_names}
@@ -309,7 +309,7 @@ def _parse_xlsx(path: Path, data: bytes, inbox_unit, cat) -> ParsedSubmission:
             return p
         try:
             grids[label] = wb.get_sheet_by_name(real).to_python(skip_empty_area=False)
-        except BaseException as exc:  # noqa: BLE001 - see above
+        except BaseException as exc:
             return _damaged(path, exc)
         scans[label] = scan
 

@@ -281,7 +281,7 @@ def dispatch(
             _mark_error(con, key, err, count_attempt=False)
             _note(report, key, err)
             continue
-        except Exception as exc:  # noqa: BLE001 - a bug or odd reply: keep the row, retry later
+        except Exception as exc:
             err = SendError(f"unexpected_{type(exc).__name__}", permanent=False, detail=str(exc))
             _mark_error(con, key, err, count_attempt=False)
             _note(report, key, err)
