@@ -17,7 +17,7 @@ from expectations.validate import BatchItem, validate_batch
 from intake import store as store_mod
 from intake.parse import parse_file
 from warehouse import db, models, publish
-from warehouse.load import SubmissionRecord, load_batch
+from warehouse.load import SubmissionRecord, known_ids, load_batch
 
 _CONNECTIONS: dict[str, duckdb.DuckDBPyConnection] = {}
 
@@ -88,9 +88,8 @@ def collect(s: Settings) -> list[store_mod.StoredFile]:
 def pending(con, s: Settings) -> list[store_mod.StoredFile]:
     """Stored files not yet recorded in the warehouse (what the next processing run takes)."""
     files = store_mod.store_files(s.store)
-    from warehouse.load import known_ids
     done = known_ids(con, [f.submission_id for f in files])
-    return [f for f in files if f.submission_id not in done]
+    return [store_mod.with_hash(f) for f in files if f.submission_id not in done]
 
 
 # ----------------------------------------------------------------------------------- process

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -79,15 +79,20 @@ def store_file(src: Path, unit_code: str, store: Path, source: str = "inbox", mo
         else:
             shutil.copy2(src, tmp)
             os.replace(tmp, dest)
-    return stored(dest, source)
+    return with_hash(stored(dest, source))
 
 
 def stored(path: Path, source: str = "inbox") -> StoredFile:
+    """A stored file as listed (its content hash is read only when needed: `with_hash`)."""
     sid, _, name = path.name.partition("__")
     st = path.stat()
     return StoredFile(
         submission_id=sid, unit_code=path.parent.name, path=path, file_name=name,
-        sha256=file_sha256(path), size_bytes=st.st_size, received_at=datetime.fromtimestamp(st.st_mtime, UTC), source=source)
+        sha256="", size_bytes=st.st_size, received_at=datetime.fromtimestamp(st.st_mtime, UTC), source=source)
+
+
+def with_hash(f: StoredFile) -> StoredFile:
+    return f if f.sha256 else replace(f, sha256=file_sha256(f.path))
 
 
 def store_files(store: Path) -> list[StoredFile]:
