@@ -1,31 +1,112 @@
 """Tasks of a reporting cycle. Work is done in batches (one task run per stage, not per file):
 the Prefect server records only ~40 task runs a second, and one validation over the whole batch is
-far cheaper than one per file."""
+far cheaper than one per file.
+
+Each task wraps plain functions (baocao.pipeline, tasks.plan, intake.watch) and emits baocao's
+events (baocao.events) for what it did; emitting never fails a task.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from datetime import datetime
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from baocao import events as ev
 from baocao import pipeline
 from baocao.settings import Settings
+from intake import watch
+from tasks import plan
+
+# ------------------------------------------------------------------------------ warehouse lock
+
+LIMIT_ENV = "BAOCAO_WAREHOUSE_LIMIT"
+_LOCK_DEPTH = 0
+
+
+@contextlib.contextmanager
+def warehouse_lock() -> Iterator[None]:
+    """Hold the global concurrency limit named by $BAOCAO_WAREHOUSE_LIMIT (limit 1) while a flow
+    uses the warehouse: DuckDB allows one writer process, and each deployment run is its own
+    process. Re-entrant within a process (close-cycle runs process-submissions as a subflow).
+    Before the slot is released the process's connections are closed, so the next run can open
+    the file. Without the variable (in-process runs: make demo, tests) it does nothing."""
+    global _LOCK_DEPTH
+    name = os.environ.get(LIMIT_ENV, "").strip()
+    if not name or _LOCK_DEPTH:
+        _LOCK_DEPTH += 1
+        try:
+            yield
+        finally:
+            _LOCK_DEPTH -= 1
+        return
+    from prefect.concurrency.sync import concurrency
+
+    with concurrency(name, occupy=1, lease_duration=120):
+        _LOCK_DEPTH += 1
+        try:
+            yield
+        finally:
+            _LOCK_DEPTH -= 1
+            pipeline.close_connections()
+
+
+# ------------------------------------------------------------------------------------ cycles
 
 
 @task(name="open-cycle", cache_policy=NO_CACHE)
-def open_cycle(s: Settings, period: str, now: datetime | None = None) -> list[dict]:
-    return pipeline.open_cycle(pipeline.connection(s), period, now=now)
+def open_cycle(s: Settings, period: str, now: datetime | None = None, datasets: list[str] | None = None) -> list[dict]:
+    rows = pipeline.open_cycle(pipeline.connection(s), period, datasets=datasets, now=now)
+    ev.emit_all(ev.cycle_opened(r) for r in rows)
+    return rows
+
+
+@task(name="due-period", cache_policy=NO_CACHE)
+def due_period(kind: str, semantic: str, now: datetime | None = None) -> tuple[str, list[str]]:
+    """The period an open pass opens at `now`, and the data sets it opens."""
+    import catalog
+
+    now = now or pipeline.now_utc()
+    return plan.period_to_open(now, kind, semantic), plan.datasets_to_open(catalog.load(), kind, semantic)
+
+
+@task(name="open-cycles", cache_policy=NO_CACHE)
+def open_rows(s: Settings, period: str | None = None) -> list[plan.CycleRow]:
+    return plan.open_rows(plan.cycle_rows(pipeline.connection(s)), period)
+
+
+@task(name="cycle-events", cache_policy=NO_CACHE)
+def cycle_events(rows: list[plan.CycleRow], now: datetime | None = None) -> list[str]:
+    """deadline.approaching / deadline.passed events due since the previous daily pass."""
+    specs = plan.due_cycle_events(rows, now or pipeline.now_utc())
+    ev.emit_all(specs)
+    return [f"{s.event} {s.resource_id}" for s in specs]
+
+
+@task(name="cycles-to-close", cache_policy=NO_CACHE)
+def to_close(s: Settings, period: str | None = None, now: datetime | None = None) -> list[plan.CycleRow]:
+    """Every open data set of `period`, or without it each one whose deadline + grace has passed."""
+    rows = plan.open_rows(plan.cycle_rows(pipeline.connection(s)), period)
+    return rows if period else plan.due_closings(rows, now or pipeline.now_utc())
 
 
 @task(name="close-cycle", cache_policy=NO_CACHE)
-def close_cycle(s: Settings, period: str) -> int:
-    return pipeline.close_cycle(pipeline.connection(s), period)
+def close_cycle(s: Settings, rows: list[plan.CycleRow], now: datetime | None = None) -> list[tuple[str, str]]:
+    closed = plan.close_rows(pipeline.connection(s), rows, now or pipeline.now_utc())
+    ev.emit_all(ev.cycle_closed(r.period, r.dataset_code, r.deadline_at, r.closed_at) for r in closed)
+    return [(r.period, r.dataset_code) for r in closed]
+
+
+# ----------------------------------------------------------------------------------- process
 
 
 @task(name="collect", cache_policy=NO_CACHE)
 def collect(s: Settings) -> int:
-    return len(pipeline.collect(s))
+    return len(watch.take_inbox(s))
 
 
 @task(name="parse", cache_policy=NO_CACHE)
@@ -36,12 +117,22 @@ def parse(s: Settings) -> list:
 
 @task(name="validate", cache_policy=NO_CACHE)
 def validate(s: Settings, records: list) -> dict:
-    return pipeline.validate(records, pipeline.connection(s))
+    stats = pipeline.validate(records, pipeline.connection(s))
+    ev.emit_all(ev.submission_outcome(r) for r in records)
+    return stats
 
 
 @task(name="load", cache_policy=NO_CACHE, retries=1)
 def load(s: Settings, records: list) -> dict:
-    return pipeline.load(pipeline.connection(s), records)
+    from warehouse.load import known_ids
+
+    con = pipeline.connection(s)
+    before = known_ids(con, [r.submission_id for r in records])
+    counts = pipeline.load(con, records)
+    new = {r.submission_id: r for r in records if r.submission_id not in before}
+    versions = plan.versions(con, list(new))
+    ev.emit_all(ev.submission_loaded(r, versions.get(sid)) for sid, r in new.items())
+    return counts
 
 
 @task(name="aggregate", cache_policy=NO_CACHE)
@@ -59,5 +150,7 @@ def notify(s: Settings, records: list, period: str | None, now: datetime | None 
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish(s: Settings) -> str:
-    return str(pipeline.publish_all(pipeline.connection(s), s))
+def publish(s: Settings, models: list[str] | None = None) -> str:
+    snapshot = str(pipeline.publish_all(pipeline.connection(s), s))
+    ev.emit(ev.aggregates_published(snapshot, models or []))
+    return snapshot

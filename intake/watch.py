@@ -1,0 +1,285 @@
+"""Watching the inbox: take each new file into the store and announce it.
+
+`baocao watch` polls the inbox (a local folder `inbox/<unit_code>/…`, or an fsspec URL such as
+`sftp://host/baocao/inbox` or `s3://bucket/inbox` with the same layout), moves every settled file
+into the submission store (intake.store.store_file) and emits `baocao.submission.received` for
+it; the Prefect deployment `process-submission` reacts to that event.
+
+Exactly once, cheaply:
+* the submission id is the unit plus the content hash, so the same file dropped twice is the same
+  submission: it is stored once, announced once, processed once (the second copy is removed from
+  the inbox and reported as a duplicate);
+* announced ids are kept in `store/.announced` (one per line, appended after the event is sent).
+  A crash between storing and announcing leaves a stored id that is not in the journal; the next
+  poll announces it. The first watch on a store adopts what it holds as already announced (those
+  files were collected before the watcher existed, and processing takes every pending file anyway);
+* files still being written are left for the next poll: a file is taken once its modification
+  time is `settle_seconds` old (units' files carry their arrival time as mtime; copies in
+  progress have a fresh one). Hidden files, Excel lock files and `*.tmp` are ignored.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from baocao import events as ev
+from baocao.settings import Settings
+from intake import store as store_mod
+
+JOURNAL = ".announced"
+
+
+@dataclass
+class Taken:
+    stored: store_mod.StoredFile
+    new: bool  # False: the store already held this submission (a duplicate drop)
+
+
+@dataclass
+class PollReport:
+    taken: list[Taken] = field(default_factory=list)
+    announced: list[str] = field(default_factory=list)  # submission ids
+    skipped: list[str] = field(default_factory=list)  # files not settled yet / gone meanwhile
+
+    @property
+    def duplicates(self) -> list[str]:
+        return [t.stored.submission_id for t in self.taken if not t.new]
+
+
+def _settled(mtime: float, settle_seconds: float, now: float) -> bool:
+    return settle_seconds <= 0 or mtime <= now - settle_seconds
+
+
+def _stored_paths(store: Path) -> list[Path]:
+    """The store's files, as intake.store.store_files lists them, without hashing them again."""
+    if not store.exists():
+        return []
+    return [
+        f
+        for d in sorted(store.iterdir())
+        if d.is_dir()
+        for f in sorted(d.iterdir())
+        if f.is_file() and "__" in f.name and not f.name.startswith(".")
+    ]
+
+
+def _stored_ids(store: Path) -> set[str]:
+    return {p.name.partition("__")[0] for p in _stored_paths(store)}
+
+
+def _stored_by_id(store: Path, unit: str, sid: str) -> store_mod.StoredFile:
+    return store_mod.stored(next((store / unit).glob(f"{sid}__*")))
+
+
+def take_inbox(
+    s: Settings,
+    settle_seconds: float = 0.0,
+    now: float | None = None,
+    report: PollReport | None = None,
+    inbox: Path | None = None,
+) -> list[Taken]:
+    """Move every settled file of the local inbox (default `s.inbox`) into the store. Safe against
+    another process (a flow's collect step, a second watcher) moving the same file meanwhile."""
+    now = time.time() if now is None else now
+    report = report if report is not None else PollReport()
+    known = _stored_ids(s.store)
+    out = []
+    for unit, path in store_mod.inbox_files(inbox or s.inbox):
+        try:
+            if not _settled(path.stat().st_mtime, settle_seconds, now):
+                report.skipped.append(str(path))
+                continue
+            sid = store_mod.submission_id(unit, store_mod.file_sha256(path))
+            if sid in known:  # the same content again, perhaps under another name: not stored twice
+                out.append(Taken(_stored_by_id(s.store, unit, sid), new=False))
+                path.unlink()
+                continue
+            stored = store_mod.store_file(path, unit, s.store)
+        except FileNotFoundError:  # taken by another process meanwhile
+            report.skipped.append(str(path))
+            continue
+        out.append(Taken(stored, new=True))
+        known.add(sid)
+    report.taken.extend(out)
+    return out
+
+
+def take_remote(
+    url: str, s: Settings, settle_seconds: float = 0.0, now: float | None = None, report: PollReport | None = None
+) -> list[Taken]:
+    """The same from an fsspec URL: download each settled file to `home/incoming/<unit>/`
+    (keeping the remote modification time as the arrival time), store it, delete the remote copy."""
+    import fsspec
+
+    now = time.time() if now is None else now
+    report = report if report is not None else PollReport()
+    fs, root = fsspec.core.url_to_fs(url)
+    known = _stored_ids(s.store)
+    out = []
+    if not fs.exists(root):
+        return out
+    for unit_info in sorted(fs.ls(root, detail=True), key=lambda i: i["name"]):
+        if unit_info.get("type") != "directory":
+            continue
+        unit = unit_info["name"].rstrip("/").rsplit("/", 1)[-1]
+        for info in sorted(fs.ls(unit_info["name"], detail=True), key=lambda i: i["name"]):
+            name = info["name"].rstrip("/").rsplit("/", 1)[-1]
+            if info.get("type") != "file" or name.startswith(store_mod.IGNORED_PREFIXES) or name.endswith(".tmp"):
+                continue
+            mtime = _remote_mtime(info)
+            if mtime is not None and not _settled(mtime, settle_seconds, now):
+                report.skipped.append(info["name"])
+                continue
+            local_dir = s.home / "incoming" / unit
+            local_dir.mkdir(parents=True, exist_ok=True)
+            tmp = local_dir / f".{name}.tmp"
+            fs.get_file(info["name"], str(tmp))
+            local = local_dir / name
+            os.replace(tmp, local)
+            stamp = mtime if mtime is not None else now
+            os.utime(local, (stamp, stamp))
+            sid = store_mod.submission_id(unit, store_mod.file_sha256(local))
+            if sid in known:
+                local.unlink()
+                out.append(Taken(_stored_by_id(s.store, unit, sid), new=False))
+            else:
+                out.append(Taken(store_mod.store_file(local, unit, s.store, source="inbox"), new=True))
+                known.add(sid)
+            fs.rm_file(info["name"])
+    report.taken.extend(out)
+    return out
+
+
+def _remote_mtime(info: dict) -> float | None:
+    for key in ("mtime", "LastModified", "last_modified", "created"):
+        v = info.get(key)
+        if isinstance(v, datetime):
+            return (v if v.tzinfo else v.replace(tzinfo=UTC)).timestamp()
+        if isinstance(v, (int, float)):
+            return float(v)
+    return None
+
+
+# --------------------------------------------------------------------------------- announcing
+
+
+def journal_path(s: Settings) -> Path:
+    return s.store / JOURNAL
+
+
+def read_journal(s: Settings) -> set[str] | None:
+    p = journal_path(s)
+    if not p.exists():
+        return None
+    return {line.strip() for line in p.read_text(encoding="utf-8").splitlines() if line.strip()}
+
+
+def _append_journal(s: Settings, ids: list[str]) -> None:
+    if not ids:
+        return
+    s.store.mkdir(parents=True, exist_ok=True)
+    with open(journal_path(s), "a", encoding="utf-8") as fh:
+        fh.write("".join(i + "\n" for i in ids))
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def adopt_store(s: Settings, except_ids: set[str] = frozenset()) -> set[str]:
+    """Start the journal with what the store already holds (except `except_ids`)."""
+    ids = sorted(_stored_ids(s.store) - set(except_ids))
+    s.store.mkdir(parents=True, exist_ok=True)
+    tmp = s.store / f"{JOURNAL}.tmp"
+    tmp.write_text("".join(i + "\n" for i in ids), encoding="utf-8")
+    os.replace(tmp, journal_path(s))
+    return set(ids)
+
+
+def describe(stored: store_mod.StoredFile, cat=None) -> tuple[str | None, str | None]:
+    """(data set, period) as the file states them, or None where it cannot be read."""
+    try:
+        from intake.parse import parse_file
+
+        p = parse_file(stored.path, inbox_unit=stored.unit_code, cat=cat)
+        return p.dataset_code, p.period
+    except Exception:
+        return None, None
+
+
+def announce(
+    s: Settings, emit: Callable[[ev.EventSpec], object] = ev.emit, cat=None, report: PollReport | None = None
+) -> list[str]:
+    """Emit baocao.submission.received for every stored submission not announced yet."""
+    report = report if report is not None else PollReport()
+    done = read_journal(s)
+    if done is None:
+        done = adopt_store(s, except_ids={t.stored.submission_id for t in report.taken if t.new})
+    sent = []
+    for path in _stored_paths(s.store):
+        if path.name.partition("__")[0] in done:
+            continue
+        f = store_mod.stored(path)
+        dataset, period = describe(f, cat)
+        if emit(ev.submission_received(f, dataset_code=dataset, period=period)) is None:
+            break  # no Prefect API: leave the rest for a later poll, in order
+        sent.append(f.submission_id)
+        done.add(f.submission_id)
+        _append_journal(s, [f.submission_id])
+    report.announced.extend(sent)
+    return sent
+
+
+def poll(
+    s: Settings,
+    inbox_url: str | None = None,
+    settle_seconds: float = 1.0,
+    emit: Callable[[ev.EventSpec], object] = ev.emit,
+    cat=None,
+) -> PollReport:
+    """One pass: take what has arrived, announce what is not announced yet."""
+    report = PollReport()
+    if inbox_url and "://" in inbox_url and not inbox_url.startswith("file://"):
+        take_remote(inbox_url, s, settle_seconds, report=report)
+    else:
+        folder = Path(inbox_url.removeprefix("file://")).resolve() if inbox_url else None
+        take_inbox(s, settle_seconds, report=report, inbox=folder)
+    announce(s, emit=emit, cat=cat, report=report)
+    return report
+
+
+def watch(
+    s: Settings,
+    inbox_url: str | None = None,
+    interval: float = 2.0,
+    settle_seconds: float = 1.0,
+    once: bool = False,
+    on_poll: Callable[[PollReport], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> None:
+    """Poll until interrupted (or once)."""
+    import catalog
+
+    cat = catalog.load()
+    while True:
+        report = poll(s, inbox_url, settle_seconds, cat=cat)
+        if on_poll:
+            on_poll(report)
+        if once or (stop and stop()):
+            ev.flush()
+            return
+        time.sleep(interval)
+
+
+def copy_into_inbox(src: Path, unit_code: str, s: Settings) -> Path:
+    """Drop a file into a unit's inbox atomically (what a unit's upload does)."""
+    dest = s.inbox / unit_code
+    dest.mkdir(parents=True, exist_ok=True)
+    tmp = dest / f".{src.name}.tmp"
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dest / src.name)
+    return dest / src.name
