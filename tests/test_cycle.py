@@ -92,10 +92,10 @@ def test_demo_summary_reads_the_same_numbers_as_the_snapshot(demo_cycle):
         assert summary.indicators(live, "2026H1") == summary.indicators(snap, "2026H1")
 
 
-def test_rerun_never_duplicates(demo_cycle, prefect_harness):
+def test_rerun_never_duplicates(demo_copy, prefect_harness):
     from flows.cycle import reporting_cycle
 
-    s, _, _ = demo_cycle
+    s, _ = demo_copy
     con = pipeline.connection(s)
     before = con.execute("select (select count(*) from raw.submission), (select count(*) from core.data_value),"
                          " (select count(*) from ops.outbox)").fetchone()
@@ -119,8 +119,24 @@ def test_every_generated_good_file_parses_cleanly(tmp_path):
             assert not p.findings, (f, [x.line() for x in p.findings])
 
 
-def test_operator_accepts_a_warning_and_the_unit_is_not_warned_again(demo_cycle):
-    s, _, _ = demo_cycle
+@pytest.fixture
+def demo_copy(demo_cycle, tmp_path):
+    """A private copy of the demo's home, for tests that add versions (the session's demo stays as
+    generated for the other tests)."""
+    import shutil
+
+    from baocao.settings import settings
+
+    s, plan, _ = demo_cycle
+    pipeline.close_connections()
+    shutil.copytree(s.home, tmp_path / "home")
+    copy = settings(tmp_path / "home")
+    yield copy, plan
+    pipeline.close_connections()
+
+
+def test_operator_accepts_a_warning_and_the_unit_is_not_warned_again(demo_copy):
+    s, _ = demo_copy
     con = pipeline.connection(s)
     unit, element, rule = con.execute("""select s.unit_code, f.element_code, f.rule_id from raw.finding f
         join raw.submission s using (submission_id) where s.period = '2026H1' and f.severity = 'warning'
