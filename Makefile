@@ -19,9 +19,11 @@ $(VENV)/.synced: pyproject.toml uv.lock
 	@touch $@
 
 demo: $(VENV)/.synced
+	@mkdir -p var
 	PREFECT_HOME=$(CURDIR)/var/demo-prefect $(VENV)/bin/baocao demo --home var/demo
 
 test: $(VENV)/.synced
+	@mkdir -p var
 	PREFECT_HOME=$(CURDIR)/var/test-prefect $(VENV)/bin/python -m pytest -q
 
 bench: $(VENV)/.synced
