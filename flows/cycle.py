@@ -1,5 +1,5 @@
-"""A reporting cycle, end to end: open → collect → parse → validate → load → aggregate → notify →
-publish. The same flows run in-process (make demo, `baocao process`) and as deployments
+"""A reporting cycle, end to end: open → collect → parse → validate → load → aggregate → enqueue
+notifications → publish → deliver notifications. The same flows run in-process (make demo, `baocao process`) and as deployments
 (prefect.yaml): scheduled passes open cycles, remind and close them; events drive processing.
 
 Every flow that touches the warehouse holds the `warehouse_lock` (a Prefect global concurrency
@@ -25,8 +25,9 @@ def reporting_cycle(period: str, home: str | None = None, now: datetime | None =
         validation = t.validate(s, records)
         loaded = t.load(s, records)
         models = t.aggregate(s)
-        notified = t.notify(s, records, period, now)
-        snapshot = t.publish(s, models)
+        notified = t.enqueue(s, records, period, now)
+        snapshot = t.publish(s, models)  # analysts and the operator do not wait for Slack
+        notified["dispatch"] = t.dispatch(s)
     return {
         "period": period,
         "collected": collected,

@@ -142,11 +142,23 @@ def aggregate(s: Settings) -> list[str]:
 
 @task(name="notify", cache_policy=NO_CACHE)
 def notify(s: Settings, records: list, period: str | None, now: datetime | None = None) -> dict:
+    """Enqueue what is due and deliver it now (feedback on a submission should not wait)."""
+    return {**enqueue.fn(s, records, period, now), "dispatch": dispatch.fn(s)}
+
+
+@task(name="enqueue-notifications", cache_policy=NO_CACHE)
+def enqueue(s: Settings, records: list, period: str | None, now: datetime | None = None) -> dict:
+    """Write the due notifications into the outbox (exactly-once keys); fast, no network."""
     con = pipeline.connection(s)
     n_feedback = pipeline.enqueue_feedback(con, s, records)
     n_schedule = pipeline.enqueue_schedule(con, period, now) if period else 0
-    report = pipeline.dispatch(con)
-    return {"feedback": n_feedback, "scheduled": n_schedule, "dispatch": report}
+    return {"feedback": n_feedback, "scheduled": n_schedule}
+
+
+@task(name="dispatch-notifications", cache_policy=NO_CACHE)
+def dispatch(s: Settings):
+    """Deliver the outbox (Slack when configured; otherwise rows stay for `baocao outbox`)."""
+    return pipeline.dispatch(pipeline.connection(s))
 
 
 @task(name="publish", cache_policy=NO_CACHE)
