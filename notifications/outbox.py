@@ -26,6 +26,8 @@ from __future__ import annotations
 import csv
 import functools
 import json
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -224,13 +226,58 @@ def dispatch(
     now: datetime | None = None,
     *,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    workers: int | None = None,
 ) -> DispatchReport:
-    """Send every pending row; return what was sent, recovered, failed and is still pending."""
+    """Send every pending row; return what was sent, recovered, failed and is still pending.
+
+    With `workers` > 1 (default: $BAOCAO_DISPATCH_WORKERS or 4) recipients are spread over
+    threads, each with its own cursor; one recipient's messages stay in one thread, in order.
+    Every row is still claimed and recorded in its own committed transaction."""
     report = DispatchReport()
     rows = pending_rows(con)
     if sender is None:
         report.pending = {r["key"]: r["error"] for r in rows}
         return report
+    workers = max(1, workers or int(os.environ.get("BAOCAO_DISPATCH_WORKERS", "4")))
+    by_recipient: dict[str, list[dict]] = {}
+    for row in rows:
+        by_recipient.setdefault(row["recipient"], []).append(row)
+    lanes: list[list[dict]] = [[] for _ in range(min(workers, len(by_recipient)) or 1)]
+    for i, group in enumerate(by_recipient.values()):
+        lanes[i % len(lanes)].extend(group)
+    if len(lanes) == 1:
+        _dispatch_rows(con, sender, lanes[0], report, now, max_attempts)
+        return report
+    reports = [DispatchReport() for _ in lanes]
+    with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
+        futures = [pool.submit(_dispatch_lane, con, sender, lane, rep, now, max_attempts)
+                   for lane, rep in zip(lanes, reports, strict=True)]
+        for f in futures:
+            f.result()
+    for rep in reports:
+        report.sent += rep.sent
+        report.recovered += rep.recovered
+        report.failed.update(rep.failed)
+        report.pending.update(rep.pending)
+    return report
+
+
+def _dispatch_lane(con, sender, rows, report, now, max_attempts) -> None:
+    cur = con.cursor()
+    try:
+        _dispatch_rows(cur, sender, rows, report, now, max_attempts)
+    finally:
+        cur.close()
+
+
+def _dispatch_rows(
+    con: duckdb.DuckDBPyConnection,
+    sender: Sender,
+    rows: list[dict],
+    report: DispatchReport,
+    now: datetime | None,
+    max_attempts: int,
+) -> None:
     for row in rows:
         key = row["key"]
         stamp = now or datetime.now(UTC)
@@ -288,7 +335,6 @@ def dispatch(
             continue
         _mark_sent(con, key, posted.channel or channel, posted.ts, now or datetime.now(UTC))
         report.sent.append(key)
-    return report
 
 
 def _note(report: DispatchReport, key: str, err: SendError) -> None:
