@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 import catalog as catalog_mod
 from baocao import calendar
@@ -232,22 +233,32 @@ def write_findings_file(s: Settings, rec: SubmissionRecord) -> Path | None:
 
 
 def enqueue_feedback(con, s: Settings, records: list[SubmissionRecord]) -> int:
+    """One feedback message per submission (accepted, with warnings, or rejected with its
+    findings and the annotated workbook), enqueued in one transaction."""
     from notifications.notify import enqueue_feedback as _enqueue
 
     cycles = open_cycles(con)
     known = catalog_mod.load().recipients
+    todo = [r for r in records if r.unit_code in known]  # a unit that no longer exists: no one to tell
+    if not todo:
+        return 0
+    ids = pa.table({"submission_id": pa.array([r.submission_id for r in todo], pa.string())})  # noqa: F841
+    versions = dict(con.execute("select submission_id, version from raw.submission join ids using (submission_id)").fetchall())
     n = 0
-    for rec in records:
-        if rec.unit_code not in known:
-            continue  # a unit that no longer exists (backfilled history) or an unknown inbox: no one to tell
-        full = write_findings_file(s, rec)
-        version = con.execute("select version from raw.submission where submission_id = ?", [rec.submission_id]).fetchone()
-        cyc = cycles.get((rec.period, rec.dataset_code))
-        n += bool(_enqueue(con, unit_code=rec.unit_code, period=rec.period, dataset_code=rec.dataset_code,
-                           submission_id=rec.submission_id, status=rec.status,
-                           findings=[f.as_dict() for f in rec.findings], full_list=str(full) if full else None,
-                           version=version[0] if version else None, received_at=rec.received_at,
-                           deadline=cyc["deadline_at"] if cyc else None))
+    con.execute("begin transaction")
+    try:
+        for rec in todo:
+            full = write_findings_file(s, rec)
+            cyc = cycles.get((rec.period, rec.dataset_code))
+            n += bool(_enqueue(con, unit_code=rec.unit_code, period=rec.period, dataset_code=rec.dataset_code,
+                               submission_id=rec.submission_id, status=rec.status,
+                               findings=[f.as_dict() for f in rec.findings], full_list=str(full) if full else None,
+                               version=versions.get(rec.submission_id), received_at=rec.received_at,
+                               deadline=cyc["deadline_at"] if cyc else None))
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
     return n
 
 
@@ -269,13 +280,19 @@ def enqueue_schedule(con, period: str, now: datetime | None = None, stage: str |
         if not rows:
             continue
         units = [{"unit_code": u, "accepted": a, "received": r} for u, a, r, _ in rows]
-        n += len(_schedule(con, dataset_code=ds, period=period, units=units, deadline=deadline, now=now,
-                           opened_at=opened_at))
         summary = [(u, st if st in ("accepted", "accepted_with_warnings", "rejected") else "missing")
                    for u, _, _, st in rows]
-        n += bool(enqueue_operator_summary(con, dataset_code=ds, period=period, units=summary,
-                                           stage=stage or now.astimezone(calendar.TZ).strftime("%Y-%m-%d"),
-                                           deadline=deadline, as_of=now))
+        con.execute("begin transaction")
+        try:
+            n += len(_schedule(con, dataset_code=ds, period=period, units=units, deadline=deadline, now=now,
+                               opened_at=opened_at))
+            n += bool(enqueue_operator_summary(con, dataset_code=ds, period=period, units=summary,
+                                               stage=stage or now.astimezone(calendar.TZ).strftime("%Y-%m-%d"),
+                                               deadline=deadline, as_of=now))
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
     return n
 
 

@@ -469,6 +469,9 @@ class _SheetScan:
     merged_rows: dict[int, dict[int, str]] = field(default_factory=dict)  # column -> row -> range
 
 
+_FAST_REF = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"')
+
+
 def _scan_sheet(zf: zipfile.ZipFile, member: str | None) -> _SheetScan:
     """What calamine does not say, read from the sheet's XML before calamine loads it: the used
     area (calamine allocates rows x columns, so a cell at XFD1048576 would exhaust memory),
@@ -480,6 +483,15 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str | None) -> _SheetScan:
         xml = _read_member(zf, member)
     except _ZIP_ERRORS:
         return scan
+    if b"<f" not in xml and b't="e"' not in xml and b"<mergeCell" not in xml:
+        # the common case (a form filled with values): only the used area is needed
+        refs = _FAST_REF.findall(xml)
+        if len(refs) == xml.count(b"<c ") + xml.count(b"<c>"):
+            for col, row in refs:
+                scan.rows = max(scan.rows, int(row))
+                scan.cols = max(scan.cols, _col_number(col.decode()))
+            scan.far_cell = f"{form.col_letter(max(scan.cols, 1))}{max(scan.rows, 1)}"
+            return scan
     row_no = 0
     col_no = 0
     for m in _ROW_OR_CELL.finditer(xml):

@@ -228,24 +228,30 @@ class SlackSender:
         return channel
 
     def _channel_by_name(self, name: str) -> str:
+        """List every channel once (all pages) into the cache, then look the name up: a cycle
+        names hundreds of channels, and stopping mid-listing made each miss start over."""
         cursor = None
+        found = None
         while True:
             resp = self._call(
                 self.client.conversations_list,
                 types="public_channel,private_channel",
                 exclude_archived=True,
-                limit=500,
+                limit=1000,
                 cursor=cursor,
             )
-            for ch in resp.get("channels", []):
-                with self._lock:
+            with self._lock:
+                for ch in resp.get("channels", []):
                     self._cache.setdefault(ch["name"], ch["id"])
                     self._cache.setdefault("#" + ch["name"], ch["id"])
-                if ch["name"] == name:
-                    return ch["id"]
+                    if ch["name"] == name:
+                        found = ch["id"]
             cursor = (resp.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
-                raise SendError("channel_not_found", detail=name)
+                break
+        if found is None:
+            raise SendError("channel_not_found", detail=name)
+        return found
 
     def post(self, channel: str, text: str, blocks: Sequence[dict], key: str) -> Posted:
         resp = self._call(
