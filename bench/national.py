@@ -1,0 +1,251 @@
+"""A synthetic national cycle: 34 provinces, 3,321 communes (× scale), 20 departments per province.
+
+The reviewed catalog in catalog/ describes one province (LD). The benchmark needs the whole
+country, so it writes a *catalog folder* under its temp dir — the reviewed YAML files and
+tasks.csv copied as they are, org_units.csv and recipients.csv generated for 34 synthetic provinces
+(codes P01 … P34, communes P01.X0001 …, stations P01.T0001 …, departments P01.SYT …) — and loads it
+with `catalog.load(folder)`. The folder is needed (not just a `Catalog` object) because the
+notification code reads org_units.csv and recipients.csv from a folder (see bench/README.md).
+
+Everything is deterministic for a seed and a scale. Submissions are written like baocao/demo.py
+writes them (`commune_values`, `write_csv`, `build_template`): 80% xlsx, 20% CSV (NFD text,
+Windows-1258 and `;` variants), a few percent with errors (corrupt workbook, text in a number
+cell, a broken cross-element rule, an unknown unit, another unit's file) and warnings (peer outlier,
+jump from the previous period), a few percent late.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import random
+import shutil
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+
+import catalog as catalog_mod
+from baocao import calendar, demo
+from catalog import build_org_units
+from intake import form
+from intake.template import build_template, template_name
+
+SEED = 20260630
+N_PROVINCES = 34
+N_COMMUNES = 3321           # after the 1 July 2025 reform
+DATASET = "XA_6T"
+PERIOD = "2026H1"
+EXTRA_DEPARTMENTS = [("SKHCN", "Sở Khoa học và Công nghệ"), ("STNMT", "Sở Tài nguyên và Môi trường"),
+                     ("SGTVT", "Sở Giao thông vận tải"), ("STP", "Sở Tư pháp")]
+DEPARTMENTS = [(c, n) for c, n, _ in build_org_units.DEPARTMENTS] + EXTRA_DEPARTMENTS   # 20
+PLACES = ["Tân Phú", "An Bình", "Hòa Lợi", "Phước Long", "Thạnh Mỹ", "Vĩnh Hưng", "Đông Hòa", "Tây Sơn",
+          "Bình Minh", "Hưng Đạo", "Quang Trung", "Long Hải", "Sơn Thủy", "Cẩm Phúc", "Nghĩa Đàn", "Yên Lạc"]
+# problem kinds, by cumulative probability per commune (the rest is "ok")
+PROBLEMS = [(0.010, "corrupt"), (0.020, "text_value"), (0.030, "rule"), (0.035, "unknown_unit"),
+            (0.040, "other_unit"), (0.050, "outlier"), (0.060, "jump")]
+EXPECTED_RULE = {"corrupt": "P02", "text_value": "V01", "rule": "R01", "unknown_unit": "S04",
+                 "other_unit": "S03", "outlier": "warning", "jump": "warning"}
+P_LATE = 0.03
+P_CSV = 0.20
+
+
+def n_communes(scale: float) -> int:
+    return max(1, round(N_COMMUNES * scale))
+
+
+def _apportion(total: int, weights: list[float]) -> list[int]:
+    """Largest-remainder split of `total` by `weights` (deterministic)."""
+    s = sum(weights)
+    raw = [total * w / s for w in weights]
+    out = [int(x) for x in raw]
+    for i in sorted(range(len(raw)), key=lambda i: (out[i] - raw[i], i))[: total - sum(out)]:
+        out[i] += 1
+    return out
+
+
+def org_units(scale: float, seed: int = SEED) -> list[dict]:
+    rng = random.Random(f"{seed}:provinces")
+    per_province = _apportion(n_communes(scale), [rng.uniform(0.4, 1.6) for _ in range(N_PROVINCES)])
+    base = {"valid_from": "2025-07-01", "valid_to": "", "synthetic": "true"}
+    out = []
+    for p in range(1, N_PROVINCES + 1):
+        prov = f"P{p:02d}"
+        n_former = 1 + p % 3  # 1-3 former provinces merged (the marts' "region" level)
+        out.append({"code": prov, "name": f"Tỉnh tổng hợp {p:02d}", "type": "province", "parent_code": "",
+                    "former_province": "", **base})
+        for code, name in DEPARTMENTS:
+            out.append({"code": f"{prov}.{code}", "name": name, "type": "department", "parent_code": prov,
+                        "former_province": "", **base})
+        for i in range(1, per_province[p - 1] + 1):
+            kind, prefix = ("ward", "Phường") if i % 6 == 1 else ("commune", "Xã")
+            if i == 40:
+                kind, prefix = "special_zone", "Đặc khu"
+            place = PLACES[(p * 7 + i) % len(PLACES)]
+            code = f"{prov}.X{i:04d}"
+            former = f"Tỉnh cũ {p:02d}-{1 + i % n_former}"
+            out.append({"code": code, "name": f"{prefix} {place} {i}", "type": kind, "parent_code": prov,
+                        "former_province": former, **base})
+            out.append({"code": f"{prov}.T{i:04d}", "name": f"Trạm Y tế {prefix} {place} {i}", "type": "station",
+                        "parent_code": code, "former_province": former, **base})
+    return out
+
+
+def recipients(units: list[dict]) -> list[dict]:
+    out = []
+    for u in units:
+        if u["type"] in ("province", "station"):
+            continue
+        prov = u["code"].split(".")[0]
+        slug = u["code"].lower().replace(".", "-")
+        supervisor = f"{prov}.SYT" if u["type"] in ("commune", "ward", "special_zone") else f"{prov}.UBND"
+        out.append({"unit_code": u["code"], "slack_channel": f"bc-{slug}", "emails": f"baocao.{slug}@example.vn",
+                    "lang": "vi", "supervisor_code": "" if u["code"] == supervisor else supervisor})
+    out.append({"unit_code": "OPERATOR", "slack_channel": "bc-operator", "emails": "", "lang": "vi",
+                "supervisor_code": ""})
+    return out
+
+
+def write_catalog(folder: Path, scale: float, seed: int = SEED) -> catalog_mod.Catalog:
+    """Write the national catalog folder and load it (the reviewed files are copied unchanged)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("data_elements.yaml", "indicators.yaml", "datasets.yaml", "plans.yaml", "validation_rules.yaml",
+                 "tasks.csv"):
+        shutil.copyfile(catalog_mod.HERE / name, folder / name)
+    units = org_units(scale, seed)
+    build_org_units.write(folder / "org_units.csv", units)
+    build_org_units.write(folder / "recipients.csv", recipients(units))
+    return catalog_mod.load(folder)
+
+
+# ------------------------------------------------------------------------------ submissions
+
+@dataclass
+class Plan:
+    period: str
+    files: list[dict] = field(default_factory=list)   # unit, path, kind, format, late
+    seconds: float = 0.0
+
+    def count(self, key: str) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for f in self.files:
+            out[f[key]] = out.get(f[key], 0) + 1
+        return out
+
+
+def _values(code: str, period: str, seed: int) -> dict[str, float]:
+    """A commune's figures: stable per unit, drifting a little per period (as baocao/demo.py)."""
+    per = calendar.parse_period(period)
+    values = demo.commune_values(random.Random(f"{seed}:{code}"))
+    drift = 1 + (per.year - 2025) * 0.02 + (per.half or 2) * 0.005
+    return {k: (round(v * drift) if k not in demo._FLAGS else v) for k, v in values.items()}
+
+
+def _problem(r: float) -> str:
+    for p, kind in PROBLEMS:
+        if r < p:
+            return kind
+    return "ok"
+
+
+def _write_unit(code: str, inbox: Path, cat, period: str, deadline: datetime, seed: int,
+                neighbour: str) -> dict:
+    urng = random.Random(f"{seed}:{period}:{code}")
+    kind = _problem(urng.random())
+    late = urng.random() < P_LATE
+    as_csv = urng.random() < P_CSV
+    values = _values(code, period, seed)
+    if kind == "text_value":
+        values["POP_INSURED"] = "khoảng 9 nghìn"
+    elif kind == "rule":
+        values["EPI_FULL"] = values["EPI_ELIGIBLE"] + 25
+    elif kind == "outlier":
+        values["DOCTORS"] = values["DOCTORS"] * 9
+    elif kind == "jump":
+        values["POP"] = round(values["POP"] * 1.3)
+    tasks = demo._tasks(urng, cat, DATASET, code)
+    texts = demo._texts(urng)
+    stated = {"unknown_unit": code.split(".", maxsplit=1)[0] + ".X9999", "other_unit": neighbour}.get(kind, code)
+    folder = inbox / code
+    folder.mkdir(parents=True, exist_ok=True)
+    name = template_name(code, period, DATASET)
+    if as_csv:
+        path = folder / name.replace(".xlsx", ".csv")
+        variant = urng.random()
+        demo.write_csv(path, stated, period, DATASET, values, tasks, texts, vn_numbers=True, nfd=variant < 0.3,
+                       encoding="cp1258" if 0.3 <= variant < 0.45 else "utf-8", delimiter=";" if variant > 0.8 else ",")
+    else:
+        path = folder / name
+        wb = build_template(code, period, DATASET, cat=cat, values=values, tasks=tasks, texts=texts)
+        if stated != code:
+            wb[form.SHEET_META]["B4"] = stated
+        wb.save(path)
+    if kind == "corrupt":
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 3])
+    on_time = deadline - timedelta(days=urng.randint(0, 6), hours=urng.randint(1, 8))
+    received = deadline + timedelta(days=urng.randint(1, 4)) if late else on_time
+    os.utime(path, (received.timestamp(), received.timestamp()))
+    return {"unit": code, "path": str(path), "kind": kind, "format": "csv" if as_csv else "xlsx", "late": late}
+
+
+def _write_chunk(args) -> list[dict]:
+    catalog_dir, inbox, period, seed, chunk = args
+    cat = catalog_mod.load(Path(catalog_dir))
+    per = calendar.parse_period(period)
+    deadline = calendar.deadline(per, calendar.DeadlineRule.from_dict(cat.datasets[DATASET].deadline))
+    return [_write_unit(code, Path(inbox), cat, period, deadline, seed, neighbour) for code, neighbour in chunk]
+
+
+def communes(cat) -> list[str]:
+    return [u.code for u in cat.expected_units(DATASET)]
+
+
+def generate(inbox: Path, catalog_dir: Path, cat, period: str = PERIOD, seed: int = SEED, jobs: int = 2) -> Plan:
+    """Write one submission per commune into `inbox/<unit>/` using `jobs` processes."""
+    import time
+
+    t0 = time.perf_counter()
+    codes = communes(cat)
+    pairs = [(c, codes[(i + 1) % len(codes)]) for i, c in enumerate(codes)]
+    size = max(1, min(200, len(pairs) // (jobs * 4) or 1))
+    chunks = [(str(catalog_dir), str(inbox), period, seed, pairs[i:i + size]) for i in range(0, len(pairs), size)]
+    if jobs > 1 and len(chunks) > 1:
+        with mp.get_context("fork").Pool(jobs) as pool:
+            parts = pool.map(_write_chunk, chunks)
+    else:
+        parts = [_write_chunk(c) for c in chunks]
+    plan = Plan(period=period, files=[f for part in parts for f in part])
+    plan.seconds = time.perf_counter() - t0
+    return plan
+
+
+def seed_history(con, cat, period: str = PERIOD, seed: int = SEED) -> int:
+    """The previous period's accepted values, inserted directly (set-up, not a measured stage), so
+    validation's history checks and the marts see a warehouse with a past, as a real one has."""
+    prev = calendar.parse_period(period).previous().code
+    codes = communes(cat)
+    at = datetime(2026, 1, 5, tzinfo=UTC)
+    sids = [f"hist{i:016d}" for i in range(len(codes))]
+    sub = pa.table({  # noqa: F841 (read by duckdb by name)
+        "submission_id": sids, "unit_code": codes, "period": [prev] * len(codes),
+        "dataset_code": [DATASET] * len(codes), "version": pa.array([1] * len(codes), pa.int32()),
+        "file_name": [f"{c}.xlsx" for c in codes], "stored_path": [""] * len(codes), "sha256": [""] * len(codes),
+        "size_bytes": pa.array([0] * len(codes), pa.int64()), "file_format": ["xlsx"] * len(codes),
+        "received_at": pa.array([at] * len(codes), pa.timestamp("us", tz="UTC")), "source": ["bench"] * len(codes),
+        "status": ["accepted"] * len(codes), "n_errors": pa.array([0] * len(codes), pa.int32()),
+        "n_warnings": pa.array([0] * len(codes), pa.int32()), "validated_at": pa.array([at] * len(codes),
+                                                                                      pa.timestamp("us", tz="UTC")),
+        "is_late": [False] * len(codes)})
+    rows = [(sid, c, k, float(v)) for sid, c in zip(sids, codes, strict=True) for k, v in _values(c, prev, seed).items()]
+    val = pa.table({  # noqa: F841
+        "submission_id": [r[0] for r in rows], "unit_code": [r[1] for r in rows], "period": [prev] * len(rows),
+        "dataset_code": [DATASET] * len(rows), "element_code": [r[2] for r in rows],
+        "value": pa.array([r[3] for r in rows], pa.float64()), "value_raw": [str(r[3]) for r in rows],
+        "sheet": ["Số liệu"] * len(rows), "cell": [""] * len(rows), "is_flagged": [False] * len(rows)})
+    con.execute("begin transaction")
+    con.execute("insert into raw.submission select * from sub")
+    con.execute("insert into core.data_value select * from val")
+    con.execute("commit")
+    return len(rows)
