@@ -211,14 +211,27 @@ def findings_of(con, submission_id: str) -> list[Finding]:
 
 # ------------------------------------------------------------------------------------ notify
 
+def feedback_path(s: Settings, rec: SubmissionRecord) -> Path | None:
+    """Where the annotated workbook of a submission with findings is (or will be) written."""
+    if not rec.findings:
+        return None
+    return s.feedback / rec.period / rec.unit_code / f"{Path(rec.file_name).stem}_kiem_tra_{rec.submission_id[:8]}.xlsx"
+
+
+def write_feedback_files(s: Settings, records: list[SubmissionRecord]) -> int:
+    """Write the annotated workbooks the feedback messages link to (before they are delivered)."""
+    return sum(write_findings_file(s, r) is not None for r in records)
+
+
 def write_findings_file(s: Settings, rec: SubmissionRecord) -> Path | None:
     """The unit's own workbook annotated (failing cells highlighted and commented, a first sheet
     listing every finding) — linked from the message — and the same list as plain text."""
-    if not rec.findings:
-        return None
+    dest = feedback_path(s, rec)
+    if dest is None or dest.exists():
+        return dest
     from intake.annotate import annotate_findings_xlsx, annotate_workbook
 
-    folder = s.feedback / rec.period / rec.unit_code
+    folder = dest.parent
     folder.mkdir(parents=True, exist_ok=True)
     text = folder / f"{rec.submission_id}.txt"
     lines = [f"{rec.file_name} — {rec.unit_code} — {rec.period} — {rec.status}", ""]
@@ -226,7 +239,6 @@ def write_findings_file(s: Settings, rec: SubmissionRecord) -> Path | None:
     lines += ["", "English:"] + [f"[{f.severity}] {f.rule_id} {f.line('en')}" for f in rec.findings]
     text.write_text("\n".join(lines) + "\n", encoding="utf-8")
     lang = catalog_mod.load().recipients.get(rec.unit_code, {}).get("lang", "vi")
-    dest = folder / f"{Path(rec.file_name).stem}_kiem_tra_{rec.submission_id[:8]}.xlsx"
     if rec.file_format == "xlsx":
         return annotate_workbook(Path(rec.stored_path), rec.findings, dest, lang=lang)
     return annotate_findings_xlsx(rec.findings, dest, lang=lang, source_name=rec.file_name)
@@ -248,7 +260,7 @@ def enqueue_feedback(con, s: Settings, records: list[SubmissionRecord]) -> int:
     con.execute("begin transaction")
     try:
         for rec in todo:
-            full = write_findings_file(s, rec)
+            full = feedback_path(s, rec)  # written by write_feedback_files before delivery
             cyc = cycles.get((rec.period, rec.dataset_code))
             n += bool(_enqueue(con, unit_code=rec.unit_code, period=rec.period, dataset_code=rec.dataset_code,
                                submission_id=rec.submission_id, status=rec.status,

@@ -152,22 +152,28 @@ def _run_cycle(s: Settings, cat, catalog_dir: Path, period: str, notify: bool) -
                    ("indicator_value", "target_progress", "reporting_completeness", "reporting_rate", "task_progress"))
     agg.note = f"{len(built)} models"
     if notify:
-        with slack_server(catalog_dir / "recipients.csv"):
-            with meter.stage("notify", "messages") as st:
-                t0 = time.perf_counter()
-                n_feedback = pipeline.enqueue_feedback(con, s, records)
-                n_schedule = pipeline.enqueue_schedule(con, period, now)
-                t1 = time.perf_counter()
-                report = pipeline.dispatch(con)
-                st.rows = len(report.sent)
-                st.extra = {"enqueue_s": t1 - t0, "dispatch_s": time.perf_counter() - t1}
-                st.note = (f"{n_feedback} feedback + {n_schedule} scheduled enqueued in {t1 - t0:.1f}s; "
-                           f"sent {len(report.sent)}, failed {len(report.failed)}, pending {len(report.pending)}")
-                out["notify_failed"] = len(report.failed)
+        with meter.stage("enqueue", "messages") as st:
+            n_feedback = pipeline.enqueue_feedback(con, s, records)
+            n_schedule = pipeline.enqueue_schedule(con, period, now)
+            st.rows = n_feedback + n_schedule
+            st.note = f"{n_feedback} feedback + {n_schedule} scheduled into the outbox"
     with meter.stage("publish", "mart rows exported") as st:
         snap = pipeline.publish_all(con, s)
         st.rows = agg.rows
         st.note = f"snapshot {snap.stat().st_size / 1048576:.0f} MB + parquet"
+    if notify:
+        # delivery comes after publishing: analysts and the operator do not wait for Slack
+        with slack_server(catalog_dir / "recipients.csv"):
+            with meter.stage("deliver", "messages") as st:
+                t0 = time.perf_counter()
+                n_files = pipeline.write_feedback_files(s, records)
+                t1 = time.perf_counter()
+                report = pipeline.dispatch(con)
+                st.rows = len(report.sent)
+                st.extra = {"annotate_s": t1 - t0, "dispatch_s": time.perf_counter() - t1}
+                st.note = (f"{n_files} annotated workbooks in {t1 - t0:.1f}s; "
+                           f"sent {len(report.sent)}, failed {len(report.failed)}, pending {len(report.pending)}")
+                out["notify_failed"] = len(report.failed)
 
     statuses = {}
     for r in records:

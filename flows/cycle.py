@@ -27,6 +27,7 @@ def reporting_cycle(period: str, home: str | None = None, now: datetime | None =
         models = t.aggregate(s)
         notified = t.enqueue(s, records, period, now)
         snapshot = t.publish(s, models)  # analysts and the operator do not wait for Slack
+        t.write_feedback(s, records)
         notified["dispatch"] = t.dispatch(s)
     return {
         "period": period,

@@ -143,7 +143,15 @@ def aggregate(s: Settings) -> list[str]:
 @task(name="notify", cache_policy=NO_CACHE)
 def notify(s: Settings, records: list, period: str | None, now: datetime | None = None) -> dict:
     """Enqueue what is due and deliver it now (feedback on a submission should not wait)."""
-    return {**enqueue.fn(s, records, period, now), "dispatch": dispatch.fn(s)}
+    queued = enqueue.fn(s, records, period, now)
+    write_feedback.fn(s, records)
+    return {**queued, "dispatch": dispatch.fn(s)}
+
+
+@task(name="write-feedback-files", cache_policy=NO_CACHE)
+def write_feedback(s: Settings, records: list) -> int:
+    """The annotated workbooks the feedback messages link to."""
+    return pipeline.write_feedback_files(s, records)
 
 
 @task(name="enqueue-notifications", cache_policy=NO_CACHE)
