@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 FIGURES = ["cycle_seconds", "floor_seconds", "cycle_over_floor", "naive_per_file_s", "baocao_per_file_s",
            "naive_over_baocao_per_file", "peak_rss_mb"]
-STAGES = ["open", "collect", "pending", "parse", "validate", "load", "aggregate", "notify", "publish"]
+STAGES = ["open", "collect", "pending", "parse", "validate", "load", "aggregate", "enqueue", "publish", "deliver"]
 
 
 @pytest.mark.timeout(150)
