@@ -256,17 +256,20 @@ def enqueue_feedback(con, s: Settings, records: list[SubmissionRecord]) -> int:
         return 0
     ids = pa.table({"submission_id": pa.array([r.submission_id for r in todo], pa.string())})  # noqa: F841
     versions = dict(con.execute("select submission_id, version from raw.submission join ids using (submission_id)").fetchall())
+    from notifications.outbox import batch
+
     n = 0
     con.execute("begin transaction")
     try:
-        for rec in todo:
-            full = feedback_path(s, rec)  # written by write_feedback_files before delivery
-            cyc = cycles.get((rec.period, rec.dataset_code))
-            n += bool(_enqueue(con, unit_code=rec.unit_code, period=rec.period, dataset_code=rec.dataset_code,
-                               submission_id=rec.submission_id, status=rec.status,
-                               findings=[f.as_dict() for f in rec.findings], full_list=str(full) if full else None,
-                               version=versions.get(rec.submission_id), received_at=rec.received_at,
-                               deadline=cyc["deadline_at"] if cyc else None))
+        with batch(con):
+            for rec in todo:
+                full = feedback_path(s, rec)  # written by write_feedback_files before delivery
+                cyc = cycles.get((rec.period, rec.dataset_code))
+                n += bool(_enqueue(con, unit_code=rec.unit_code, period=rec.period, dataset_code=rec.dataset_code,
+                                   submission_id=rec.submission_id, status=rec.status,
+                                   findings=[f.as_dict() for f in rec.findings], full_list=str(full) if full else None,
+                                   version=versions.get(rec.submission_id), received_at=rec.received_at,
+                                   deadline=cyc["deadline_at"] if cyc else None))
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -278,6 +281,7 @@ def enqueue_schedule(con, period: str, now: datetime | None = None, stage: str |
     """Reminders, overdue notices, escalations and the operator summary due at `now`."""
     from notifications.notify import enqueue_operator_summary
     from notifications.notify import enqueue_schedule as _schedule
+    from notifications.outbox import batch
 
     now = now or now_utc()
     n = 0
@@ -296,11 +300,12 @@ def enqueue_schedule(con, period: str, now: datetime | None = None, stage: str |
                    for u, _, _, st in rows]
         con.execute("begin transaction")
         try:
-            n += len(_schedule(con, dataset_code=ds, period=period, units=units, deadline=deadline, now=now,
-                               opened_at=opened_at))
-            n += bool(enqueue_operator_summary(con, dataset_code=ds, period=period, units=summary,
-                                               stage=stage or now.astimezone(calendar.TZ).strftime("%Y-%m-%d"),
-                                               deadline=deadline, as_of=now))
+            with batch(con):
+                n += len(_schedule(con, dataset_code=ds, period=period, units=units, deadline=deadline, now=now,
+                                   opened_at=opened_at))
+                n += bool(enqueue_operator_summary(con, dataset_code=ds, period=period, units=summary,
+                                                   stage=stage or now.astimezone(calendar.TZ).strftime("%Y-%m-%d"),
+                                                   deadline=deadline, as_of=now))
             con.execute("commit")
         except Exception:
             con.execute("rollback")
