@@ -285,7 +285,7 @@ def serve(
     watch_inbox: bool = typer.Option(
         True, "--watch/--no-watch", help="Chạy cả bộ theo dõi hộp thư / also run the inbox watcher."
     ),
-    interval: float = typer.Option(2.0, help="Giây giữa hai lần quét hộp thư / watcher poll interval."),
+    interval: float = typer.Option(1.0, help="Giây giữa hai lần quét hộp thư / watcher poll interval."),
     settle: float = typer.Option(1.0, help="Giây tệp phải yên / seconds a file must be unchanged."),
     fast: bool = typer.Option(
         True, "--fast/--no-fast",

@@ -163,7 +163,7 @@ def measure(n: int = 10, pause: float = 3.0, wait_each: float = 240.0, keep: boo
             result["p50"] = statistics.median(lat)
             result["p95"] = lat[max(0, math.ceil(0.95 * len(lat)) - 1)]  # nearest rank
             result.setdefault("reason", f"{len(lat)} isolated drops after 1 warm-up drop; LD catalog; "
-                                        "serve defaults (watch 2 s + settle 1 s, worker poll 2 s)")
+                                        "serve defaults (watch 1 s + settle 1 s, --fast; worker poll 2 s)")
         return result
     finally:
         _stop_group(proc)

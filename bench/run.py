@@ -212,7 +212,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"# latency: serve ready in {lat['startup_s']:.0f}s; warm-up drop "
                   f"{_fmt(lat.get('warmup'))}s; drops (s): " + " ".join(f"{x:.1f}" for x in lat["latencies"]))
         if lat.get("phases"):
-            print("# latency: median split — " + ", ".join(f"{k} {v:.1f}s" for k, v in lat["phases"].items()))
+            print("# latency: median split of the triggered deployment runs (with serve --fast the watcher answers"
+                  " first and these runs find nothing; the split then describes the backstop path) — "
+                  + ", ".join(f"{k} {v:.1f}s" for k, v in lat["phases"].items()))
         print(f"# latency: {lat.get('reason', '')}")
 
     lines = {"scale": args.scale, "communes": res["communes"], "files": res["files"],
