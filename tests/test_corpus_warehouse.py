@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+import catalog
 from baocao import pipeline
 from intake.store import file_sha256, submission_id
 from tests.corpus import write_corpus
@@ -84,3 +85,43 @@ def test_clean_variants_load(warehouse, tmp_path):
                               [unit]).fetchone()
         assert current == (rec.submission_id,)
         assert n >= 1
+
+
+def test_a_file_for_a_period_that_is_not_open_is_rejected(warehouse, tmp_path):
+    from intake.template import build_template
+    from tests.corpus import BASE_VALUES
+
+    s, con = warehouse
+    values = {k: v for k, v in BASE_VALUES.items() if k in catalog.load().datasets["XA_6T"].elements}
+    (s.inbox / "LD.X002").mkdir(parents=True, exist_ok=True)
+    build_template("LD.X002", "2025H1", "XA_6T", values=values).save(s.inbox / "LD.X002" / "XA_6T_LD.X002_2025H1.xlsx")
+    pipeline.collect(s)
+    (rec,) = pipeline.process(con, s)
+    assert rec.status == "rejected"
+    (f,) = [f for f in rec.findings if f.rule_id == "S10"]
+    assert (f.sheet, f.cell, f.value_raw) == ("Thông tin", "B6", "2025H1")
+    assert "2026H1" in f.expected_vi
+    assert con.execute("select count(*) from core.data_value").fetchone() == (0,)
+
+
+def test_a_corrected_resubmission_replaces_the_values_in_the_aggregates(warehouse):
+    from intake.template import build_template
+    from tests.corpus import BASE_VALUES
+
+    s, con = warehouse
+    values = {k: v for k, v in BASE_VALUES.items() if k in catalog.load().datasets["XA_6T"].elements}
+    folder = s.inbox / "LD.X003"
+    folder.mkdir(parents=True, exist_ok=True)
+    tasks = {(t.plan_code, t.task_no): "Hoàn thành" for t in catalog.load().tasks_for("XA_6T", "LD.X003")}
+    for n, doctors in ((1, 12), (2, 15)):
+        build_template("LD.X003", "2026H1", "XA_6T", values=dict(values, DOCTORS=doctors), tasks=tasks,
+                       texts={"kien_nghi": "Đề nghị bổ sung bác sĩ."}).save(folder / f"lan{n}.xlsx")
+        pipeline.collect(s)
+        (rec,) = pipeline.process(con, s)
+        assert rec.status.startswith("accepted")
+        pipeline.aggregate(con)
+        value = con.execute("""select value from marts.indicator_value where period = '2026H1' and level = 'province'
+                               and indicator_code = 'DOCTORS_PER_10K'""").fetchone()[0]
+        assert value == pytest.approx(doctors / values["POP"] * 10000)
+    history = pipeline.versions(con, "LD.X003", "2026H1")
+    assert [(v[2], v[5], v[8]) for v in history] == [(1, "accepted", False), (2, "accepted", True)]

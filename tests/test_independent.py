@@ -76,6 +76,11 @@ def read_xlsx(path: Path) -> tuple[dict, dict[str, float]]:
     return meta, values
 
 
+def indicators_of(kind: str) -> dict[str, dict]:
+    doc = yaml.safe_load((ROOT / "catalog" / "indicators.yaml").read_text(encoding="utf-8"))
+    return {i["code"]: i for i in doc["indicators"] if i["kind"] == kind}
+
+
 def ratio_indicators() -> dict[str, dict]:
     doc = yaml.safe_load((ROOT / "catalog" / "indicators.yaml").read_text(encoding="utf-8"))
     return {i["code"]: i for i in doc["indicators"] if i["kind"] == "ratio"}
@@ -144,3 +149,31 @@ def test_every_ratio_indicator_equals_the_warehouse(independent, demo_cycle, per
         assert units[code] == len(pair), code
         checked += 1
     assert checked == len(ratio_indicators())
+
+
+@pytest.mark.parametrize("period", PERIODS)
+def test_unit_shares_and_direct_values_equal_the_warehouse(independent, demo_cycle, period):
+    """Shares of stations (flags over contributing units, factor applied) and values reported once
+    for the province (taken as reported), computed here from the raw files."""
+    from baocao import pipeline
+
+    df, _ = independent
+    s, _, _ = demo_cycle
+    wide = df[df["period"] == period].pivot_table(index="unit_code", columns="element", values="value",
+                                                  aggfunc="first")
+    marts = dict(pipeline.connection(s).execute(
+        "select indicator_code, value from marts.indicator_value where period = ? and level = 'province'",
+        [period]).fetchall())
+    checked = 0
+    for code, ind in indicators_of("unit_share").items():
+        col = wide[ind["numerator"]].dropna()
+        assert marts[code] == pytest.approx(col.sum() / len(col) * ind["factor"], abs=1e-6), code
+        checked += 1
+    for code, ind in indicators_of("direct").items():
+        if ind["element"] not in wide:
+            assert code not in marts, code
+            continue
+        col = wide[ind["element"]].dropna()
+        assert marts[code] == pytest.approx(col.mean(), abs=1e-6), code
+        checked += 1
+    assert checked >= len(indicators_of("unit_share")) + 5
