@@ -382,7 +382,10 @@ def test_watcher_stores_announces_and_recognises_the_same_file(tmp_path):
     assert [t.new for t in r1.taken] == [True] and len(sent) == 1 and not first.exists()
     sid = r1.taken[0].stored.submission_id
     # the same file again (another name): same submission, removed from the inbox, not announced
-    drop(s, "LD.X001", "copy.xlsx")
+    # (the same bytes: a workbook saved again carries a new timestamp, so copy the first one)
+    copy = s.home / "drafts" / "copy.xlsx"
+    copy.write_bytes((s.home / "drafts" / "XA_6T_LD.X001_2026H1.xlsx").read_bytes())
+    watch.copy_into_inbox(copy, "LD.X001", s)
     r2 = watch.poll(s, settle_seconds=0, emit=lambda spec: sent.append(spec) or spec)
     assert r2.duplicates == [sid] and r2.announced == [] and len(sent) == 1
     assert not any((s.inbox / "LD.X001").iterdir())
