@@ -197,6 +197,27 @@ def start_watcher(
     )
 
 
+def stop_serve_group(proc: subprocess.Popen) -> None:
+    """Stop a `baocao serve` started in its own process group: SIGTERM to serve (it stops its
+    worker, watcher and server), then whatever is left of its group."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pass
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        time.sleep(2)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def stop(procs: list[subprocess.Popen], timeout: float = 10.0) -> None:
     """Stop the processes we started, last started first (watcher, worker, then the server the
     others talk to): SIGTERM, then SIGKILL after `timeout` seconds. (Prefect 3.8's worker takes
@@ -286,7 +307,7 @@ def serve(
         True, "--watch/--no-watch", help="Chạy cả bộ theo dõi hộp thư / also run the inbox watcher."
     ),
     interval: float = typer.Option(1.0, help="Giây giữa hai lần quét hộp thư / watcher poll interval."),
-    settle: float = typer.Option(1.0, help="Giây tệp phải yên / seconds a file must be unchanged."),
+    settle: float = typer.Option(0.5, help="Giây tệp phải yên / seconds a file must be unchanged."),
     fast: bool = typer.Option(
         True, "--fast/--no-fast",
         help="Bộ theo dõi tự xử lý tệp mới trong tiến trình đã nạp sẵn / the watcher answers new files in its"

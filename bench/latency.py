@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -38,23 +37,9 @@ def missing() -> list[str]:
 
 
 def _stop_group(proc: subprocess.Popen) -> None:
-    """SIGTERM to serve (it stops its worker, watcher and server), then what is left of its group."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            pass
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            break
-        time.sleep(2)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
+    from baocao.cli_ops import stop_serve_group
+
+    stop_serve_group(proc)
 
 
 def _feedback_ts(slack, unit: str) -> float | None:
@@ -163,7 +148,7 @@ def measure(n: int = 10, pause: float = 3.0, wait_each: float = 240.0, keep: boo
             result["p50"] = statistics.median(lat)
             result["p95"] = lat[max(0, math.ceil(0.95 * len(lat)) - 1)]  # nearest rank
             result.setdefault("reason", f"{len(lat)} isolated drops after 1 warm-up drop; LD catalog; "
-                                        "serve defaults (watch 1 s + settle 1 s, --fast; worker poll 2 s)")
+                                        "serve defaults (watch 1 s + settle 0.5 s, --fast; worker poll 2 s)")
         return result
     finally:
         _stop_group(proc)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -212,20 +211,9 @@ def served(tmp_path, slack, prefect_database):
 
 
 def _stop_group(proc: subprocess.Popen) -> None:
-    """SIGTERM to serve (it stops its worker and server), then whatever is left of its group."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            pass
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        time.sleep(2)
-    proc.wait(timeout=10)
+    from baocao.cli_ops import stop_serve_group
+
+    stop_serve_group(proc)
 
 
 def _watch_once(s, env: dict, api: Api) -> str:
