@@ -198,7 +198,7 @@ def aggregate(con) -> list[str]:
 
 def publish_all(con, s: Settings) -> Path:
     publish.export_parquet(con, s.parquet)
-    return publish.publish_snapshot(con, s.db_path, s.snapshot)
+    return publish.publish_snapshot(con, s.snapshot)
 
 
 def findings_of(con, submission_id: str) -> list[Finding]:

@@ -18,7 +18,7 @@ import duckdb
 MARTS_EXPORTED = ("indicator_value", "target_progress", "reporting_completeness", "reporting_rate", "task_progress")
 
 
-def publish_snapshot(con: duckdb.DuckDBPyConnection, db_path: Path, snapshot_path: Path) -> Path:
+def publish_snapshot(con: duckdb.DuckDBPyConnection, snapshot_path: Path) -> Path:
     snapshot_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = snapshot_path.with_name(f".{snapshot_path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
