@@ -4,6 +4,7 @@ load), aggregate, publish. Prefect tasks in tasks/ wrap these; tests call them d
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -148,26 +149,70 @@ def previous_values(con, period: str, dataset_code: str) -> dict[tuple[str, str]
     return {(u, e): v for u, e, v in rows}
 
 
-def validate(records: list[SubmissionRecord], con, cat=None) -> dict:
-    """One Great Expectations run per data set over all parseable submissions of the batch."""
+@dataclass
+class ValidationChunk:
+    """Part of one data set's batch, validated as a unit (on this process or a Dask worker): its
+    items, the previous period's values, and the peer statistics of the whole batch."""
+    dataset_code: str
+    period: str
+    keys: list[str]
+    items: list[BatchItem]
+    previous: dict
+    peers: dict
+
+
+def validation_chunks(records: list[SubmissionRecord], con, cat=None, chunk_size: int = 0) -> list[ValidationChunk]:
+    """Group the parseable submissions by data set and period; with `chunk_size` > 0 cut each
+    group into chunks of that many units (peers are still judged against the whole group)."""
+    from expectations.validate import peer_stats
+
     cat = cat or catalog_mod.load()
     groups: dict[tuple[str, str], list[SubmissionRecord]] = defaultdict(list)
     for r in records:
         if not any(f.severity == "error" for f in r.findings):
             groups[(r.dataset_code, r.period)].append(r)
-    stats = {"batches": 0, "rows": 0, "expectations": 0}
+    out = []
     for (ds, period), recs in groups.items():
         items = [BatchItem(key=r.submission_id, unit_code=r.unit_code, values=r.values, tasks=r.tasks) for r in recs]
-        found, st = validate_batch(ds, items, previous_values(con, period, ds), cat)
-        accepted = {(row[0], row[1], row[2]) for row in con.execute(
-            "select unit_code, dataset_code, element_code from ops.warning_acceptance where period = ?", [period]).fetchall()}
-        for i, r in enumerate(recs):
-            r.findings.extend(f for f in found[i]
-                              if not (f.severity == "warning" and (r.unit_code, ds, f.element_code) in accepted))
-        stats["batches"] += 1
+        previous = previous_values(con, period, ds)
+        peers = peer_stats(ds, items, cat)
+        size = chunk_size if chunk_size > 0 else len(items)
+        for i in range(0, len(items), size):
+            part = items[i:i + size]
+            units = {it.unit_code for it in part}
+            out.append(ValidationChunk(ds, period, [it.key for it in part], part,
+                                       {k: v for k, v in previous.items() if k[0] in units}, peers))
+    return out
+
+
+def validate_chunk(chunk: ValidationChunk, cat=None) -> tuple[list[list[Finding]], dict]:
+    """Plain and picklable: no warehouse, so it runs on any worker."""
+    found, stats = validate_batch(chunk.dataset_code, chunk.items, chunk.previous, cat, peers=chunk.peers)
+    return [found[i] for i in range(len(chunk.items))], stats
+
+
+def apply_validation(records: list[SubmissionRecord], chunks: list[ValidationChunk], results: list, con) -> dict:
+    """Attach each chunk's findings to its submissions, leaving out warnings an operator accepted."""
+    by_id = {r.submission_id: r for r in records}
+    stats = {"batches": len({(c.dataset_code, c.period) for c in chunks}), "chunks": len(chunks), "rows": 0,
+             "expectations": 0}
+    for chunk, (found, st) in zip(chunks, results, strict=True):
+        accepted = {(u, d, e) for u, d, e in con.execute(
+            "select unit_code, dataset_code, element_code from ops.warning_acceptance where period = ?",
+            [chunk.period]).fetchall()}
+        for key, fs in zip(chunk.keys, found, strict=True):
+            r = by_id[key]
+            r.findings.extend(f for f in fs if not (f.severity == "warning"
+                                                    and (r.unit_code, chunk.dataset_code, f.element_code) in accepted))
         stats["rows"] += st["rows"]
         stats["expectations"] += st["expectations"]
     return stats
+
+
+def validate(records: list[SubmissionRecord], con, cat=None) -> dict:
+    """One Great Expectations run per data set over all parseable submissions of the batch."""
+    chunks = validation_chunks(records, con, cat)
+    return apply_validation(records, chunks, [validate_chunk(c, cat) for c in chunks], con)
 
 
 def load(con, records: list[SubmissionRecord], now: datetime | None = None) -> dict:

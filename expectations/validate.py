@@ -69,7 +69,26 @@ def suite_exists(name: str) -> bool:
     return (SUITES / f"{name}.json").exists()
 
 
-def values_frame(dataset_code: str, items: list[BatchItem], previous: dict[tuple[str, str], float], cat) -> pd.DataFrame:
+def peer_stats(dataset_code: str, items: list[BatchItem], cat) -> dict[str, tuple[float, float]]:
+    """Median and scaled MAD of each peer rate (per 10,000 population) over the whole batch, so
+    that a batch validated in chunks (on several workers) judges peers exactly as in one piece."""
+    ds = cat.datasets[dataset_code]
+    if "POP" not in ds.elements:
+        return {}
+    df = values_frame(dataset_code, items, {}, cat, peers={})
+    out = {}
+    for code in cat.rules.get("peers", {}).get("rates", []):
+        if code in ds.elements:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rate = df[code] / df["POP"] * 10000
+            med = float(np.nanmedian(rate)) if rate.notna().any() else float("nan")
+            mad = float(np.nanmedian(np.abs(rate - med)) * 1.4826) if rate.notna().any() else float("nan")
+            out[code] = (med, mad)
+    return out
+
+
+def values_frame(dataset_code: str, items: list[BatchItem], previous: dict[tuple[str, str], float], cat,
+                 peers: dict[str, tuple[float, float]] | None = None) -> pd.DataFrame:
     """Wide frame: row_id, unit_code, one column per element, derived columns for the suites."""
     ds = cat.datasets[dataset_code]
     cols = {c: np.full(len(items), np.nan) for c in ds.elements}
@@ -95,10 +114,15 @@ def values_frame(dataset_code: str, items: list[BatchItem], previous: dict[tuple
         for code in cat.rules.get("peers", {}).get("rates", []):
             if code not in ds.elements:
                 continue
+            if peers is not None and code not in peers:
+                continue
             with np.errstate(divide="ignore", invalid="ignore"):
                 rate = df[code] / df["POP"] * 10000
-            med = np.nanmedian(rate) if rate.notna().any() else np.nan
-            mad = np.nanmedian(np.abs(rate - med)) * 1.4826 if rate.notna().any() else np.nan
+            if peers is not None:
+                med, mad = peers[code]
+            else:
+                med = np.nanmedian(rate) if rate.notna().any() else np.nan
+                mad = np.nanmedian(np.abs(rate - med)) * 1.4826 if rate.notna().any() else np.nan
             df[f"peer__{code}"] = (rate - med) / mad if mad and mad > 0 else np.nan
     return df
 
@@ -128,7 +152,7 @@ def _run(suite_name: str, df: pd.DataFrame):
 
 
 def validate_batch(dataset_code: str, items: list[BatchItem], previous: dict | None = None,
-                   cat=None) -> tuple[dict[int, list[Finding]], dict]:
+                   cat=None, peers: dict | None = None) -> tuple[dict[int, list[Finding]], dict]:
     """Validate all items of one data set together. Returns findings per item index and stats."""
     cat = cat or catalog_mod.load()
     previous = previous or {}
@@ -138,7 +162,7 @@ def validate_batch(dataset_code: str, items: list[BatchItem], previous: dict | N
         return findings, stats
     cells = [{v["element_code"]: v for v in it.values} for it in items]
     if suite_exists(dataset_code):
-        df = values_frame(dataset_code, items, previous, cat)
+        df = values_frame(dataset_code, items, previous, cat, peers=peers)
         for cfg, row_id in _failures(dataset_code, df, stats):
             findings[row_id].append(_value_finding(cfg.meta, cfg, cells[row_id], df.iloc[row_id], cat))
     if suite_exists(f"{dataset_code}__tasks"):

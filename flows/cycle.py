@@ -11,18 +11,21 @@ from datetime import datetime
 
 from prefect import flow
 
+from baocao import runners
 from baocao.settings import settings
 from tasks import cycle as t
 
 
-@flow(name="reporting-cycle", log_prints=True)
+@flow(name="reporting-cycle", log_prints=True, task_runner=runners.task_runner())
 def reporting_cycle(period: str, home: str | None = None, now: datetime | None = None) -> dict:
     s = settings(home)
     with t.warehouse_lock():
         t.open_cycle(s, period)
         collected = t.collect(s)
         records = t.parse(s)
-        validation = t.validate(s, records)
+        chunks = t.validation_chunks(s, records)
+        results = t.validate_chunk.map(chunks)  # spread over the task runner's workers (Dask)
+        validation = t.apply_validation(s, records, chunks, results)
         loaded = t.load(s, records)
         models = t.aggregate(s)
         notified = t.enqueue(s, records, period, now)

@@ -122,6 +122,25 @@ def validate(s: Settings, records: list) -> dict:
     return stats
 
 
+@task(name="validation-chunks", cache_policy=NO_CACHE)
+def validation_chunks(s: Settings, records: list) -> list:
+    """Cut the batch into chunks to validate (one per data set unless BAOCAO_VALIDATION_CHUNK)."""
+    from baocao import runners
+
+    return pipeline.validation_chunks(records, pipeline.connection(s), chunk_size=runners.chunk_size())
+
+
+@task(name="validate-chunk", cache_policy=NO_CACHE)
+def validate_chunk(chunk) -> tuple:
+    """One Great Expectations run over a chunk; no warehouse, so it can run on any worker."""
+    return pipeline.validate_chunk(chunk)
+
+
+@task(name="apply-validation", cache_policy=NO_CACHE)
+def apply_validation(s: Settings, records: list, chunks: list, results: list) -> dict:
+    return pipeline.apply_validation(records, chunks, results, pipeline.connection(s))
+
+
 @task(name="load", cache_policy=NO_CACHE, retries=1)
 def load(s: Settings, records: list) -> dict:
     from warehouse.load import known_ids
