@@ -83,8 +83,11 @@ def open_cycles(con) -> dict[tuple[str, str], dict]:
 # ----------------------------------------------------------------------------------- collect
 
 def collect(s: Settings) -> list[store_mod.StoredFile]:
-    """Move every file in the inbox into the submission store."""
-    return [store_mod.store_file(f, unit, s.store) for unit, f in store_mod.inbox_files(s.inbox)]
+    """Move every file in the inbox into the submission store (the watcher's intake: the same
+    bytes again are recognised by their submission id and not stored twice)."""
+    from intake import watch
+
+    return [t.stored for t in watch.take_inbox(s)]
 
 
 def pending(con, s: Settings) -> list[store_mod.StoredFile]:

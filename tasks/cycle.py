@@ -2,7 +2,7 @@
 the Prefect server records only ~40 task runs a second, and one validation over the whole batch is
 far cheaper than one per file.
 
-Each task wraps plain functions (baocao.pipeline, tasks.plan, intake.watch) and emits baocao's
+Each task wraps plain functions (baocao.pipeline, tasks.plan) and emits baocao's
 events (baocao.events) for what it did; emitting never fails a task.
 """
 
@@ -19,7 +19,6 @@ from prefect.cache_policies import NO_CACHE
 from baocao import events as ev
 from baocao import pipeline
 from baocao.settings import Settings
-from intake import watch
 from tasks import plan
 
 # ------------------------------------------------------------------------------ warehouse lock
@@ -106,7 +105,7 @@ def close_cycle(s: Settings, rows: list[plan.CycleRow], now: datetime | None = N
 
 @task(name="collect", cache_policy=NO_CACHE)
 def collect(s: Settings) -> int:
-    return len(watch.take_inbox(s))
+    return len(pipeline.collect(s))
 
 
 @task(name="parse", cache_policy=NO_CACHE)
@@ -138,7 +137,9 @@ def validate_chunk(chunk) -> tuple:
 
 @task(name="apply-validation", cache_policy=NO_CACHE)
 def apply_validation(s: Settings, records: list, chunks: list, results: list) -> dict:
-    return pipeline.apply_validation(records, chunks, results, pipeline.connection(s))
+    stats = pipeline.apply_validation(records, chunks, results, pipeline.connection(s))
+    ev.emit_all(ev.submission_outcome(r) for r in records)
+    return stats
 
 
 @task(name="load", cache_policy=NO_CACHE, retries=1)
