@@ -15,7 +15,9 @@ import catalog as catalog_mod
 from baocao import calendar
 from baocao.findings import Finding, error
 from baocao.settings import Settings
+from expectations import validate as validate_mod
 from expectations.validate import BatchItem, validate_batch
+from intake import batch
 from intake import store as store_mod
 from intake.parse import parse_file
 from warehouse import db, models, publish
@@ -94,7 +96,21 @@ def pending(con, s: Settings) -> list[store_mod.StoredFile]:
     """Stored files not yet recorded in the warehouse (what the next processing run takes)."""
     files = store_mod.store_files(s.store)
     done = known_ids(con, [f.submission_id for f in files])
+    store_mod.write_recorded(s.store, s.db_path, done)
     return [store_mod.with_hash(f) for f in files if f.submission_id not in done]
+
+
+def note_recorded(con, s: Settings) -> None:
+    """After a load: tell `store/.recorded` what the warehouse now holds (see `nothing_pending`)."""
+    files = store_mod.store_files(s.store)
+    store_mod.write_recorded(s.store, s.db_path, known_ids(con, [f.submission_id for f in files]))
+
+
+def nothing_pending(s: Settings) -> bool:
+    """True when the store's journal shows every stored submission recorded, so a run can stop
+    without opening the warehouse (or waiting for its writer slot). False when unsure."""
+    left = store_mod.unrecorded(s.store, s.db_path)
+    return left is not None and not left
 
 
 # ----------------------------------------------------------------------------------- process
@@ -104,8 +120,10 @@ def parse(files: list[store_mod.StoredFile], con, cat=None) -> list[tuple[Submis
     cat = cat or catalog_mod.load()
     cycles = open_cycles(con)
     out = []
-    for f in files:
-        p = parse_file(f.path, inbox_unit=f.unit_code, cat=cat)
+    # the validation stage's fixed cost (importing Great Expectations) is paid while the pool parses
+    parsed = batch.parse_many([(f.path, f.unit_code) for f in files], cat,
+                              while_waiting=validate_mod.warm if files else None)
+    for f, p in zip(files, parsed, strict=True):
         if f.unit_code not in cat.org_units and not p.has_errors:
             p.findings.append(error("S04", f"Hộp thư «{f.unit_code}» không thuộc đơn vị nào trong danh mục",
                                     f"Inbox «{f.unit_code}» is not a unit in the catalog", value_raw=f.unit_code,
@@ -228,6 +246,7 @@ def process(con, s: Settings, files: list[store_mod.StoredFile] | None = None, c
     records = [r for r, _ in parse(files, con, cat)]
     validate(records, con, cat)
     load(con, records)
+    note_recorded(con, s)
     return records
 
 

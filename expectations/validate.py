@@ -12,6 +12,7 @@ import functools
 import json
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +37,23 @@ class BatchItem:
     tasks: list[dict]
 
 
-@functools.lru_cache(maxsize=1)
+_GX_LOCK = threading.Lock()
+
+
 def _gx():
+    """(gx module, ephemeral context, batch definition), made once per process; thread-safe, so
+    `warm()` may run it in a background thread while the caller is busy elsewhere."""
+    with _GX_LOCK:
+        return _make_gx()
+
+
+def warm() -> None:
+    """Import Great Expectations and build the context now (~2.5 s, once per process)."""
+    _gx()
+
+
+@functools.lru_cache(maxsize=1)
+def _make_gx():
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

@@ -54,15 +54,17 @@ def process_submissions(
     s = settings(home)
     if triggered_by:
         print(f"Triggered by {triggered_by} (submission {submission_id})")
+    nothing = (
+        f"Nothing pending: submission {submission_id} was processed by an earlier run" if submission_id else "Nothing pending"
+    )
+    collected = t.collect(s)
+    if t.nothing_pending(s):  # the store's journal says so: no need to wait for the writer slot
+        print(nothing)
+        return {"collected": collected, "processed": 0, "submission_id": submission_id}
     with t.warehouse_lock():
-        collected = t.collect(s)
         records = t.parse(s)
         if not records:
-            print(
-                f"Nothing pending: submission {submission_id} was processed by an earlier run"
-                if submission_id
-                else "Nothing pending"
-            )
+            print(nothing)
             return {"collected": collected, "processed": 0, "submission_id": submission_id}
         t.validate(s, records)
         loaded = t.load(s, records)

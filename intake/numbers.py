@@ -8,6 +8,7 @@ some Excel locales do. Text arrives in NFC or NFD (decomposed) form.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -29,6 +30,7 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # labels, headers and statuses repeat in every file
 def fold(text: str) -> str:
     """Case- and accent-insensitive key for matching labels typed by hand (đ -> d).
 

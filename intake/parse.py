@@ -470,6 +470,7 @@ class _SheetScan:
 
 
 _FAST_REF = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"')
+_FORMULA_OPEN = re.compile(rb"<(?:\w+:)?f[\s>/]")  # a cell formula <f>, not <formula1> of a list
 
 
 def _scan_sheet(zf: zipfile.ZipFile, member: str | None) -> _SheetScan:
@@ -483,15 +484,19 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str | None) -> _SheetScan:
         xml = _read_member(zf, member)
     except _ZIP_ERRORS:
         return scan
-    if b"<f" not in xml and b't="e"' not in xml and b"<mergeCell" not in xml:
-        # the common case (a form filled with values): only the used area is needed
+    if _FORMULA_OPEN.search(xml) is None and b't="e"' not in xml:
+        # the common case (a form filled with values): only the used area (and merges) matter
         refs = _FAST_REF.findall(xml)
         if len(refs) == xml.count(b"<c ") + xml.count(b"<c>"):
             for col, row in refs:
                 scan.rows = max(scan.rows, int(row))
                 scan.cols = max(scan.cols, _col_number(col.decode()))
-            scan.far_cell = f"{form.col_letter(max(scan.cols, 1))}{max(scan.rows, 1)}"
-            return scan
+            return _merges(xml, scan)
+    _scan_cells(xml, scan)
+    return _merges(xml, scan)
+
+
+def _scan_cells(xml: bytes, scan: _SheetScan) -> None:
     row_no = 0
     col_no = 0
     for m in _ROW_OR_CELL.finditer(xml):
@@ -518,7 +523,12 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str | None) -> _SheetScan:
         f = _F_TAG.search(body)
         if f and not value:
             scan.formulas[cell] = html.unescape((f.group(1) or b"").decode("utf-8", "replace"))
+
+
+def _merges(xml: bytes, scan: _SheetScan) -> _SheetScan:
     scan.far_cell = f"{form.col_letter(max(scan.cols, 1))}{max(scan.rows, 1)}"
+    if b"mergeCell" not in xml:
+        return scan
     for c0, r0, c1, r1 in _MERGE.findall(xml):
         a0, a1 = _col_number(c0.decode()), _col_number(c1.decode())
         rng = f"{c0.decode()}{int(r0)}:{c1.decode()}{int(r1)}"

@@ -100,3 +100,39 @@ def store_files(store: Path) -> list[StoredFile]:
         return []
     return [stored(f) for d in sorted(store.iterdir()) if d.is_dir()
             for f in sorted(d.iterdir()) if f.is_file() and "__" in f.name and not f.name.startswith(".")]
+
+
+# ------------------------------------------------------------------ what the warehouse has recorded
+# `store/.recorded` lists the submission ids the warehouse had recorded when a run last looked
+# (written after its commits). It is advisory: it only lets a triggered run see, without waiting
+# for the warehouse's single writer slot, that nothing is pending. It is never more than the
+# warehouse holds; a missing, stale or foreign journal (another warehouse file) makes every
+# caller fall back to asking the warehouse.
+RECORDED = ".recorded"
+
+
+def _warehouse_tag(warehouse: Path) -> str:
+    try:
+        st = warehouse.stat()
+    except FileNotFoundError:
+        return "none"
+    return f"{st.st_dev}:{st.st_ino}"
+
+
+def write_recorded(store: Path, warehouse: Path, ids: set[str]) -> None:
+    store.mkdir(parents=True, exist_ok=True)
+    tmp = store / f"{RECORDED}.{os.getpid()}.tmp"
+    tmp.write_text("\n".join([f"# warehouse {_warehouse_tag(warehouse)}", *sorted(ids)]) + "\n", encoding="utf-8")
+    os.replace(tmp, store / RECORDED)
+
+
+def unrecorded(store: Path, warehouse: Path) -> list[StoredFile] | None:
+    """Stored files the journal does not list as recorded; None when the journal cannot say."""
+    try:
+        lines = (store / RECORDED).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return None
+    if not lines or lines[0] != f"# warehouse {_warehouse_tag(warehouse)}":
+        return None
+    done = set(lines[1:])
+    return [f for f in store_files(store) if f.submission_id not in done]

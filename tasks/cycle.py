@@ -108,6 +108,11 @@ def collect(s: Settings) -> int:
     return len(pipeline.collect(s))
 
 
+@task(name="nothing-pending", cache_policy=NO_CACHE)
+def nothing_pending(s: Settings) -> bool:
+    return pipeline.nothing_pending(s)
+
+
 @task(name="parse", cache_policy=NO_CACHE)
 def parse(s: Settings) -> list:
     con = pipeline.connection(s)
@@ -149,6 +154,7 @@ def load(s: Settings, records: list) -> dict:
     con = pipeline.connection(s)
     before = known_ids(con, [r.submission_id for r in records])
     counts = pipeline.load(con, records)
+    pipeline.note_recorded(con, s)
     new = {r.submission_id: r for r in records if r.submission_id not in before}
     versions = plan.versions(con, list(new))
     ev.emit_all(ev.submission_loaded(r, versions.get(sid)) for sid, r in new.items())

@@ -1,0 +1,99 @@
+"""`store/.recorded`: a triggered run that has nothing to do says so without the warehouse.
+
+Under a burst every `submission.received` event starts a run; the first takes every pending file.
+The others must not queue for the single writer slot (that queue once kept a unit's answer 63 s),
+so they read the store's journal of recorded submission ids. The journal may only ever say less
+than the warehouse holds: when it cannot tell, the run asks the warehouse as before."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from baocao import demo, pipeline
+from intake import store as store_mod
+
+
+@pytest.fixture(scope="module")
+def two_files(tmp_path_factory):
+    """Two valid commune workbooks of 2026H1 (from the demo generator)."""
+    inbox = tmp_path_factory.mktemp("gen") / "inbox"
+    demo.generate(inbox, "2026H1", with_problems=False)
+    files = sorted(inbox.glob("LD.X*/*.xlsx"))[:2]
+    assert len(files) == 2
+    return files
+
+
+def _drop(s, path):
+    dest = s.inbox / path.parent.name / path.name
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(path, dest)
+
+
+def test_journal_tracks_the_warehouse(home, two_files):
+    s = home
+    con = pipeline.connection(s)
+    pipeline.open_cycle(con, "2026H1", datasets=["XA_6T"])
+    assert not pipeline.nothing_pending(s)  # no journal yet: unsure, so not "nothing"
+
+    _drop(s, two_files[0])
+    pipeline.collect(s)
+    assert not pipeline.nothing_pending(s)
+    records = pipeline.process(con, s)
+    assert [r.status for r in records] == ["accepted"]
+    assert pipeline.nothing_pending(s)
+
+    _drop(s, two_files[1])
+    pipeline.collect(s)
+    left = store_mod.unrecorded(s.store, s.db_path)
+    assert [f.unit_code for f in left] == [two_files[1].parent.name]
+    assert not pipeline.nothing_pending(s)
+    pipeline.process(con, s)
+    assert pipeline.nothing_pending(s)
+
+    # a journal written for another warehouse file is not believed
+    pipeline.close_connections()
+    moved = s.db_path.with_suffix(".old")
+    s.db_path.rename(moved)
+    shutil.copy2(moved, s.db_path)  # same content, a new file
+    assert store_mod.unrecorded(s.store, s.db_path) is None
+    assert not pipeline.nothing_pending(s)
+    assert pipeline.pending(pipeline.connection(s), s) == []  # asking the warehouse rewrites it
+    assert pipeline.nothing_pending(s)
+
+
+def test_triggered_run_with_nothing_pending_leaves_the_warehouse_alone(home, two_files, prefect_harness):
+    """While another process holds the DuckDB file, a duplicate trigger still finishes at once."""
+    from flows.cycle import process_submissions
+
+    s = home
+    con = pipeline.connection(s)
+    pipeline.open_cycle(con, "2026H1", datasets=["XA_6T"])
+    _drop(s, two_files[0])
+    first = process_submissions(str(s.home), refresh=False)
+    assert first["processed"] == 1
+    pipeline.close_connections()
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(60)",
+         str(s.db_path)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        again = process_submissions(str(s.home), refresh=False, submission_id="x", triggered_by="test")
+        assert again["processed"] == 0
+        assert time.monotonic() - started < 30
+        # with a file pending it must open the warehouse, and the other writer makes that fail loudly
+        _drop(s, two_files[1])
+        with pytest.raises(Exception, match=r"lock|Conflicting"):
+            process_submissions(str(s.home), refresh=False)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert process_submissions(str(s.home), refresh=False)["processed"] == 1
