@@ -314,6 +314,10 @@ def serve(
     watch_inbox: bool = typer.Option(
         True, "--watch/--no-watch", help="Chạy cả bộ theo dõi hộp thư / also run the inbox watcher."
     ),
+    run_worker: bool = typer.Option(
+        True, "--worker/--no-worker",
+        help="Chạy worker trên máy này / run a worker here (--no-worker: server host only, workers elsewhere).",
+    ),
     interval: float = typer.Option(1.0, help="Giây giữa hai lần quét hộp thư / watcher poll interval."),
     settle: float = typer.Option(0.5, help="Giây tệp phải yên / seconds a file must be unchanged."),
     fast: bool = typer.Option(
@@ -345,12 +349,16 @@ def serve(
         ensure_pool_and_limit(api_url, cfg["pool"], cfg["limit"])
         console.print(f"Work pool {cfg['pool']}, giới hạn đồng thời / concurrency limit {cfg['limit']} = 1; deploying…")
         deploy(api_url)
-        procs.append(
-            start_worker(api_url, cfg["pool"], s.home, limit=worker_limit, poll_seconds=poll, prefetch_seconds=prefetch)
-        )
-        wait_worker(api_url, cfg["pool"])
+        if run_worker:
+            procs.append(
+                start_worker(api_url, cfg["pool"], s.home, limit=worker_limit, poll_seconds=poll, prefetch_seconds=prefetch)
+            )
+            wait_worker(api_url, cfg["pool"])
         if watch_inbox:
             procs.append(start_watcher(api_url, s.home, interval, settle, process=fast, limit=cfg["limit"]))
+        if not procs:  # --api-url … --no-worker --no-watch: pool, limit and deployments only
+            console.print(f"Đã triển khai / deployed to {api_url}", soft_wrap=True)
+            return
         console.print(f"Sẵn sàng / ready: PREFECT_API_URL={api_url} BAOCAO_HOME={s.home}", soft_wrap=True)
         sys.stdout.flush()
         while all(p.poll() is None for p in procs):

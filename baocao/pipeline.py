@@ -115,7 +115,7 @@ def nothing_pending(s: Settings) -> bool:
 
 # ----------------------------------------------------------------------------------- process
 
-def parse(files: list[store_mod.StoredFile], con, cat=None) -> list[tuple[SubmissionRecord, object]]:
+def parse(files: list[store_mod.StoredFile], con, cat=None) -> list[SubmissionRecord]:
     """Parse each stored file and apply the checks that need the cycle (period open, lateness)."""
     cat = cat or catalog_mod.load()
     cycles = open_cycles(con)
@@ -146,7 +146,7 @@ def parse(files: list[store_mod.StoredFile], con, cat=None) -> list[tuple[Submis
             file_format=p.file_format, received_at=f.received_at, source=f.source,
             is_late=bool(deadline and f.received_at > deadline),
             findings=list(p.findings), values=p.values, tasks=p.tasks, texts=p.texts)
-        out.append((rec, p))
+        out.append(rec)
     return out
 
 
@@ -165,8 +165,8 @@ def _fallback_dataset(cat, unit_code: str, period: str | None) -> str | None:
 
 def previous_values(con, period: str, dataset_code: str) -> dict[tuple[str, str], float]:
     prev = calendar.parse_period(period).previous().code
-    rows = con.execute("select unit_code, element_code, value from core.current_value where period = ? and value is not null",
-                       [prev]).fetchall()
+    rows = con.execute("""select unit_code, element_code, value from core.current_value
+                          where period = ? and dataset_code = ? and value is not null""", [prev, dataset_code]).fetchall()
     return {(u, e): v for u, e, v in rows}
 
 
@@ -243,7 +243,7 @@ def load(con, records: list[SubmissionRecord], now: datetime | None = None) -> d
 def process(con, s: Settings, files: list[store_mod.StoredFile] | None = None, cat=None) -> list[SubmissionRecord]:
     """Parse, validate and load every pending submission (the unit of work of one run)."""
     files = pending(con, s) if files is None else files
-    records = [r for r, _ in parse(files, con, cat)]
+    records = parse(files, con, cat)
     validate(records, con, cat)
     load(con, records)
     note_recorded(con, s)

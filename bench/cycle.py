@@ -134,7 +134,7 @@ def _run_cycle(s: Settings, cat, catalog_dir: Path, period: str, notify: bool) -
         files = pipeline.pending(con, s)
         st.rows = len(files)
     with meter.stage("parse", "values+tasks+texts") as st:
-        records = [r for r, _ in pipeline.parse(files, con, cat)]
+        records = pipeline.parse(files, con, cat)
         st.rows = sum(len(r.values) + len(r.tasks) + len(r.texts) for r in records)
         st.note = f"{len(records)} files"
     parsed_ok = [r for r in records if not any(f.severity == "error" for f in r.findings)]

@@ -83,12 +83,25 @@ def _phases(api: str, drops: list[tuple[float, float]]) -> dict | None:
     return {k: statistics.median(v) for k, v in split.items() if v}
 
 
-def measure(n: int = 10, pause: float = 3.0, wait_each: float = 240.0, keep: bool = False) -> dict:
-    """{'p50', 'p95', 'latencies', 'warmup', 'reason'}; p50/p95 None when not measured."""
+def measure(n: int = 10, pause: float = 3.0, wait_each: float = 240.0, keep: bool = False, db: str = "sqlite") -> dict:
+    """{'p50', 'p95', 'latencies', 'warmup', 'reason'}; p50/p95 None when not measured. `db` is the
+    Prefect server's database: sqlite (in PREFECT_HOME) or postgresql (a throw-away cluster)."""
     gone = missing()
     if gone:
         return {"p50": None, "p95": None, "latencies": [],
                 "reason": f"{' and '.join(gone)} not present (event-driven serving not built yet); nothing to measure"}
+    if db == "sqlite":
+        return _measure(n, pause, wait_each, keep, {})
+    from baocao import pg
+
+    try:
+        with pg.cluster() as url:
+            return _measure(n, pause, wait_each, keep, {"PREFECT_API_DATABASE_CONNECTION_URL": url})
+    except pg.Unavailable as exc:
+        return {"p50": None, "p95": None, "latencies": [], "reason": f"no PostgreSQL: {exc}"}
+
+
+def _measure(n: int, pause: float, wait_each: float, keep: bool, db_env: dict) -> dict:
     from baocao import demo, pipeline
     from baocao.cli_ops import free_port
     from baocao.settings import settings
@@ -105,7 +118,7 @@ def measure(n: int = 10, pause: float = 3.0, wait_each: float = 240.0, keep: boo
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update({"PREFECT_HOME": str(tmp / "prefect"), "BAOCAO_HOME": str(s.home), "SLACK_BOT_TOKEN": slack.token,
                 "SLACK_API_URL": slack.url, "PREFECT_LOGGING_LEVEL": "WARNING", "DO_NOT_TRACK": "1",
-                "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "GX_ANALYTICS_ENABLED": "false"})
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "GX_ANALYTICS_ENABLED": "false", **db_env})
     log = tmp / "serve.log"
     port = free_port()
     t_start = time.monotonic()
@@ -153,5 +166,7 @@ def measure(n: int = 10, pause: float = 3.0, wait_each: float = 240.0, keep: boo
     finally:
         _stop_group(proc)
         slack.stop()
-        if not keep:
+        if keep:
+            print(f"# latency: kept {tmp} (serve.log, home, prefect)", flush=True)
+        else:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -172,7 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scale", type=float, default=0.1, help="× 3,321 communes (default 0.1)")
     ap.add_argument("--growth", action="store_true", help="also run the cycle at scale 1, 2 and 4")
     ap.add_argument("--latency", action="store_true", help="event-driven feedback latency (local Prefect)")
-    ap.add_argument("--latency-files", type=int, default=10, help="isolated drops measured by --latency")
+    ap.add_argument("--latency-files", type=int, default=50, help="isolated drops measured by --latency")
+    ap.add_argument("--latency-db", default="postgresql,sqlite",
+                    help="Prefect server databases to measure latency on, in turn (the first gives feedback_p50_s)")
     ap.add_argument("--cycle-only", action="store_true", help="skip floor and naive (used by --growth)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes generating the files")
     ap.add_argument("--naive-files", type=int, default=20, help="files in the naive per-file GX sample")
@@ -203,19 +205,21 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
     scales = tuple(float(x) for x in args.growth_scales.split(","))
     extra = growth(args.jobs, args.keep, scales, notify=not args.no_notify) if args.growth else {}
-    lat = None
+    lats = {}
     if args.latency:
         from bench import latency
-        print("\n# latency: starting baocao serve (local Prefect server, worker, watcher) …", flush=True)
-        lat = latency.measure(n=args.latency_files)
-        if lat.get("startup_s") is not None:
-            print(f"# latency: serve ready in {lat['startup_s']:.0f}s; warm-up drop "
-                  f"{_fmt(lat.get('warmup'))}s; drops (s): " + " ".join(f"{x:.1f}" for x in lat["latencies"]))
-        if lat.get("phases"):
-            print("# latency: median split of the triggered deployment runs (with serve --fast the watcher answers"
-                  " first and these runs find nothing; the split then describes the backstop path) — "
-                  + ", ".join(f"{k} {v:.1f}s" for k, v in lat["phases"].items()))
-        print(f"# latency: {lat.get('reason', '')}")
+        for db in args.latency_db.split(","):
+            print(f"\n# latency ({db}): starting baocao serve (local Prefect server on {db}, worker, watcher) …",
+                  flush=True)
+            lat = lats[db] = latency.measure(n=args.latency_files, keep=args.keep, db=db)
+            if lat.get("startup_s") is not None:
+                print(f"# latency ({db}): serve ready in {lat['startup_s']:.0f}s; warm-up drop "
+                      f"{_fmt(lat.get('warmup'))}s; drops (s): " + " ".join(f"{x:.1f}" for x in lat["latencies"]))
+            if lat.get("phases"):
+                print(f"# latency ({db}): median split of the triggered deployment runs (the watcher answers first"
+                      " and these runs find nothing; the split describes the backstop path) — "
+                      + ", ".join(f"{k} {v:.1f}s" for k, v in lat["phases"].items()))
+            print(f"# latency ({db}): {lat.get('reason', '')}")
 
     lines = {"scale": args.scale, "communes": res["communes"], "files": res["files"],
              "cycle_seconds": res["cycle_seconds"]}
@@ -229,9 +233,14 @@ def main(argv: list[str] | None = None) -> int:
     lines["cycle_with_delivery_seconds"] = res["cycle_with_delivery_seconds"]
     lines.update({f"stage_{k}_seconds": v for k, v in res["stages"].items()})
     lines.update(extra)
-    if args.latency:
-        lines["feedback_p50_s"] = lat["p50"]
-        lines["feedback_p95_s"] = lat["p95"]
+    if lats:
+        first = next(iter(lats.values()))  # the first of --latency-db: the production set-up
+        lines["feedback_p50_s"] = first["p50"]
+        lines["feedback_p95_s"] = first["p95"]
+        for db, lat in lats.items():
+            lines[f"feedback_{db}_p50_s"] = lat["p50"]
+            lines[f"feedback_{db}_p95_s"] = lat["p95"]
+            lines[f"feedback_{db}_max_s"] = max(lat["latencies"]) if lat["latencies"] else None
     print("# load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print()
     for k, v in lines.items():

@@ -126,13 +126,20 @@ def write_recorded(store: Path, warehouse: Path, ids: set[str]) -> None:
     os.replace(tmp, store / RECORDED)
 
 
-def unrecorded(store: Path, warehouse: Path) -> list[StoredFile] | None:
-    """Stored files the journal does not list as recorded; None when the journal cannot say."""
+def recorded_ids(store: Path, warehouse: Path) -> set[str] | None:
+    """Submission ids the journal lists as recorded; None when the journal cannot say."""
     try:
         lines = (store / RECORDED).read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         return None
     if not lines or lines[0] != f"# warehouse {_warehouse_tag(warehouse)}":
         return None
-    done = set(lines[1:])
+    return set(lines[1:])
+
+
+def unrecorded(store: Path, warehouse: Path) -> list[StoredFile] | None:
+    """Stored files the journal does not list as recorded; None when the journal cannot say."""
+    done = recorded_ids(store, warehouse)
+    if done is None:
+        return None
     return [f for f in store_files(store) if f.submission_id not in done]

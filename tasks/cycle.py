@@ -116,7 +116,7 @@ def nothing_pending(s: Settings) -> bool:
 @task(name="parse", cache_policy=NO_CACHE)
 def parse(s: Settings) -> list:
     con = pipeline.connection(s)
-    return [r for r, _ in pipeline.parse(pipeline.pending(con, s), con)]
+    return pipeline.parse(pipeline.pending(con, s), con)
 
 
 @task(name="validate", cache_policy=NO_CACHE)

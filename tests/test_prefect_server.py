@@ -87,65 +87,27 @@ def slack():
     server.stop()
 
 
-def _postgres_bin() -> Path | None:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    return found[-1].parent if found else None
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def prefect_database(request):
     """The server's database: sqlite in PREFECT_HOME, or a throw-away PostgreSQL cluster (Debian's
-    postgresql package) started here on a free port; skipped with the reason if it cannot run.
-    BAOCAO_TEST_POSTGRES=0 skips the PostgreSQL variant."""
+    postgresql package, baocao.pg) started here on a free port; skipped with the reason if it
+    cannot run. BAOCAO_TEST_POSTGRES=0 skips the PostgreSQL variant."""
     if request.param == "sqlite":
         yield {}
         return
     if os.environ.get("BAOCAO_TEST_POSTGRES") == "0":
         pytest.skip("BAOCAO_TEST_POSTGRES=0")
-    import shutil
-    import tempfile
-
-    from baocao.cli_ops import free_port
-
-    bindir = _postgres_bin()
-    if bindir is None:
-        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
-    as_root = os.geteuid() == 0
-    if as_root and shutil.which("runuser") is None:
-        pytest.skip("running as root without runuser: cannot start PostgreSQL as user postgres")
-    prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
-    data = Path(tempfile.mkdtemp(prefix="baocao-pg-"))
-    if as_root:
-        shutil.chown(data, "postgres")
-    port = free_port()
-
-    def pg(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [*prefix, str(bindir / args[0]), *args[1:]], capture_output=True, text=True, timeout=60, check=check
-        )
+    from baocao import pg
 
     try:
-        pg("initdb", "-D", str(data / "db"), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        pg(
-            "pg_ctl",
-            "-D",
-            str(data / "db"),
-            "-w",
-            "-l",
-            str(data / "log"),
-            "-o",
-            f"-p {port} -k {data} -c listen_addresses=127.0.0.1",
-            "start",
-        )
-    except (subprocess.CalledProcessError, OSError) as exc:
-        shutil.rmtree(data, ignore_errors=True)
-        pytest.skip(f"PostgreSQL did not start: {getattr(exc, 'stderr', exc)}")
+        ctx = pg.cluster()
+        url = ctx.__enter__()
+    except pg.Unavailable as exc:
+        pytest.skip(str(exc))
     try:
-        pg("createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "prefect")
-        yield {"PREFECT_API_DATABASE_CONNECTION_URL": f"postgresql+asyncpg://postgres@127.0.0.1:{port}/prefect"}
+        yield {"PREFECT_API_DATABASE_CONNECTION_URL": url}
     finally:
-        pg("pg_ctl", "-D", str(data / "db"), "-m", "immediate", "-w", "stop", check=False)
-        shutil.rmtree(data, ignore_errors=True)
+        ctx.__exit__(None, None, None)
 
 
 @pytest.fixture

@@ -86,13 +86,18 @@ def test_triggered_run_with_nothing_pending_leaves_the_warehouse_alone(home, two
     try:
         assert holder.stdout.readline().strip() == "held"
         started = time.monotonic()
-        again = process_submissions(str(s.home), refresh=False, submission_id="x", triggered_by="test")
-        assert again["processed"] == 0
+        sid = first["statuses"][0][0]
+        again = process_submissions(str(s.home), refresh=False, submission_id=sid, triggered_by="test")
+        assert again["processed"] == 0  # a duplicate trigger: its submission is recorded
+        assert process_submissions(str(s.home), refresh=False)["processed"] == 0  # an untriggered pass
         assert time.monotonic() - started < 30
         # with a file pending it must open the warehouse, and the other writer makes that fail loudly
         _drop(s, two_files[1])
         with pytest.raises(Exception, match=r"lock|Conflicting"):
             process_submissions(str(s.home), refresh=False)
+        # a trigger for a submission the journal does not list must open the warehouse too
+        with pytest.raises(Exception, match=r"lock|Conflicting"):
+            process_submissions(str(s.home), refresh=False, submission_id="not-recorded-yet")
     finally:
         holder.kill()
         holder.wait()

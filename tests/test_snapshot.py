@@ -113,7 +113,7 @@ def test_readers_see_whole_states_while_the_pipeline_republishes(demo_cycle, tmp
             # submissions trickle in: three batches, each loaded, aggregated and published (parse and
             # load without the Great Expectations run, which this test is not about and which is slow)
             for batch in (files[:20], files[20:60], files[60:]):
-                pipeline.load(con, [rec for rec, _ in pipeline.parse(batch, con)])
+                pipeline.load(con, pipeline.parse(batch, con))
                 pipeline.aggregate(con)
                 held |= _open_files(proc.pid)
                 pipeline.publish_all(con, s)
