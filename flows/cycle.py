@@ -51,7 +51,8 @@ def process_submissions(
     """Take every pending submission (a burst coalesces into one run; a run that finds nothing
     does nothing), validate, load, answer each unit; with `refresh`, also rebuild the aggregates
     and the snapshot (the event-driven deployment leaves that to `refresh-aggregates`).
-    `submission_id`/`triggered_by` say which event started the run (for the log only)."""
+    `submission_id`/`triggered_by` say which event started the run: a run triggered for a
+    submission the store's journal lists as recorded stops at once."""
     s = settings(home)
     if triggered_by:
         print(f"Triggered by {triggered_by} (submission {submission_id})")

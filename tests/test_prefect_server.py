@@ -273,13 +273,7 @@ def test_dropped_workbooks_are_processed_by_the_triggered_deployment(served, sla
         )
         assert {k: r["parameters"][k] for k in expected} == expected
         assert r["parameters"]["refresh"] is False
-    loaders = {
-        rel["prefect.resource.id"]
-        for e in events
-        if e["event"] == ev.SUBMISSION_LOADED
-        for rel in e["related"]
-        if rel.get("prefect.resource.role") == "flow-run"
-    }
+    loaders = emitting_runs(events, ev.SUBMISSION_LOADED)
     assert len(loaders) == 1, "both submissions should be loaded by one run"
     idle = [r for r in process if f"prefect.flow-run.{r['id']}" not in loaders]
     assert len(idle) == 1 and any("Nothing pending" in m for m in api.logs(idle[0]["id"]))
@@ -308,6 +302,17 @@ def test_dropped_workbooks_are_processed_by_the_triggered_deployment(served, sla
         f"process runs: {len(process)}, refresh runs: {len(refresh)}, events: {len(events)}, "
         f"total {time.monotonic() - t0:.1f} s"
     )
+
+
+def emitting_runs(events: list[dict], name: str) -> set[str]:
+    """Resource ids (prefect.flow-run.<id>) of the flow runs that emitted events called `name`."""
+    return {
+        rel["prefect.resource.id"]
+        for e in events
+        if e["event"] == name
+        for rel in e["related"]
+        if rel.get("prefect.resource.role") == "flow-run"
+    }
 
 
 def _received_from_api(raw: dict):

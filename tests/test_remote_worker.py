@@ -37,7 +37,7 @@ from baocao.cli_ops import QUIET_ENV, free_port, prefect_cmd, project_config, wa
 from intake.watch import copy_into_inbox, journal_path
 from tests.netns import Netns, NetnsUnavailable, spawn, stop_group, tail
 from tests.test_deployments import ROOT, workbook
-from tests.test_prefect_server import TERMINAL, Api, _feedback
+from tests.test_prefect_server import TERMINAL, Api, _feedback, emitting_runs
 
 pytestmark = [
     pytest.mark.prefect_server,
@@ -244,13 +244,7 @@ def test_worker_on_another_host_processes_dropped_workbooks(worker_host, server,
     }
     assert by_unit == {"LD.X001": ev.SUBMISSION_VALIDATED, "LD.X002": ev.SUBMISSION_REJECTED}
     assert sum(e["event"] == ev.SUBMISSION_RECEIVED for e in events) == 2
-    loaders = {
-        rel["prefect.resource.id"]
-        for e in events
-        if e["event"] == ev.SUBMISSION_LOADED
-        for rel in e["related"]
-        if rel.get("prefect.resource.role") == "flow-run"
-    }
+    loaders = emitting_runs(events, ev.SUBMISSION_LOADED)
     assert loaders and loaders <= {f"prefect.flow-run.{r['id']}" for r in runs}
     submitted = api.post(
         "/events/filter", {"filter": {"event": {"name": ["prefect.worker.submitted-flow-run"]}}, "limit": 50}
