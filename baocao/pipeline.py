@@ -285,12 +285,13 @@ def feedback_path(s: Settings, rec: SubmissionRecord) -> Path | None:
     return s.feedback / rec.period / rec.unit_code / f"{Path(rec.file_name).stem}_kiem_tra_{rec.submission_id[:8]}.xlsx"
 
 
-def write_feedback_files(s: Settings, records: list[SubmissionRecord]) -> int:
+def write_feedback_files(s: Settings, records: list[SubmissionRecord], cat=None) -> int:
     """Write the annotated workbooks the feedback messages link to (before they are delivered)."""
-    return sum(write_findings_file(s, r) is not None for r in records)
+    cat = cat or catalog_mod.load()
+    return sum(write_findings_file(s, r, cat) is not None for r in records)
 
 
-def write_findings_file(s: Settings, rec: SubmissionRecord) -> Path | None:
+def write_findings_file(s: Settings, rec: SubmissionRecord, cat=None) -> Path | None:
     """The unit's own workbook annotated (failing cells highlighted and commented, a first sheet
     listing every finding) — linked from the message — and the same list as plain text."""
     dest = feedback_path(s, rec)
@@ -305,19 +306,20 @@ def write_findings_file(s: Settings, rec: SubmissionRecord) -> Path | None:
     lines += [f"[{f.severity}] {f.rule_id} {f.line('vi')}" for f in rec.findings]
     lines += ["", "English:"] + [f"[{f.severity}] {f.rule_id} {f.line('en')}" for f in rec.findings]
     text.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    lang = catalog_mod.load().recipients.get(rec.unit_code, {}).get("lang", "vi")
+    lang = (cat or catalog_mod.load()).recipients.get(rec.unit_code, {}).get("lang", "vi")
     if rec.file_format == "xlsx":
         return annotate_workbook(Path(rec.stored_path), rec.findings, dest, lang=lang)
     return annotate_findings_xlsx(rec.findings, dest, lang=lang, source_name=rec.file_name)
 
 
-def enqueue_feedback(con, s: Settings, records: list[SubmissionRecord]) -> int:
+def enqueue_feedback(con, s: Settings, records: list[SubmissionRecord], cat=None) -> int:
     """One feedback message per submission (accepted, with warnings, or rejected with its
     findings and the annotated workbook), enqueued in one transaction."""
     from notifications.notify import enqueue_feedback as _enqueue
 
+    cat = cat or catalog_mod.load()
     cycles = open_cycles(con)
-    known = catalog_mod.load().recipients
+    known = cat.recipients
     todo = [r for r in records if r.unit_code in known]  # a unit that no longer exists: no one to tell
     if not todo:
         return 0
@@ -336,7 +338,7 @@ def enqueue_feedback(con, s: Settings, records: list[SubmissionRecord]) -> int:
                                    submission_id=rec.submission_id, status=rec.status,
                                    findings=[f.as_dict() for f in rec.findings], full_list=str(full) if full else None,
                                    version=versions.get(rec.submission_id), received_at=rec.received_at,
-                                   deadline=cyc["deadline_at"] if cyc else None))
+                                   deadline=cyc["deadline_at"] if cyc else None, catalog_dir=cat.folder))
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -344,12 +346,13 @@ def enqueue_feedback(con, s: Settings, records: list[SubmissionRecord]) -> int:
     return n
 
 
-def enqueue_schedule(con, period: str, now: datetime | None = None, stage: str | None = None) -> int:
+def enqueue_schedule(con, period: str, now: datetime | None = None, stage: str | None = None, cat=None) -> int:
     """Reminders, overdue notices, escalations and the operator summary due at `now`."""
     from notifications.notify import enqueue_operator_summary
     from notifications.notify import enqueue_schedule as _schedule
     from notifications.outbox import batch
 
+    cat = cat or catalog_mod.load()
     now = now or now_utc()
     n = 0
     cycles = con.execute("select dataset_code, deadline_at, opened_at, close_at from ops.cycle where period = ?",
@@ -358,8 +361,7 @@ def enqueue_schedule(con, period: str, now: datetime | None = None, stage: str |
         rows = con.execute("""select unit_code, is_accepted, is_received, last_status
                               from marts.reporting_completeness where period = ? and dataset_code = ?""",
                            [period, ds]).fetchall()
-        known = catalog_mod.load().recipients
-        rows = [r for r in rows if r[0] in known]  # units that no longer exist get no reminders
+        rows = [r for r in rows if r[0] in cat.recipients]  # units that no longer exist get no reminders
         if not rows:
             continue
         units = [{"unit_code": u, "accepted": a, "received": r} for u, a, r, _ in rows]
@@ -369,10 +371,10 @@ def enqueue_schedule(con, period: str, now: datetime | None = None, stage: str |
         try:
             with batch(con):
                 n += len(_schedule(con, dataset_code=ds, period=period, units=units, deadline=deadline, now=now,
-                                   opened_at=opened_at))
+                                   opened_at=opened_at, catalog_dir=cat.folder))
                 n += bool(enqueue_operator_summary(con, dataset_code=ds, period=period, units=summary,
                                                    stage=stage or now.astimezone(calendar.TZ).strftime("%Y-%m-%d"),
-                                                   deadline=deadline, as_of=now))
+                                                   deadline=deadline, as_of=now, catalog_dir=cat.folder))
             con.execute("commit")
         except Exception:
             con.execute("rollback")

@@ -1,18 +1,10 @@
 """The real cycle stages of baocao/pipeline.py, in-process, on the national catalog, measured.
 
-Non-bench code loads the one-province catalog by itself in three places; the benchmark works
-around them without changing them (bench/README.md, "Catalog work-arounds"):
-
-1. `warehouse.db.connect` (via `pipeline.connection`) loads catalog/ into the core dimension tables.
-   The open stage then replaces them with the national catalog through the public
-   `warehouse.catalog_load.load_catalog(con, cat)` and rebuilds the core models, in one transaction.
-2. `pipeline.enqueue_feedback` / `enqueue_schedule` filter units by `catalog_mod.load().recipients`
-   (the default catalog): every national unit would be skipped. `national_catalog()` makes
-   `baocao.pipeline`'s own reference `catalog_mod` answer `load()` with the national catalog.
-3. They call `notifications.notify` without `catalog_dir`, so names and recipients would come from
-   catalog/ (a national unit has no recipient there). `national_catalog()` points the keyword-only
-   `catalog_dir` default of those notify functions at the national folder.
-Both patches live only for the duration of `run_cycle` and are restored afterwards.
+The national catalog is handed to every stage that takes one (`cat=`). One place still loads the
+one-province catalog by itself (bench/README.md, "Catalog work-arounds"): `warehouse.db.connect`
+(via `pipeline.connection`) loads catalog/ into the core dimension tables. The open stage then
+replaces them with the national catalog through the public `warehouse.catalog_load.load_catalog(con,
+cat)` and rebuilds the core models, in one transaction.
 """
 
 from __future__ import annotations
@@ -31,39 +23,6 @@ from bench import national
 from bench.measure import Meter
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-class _CatalogModule:
-    """Stands in for `catalog` inside baocao.pipeline: `load()` → the national catalog."""
-
-    def __init__(self, module, cat):
-        self._module, self._cat = module, cat
-
-    def load(self, folder=None):
-        return self._cat if folder is None else self._module.load(folder)
-
-    def __getattr__(self, name):
-        return getattr(self._module, name)
-
-
-@contextmanager
-def national_catalog(cat, folder: Path):
-    from notifications import notify
-
-    fns = [notify.enqueue_feedback, notify.render_due, notify.enqueue_due, notify.enqueue_schedule,
-           notify.enqueue_operator_summary]
-    saved = [dict(f.__kwdefaults__ or {}) for f in fns]
-    module = pipeline.catalog_mod
-    for f in fns:
-        f.__kwdefaults__["catalog_dir"] = Path(folder)
-    pipeline.catalog_mod = _CatalogModule(module, cat)
-    try:
-        yield
-    finally:
-        pipeline.catalog_mod = module
-        for f, kw in zip(fns, saved, strict=True):
-            f.__kwdefaults__.clear()
-            f.__kwdefaults__.update(kw)
 
 
 @contextmanager
@@ -106,8 +65,7 @@ def _deadline(cat, period: str):
 
 def run_cycle(s: Settings, cat, catalog_dir: Path, period: str = national.PERIOD, notify: bool = True) -> dict:
     """open → collect → pending → parse → validate → load → aggregate → notify → publish."""
-    with national_catalog(cat, catalog_dir):
-        return _run_cycle(s, cat, catalog_dir, period, notify)
+    return _run_cycle(s, cat, catalog_dir, period, notify)
 
 
 def _run_cycle(s: Settings, cat, catalog_dir: Path, period: str, notify: bool) -> dict:
@@ -153,8 +111,8 @@ def _run_cycle(s: Settings, cat, catalog_dir: Path, period: str, notify: bool) -
     agg.note = f"{len(built)} models"
     if notify:
         with meter.stage("enqueue", "messages") as st:
-            n_feedback = pipeline.enqueue_feedback(con, s, records)
-            n_schedule = pipeline.enqueue_schedule(con, period, now)
+            n_feedback = pipeline.enqueue_feedback(con, s, records, cat)
+            n_schedule = pipeline.enqueue_schedule(con, period, now, cat=cat)
             st.rows = n_feedback + n_schedule
             st.note = f"{n_feedback} feedback + {n_schedule} scheduled into the outbox"
     with meter.stage("publish", "mart rows exported") as st:
@@ -166,7 +124,7 @@ def _run_cycle(s: Settings, cat, catalog_dir: Path, period: str, notify: bool) -
         with slack_server(catalog_dir / "recipients.csv"):
             with meter.stage("deliver", "messages") as st:
                 t0 = time.perf_counter()
-                n_files = pipeline.write_feedback_files(s, records)
+                n_files = pipeline.write_feedback_files(s, records, cat)
                 t1 = time.perf_counter()
                 report = pipeline.dispatch(con)
                 st.rows = len(report.sent)

@@ -105,6 +105,7 @@ class Catalog:
     task_statuses: list[dict]
     recipients: dict[str, dict] = field(default_factory=dict)
     crosswalk: list[dict] = field(default_factory=list)
+    folder: Path = HERE  # where it was read from (notifications read recipients.csv there)
 
     def expected_units(self, dataset_code: str, on: str | None = None) -> list[OrgUnit]:
         """Units that must report the data set, as they existed on a date (ISO; default: today's units)."""
@@ -175,6 +176,7 @@ def load(folder: Path = HERE) -> Catalog:
         task_statuses=ds["task_statuses"],
         recipients={r["unit_code"]: r for r in _read_csv("recipients.csv", folder)},
         crosswalk=[{**r, "weight": float(r["weight"])} for r in _read_csv("crosswalk.csv", folder)],
+        folder=Path(folder),
     )
     _check(cat)
     return cat
