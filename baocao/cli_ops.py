@@ -339,6 +339,12 @@ def serve(
     signal.signal(signal.SIGTERM, on_term)
     try:
         if api_url is None:
+            if "postgresql" not in os.environ.get("PREFECT_API_DATABASE_CONNECTION_URL", ""):
+                console.print(
+                    "Máy chủ Prefect dùng SQLite: đủ để thử; khi vận hành hãy dùng PostgreSQL"
+                    " / the Prefect server runs on SQLite: fine for a trial; use PostgreSQL in operation"
+                    " (PREFECT_API_DATABASE_CONNECTION_URL, docs/operations.md)."
+                )
             port = port or free_port(host)
             api_url = f"http://{host}:{port}/api"
             console.print(f"Khởi động máy chủ Prefect / starting Prefect server at {api_url}")
