@@ -100,15 +100,18 @@ def pending(con, s: Settings) -> list[store_mod.StoredFile]:
     return [store_mod.with_hash(f) for f in files if f.submission_id not in done]
 
 
-def note_recorded(con, s: Settings) -> None:
-    """After a load: tell `store/.recorded` what the warehouse now holds (see `nothing_pending`)."""
-    files = store_mod.store_files(s.store)
-    store_mod.write_recorded(s.store, s.db_path, known_ids(con, [f.submission_id for f in files]))
+def note_recorded(s: Settings, records: list[SubmissionRecord]) -> None:
+    """After a load committed `records`: `store/.recorded` lists them (see `nothing_pending`)."""
+    store_mod.add_recorded(s.store, s.db_path, {r.submission_id for r in records})
 
 
-def nothing_pending(s: Settings) -> bool:
-    """True when the store's journal shows every stored submission recorded, so a run can stop
-    without opening the warehouse (or waiting for its writer slot). False when unsure."""
+def nothing_pending(s: Settings, submission_id: str | None = None) -> bool:
+    """True when the store's journal shows `submission_id` (or, without it, every stored
+    submission) recorded, so a run can stop without opening the warehouse or waiting for its
+    writer slot. False when unsure."""
+    if submission_id:
+        done = store_mod.recorded_ids(s.store, s.db_path)
+        return done is not None and submission_id in done
     left = store_mod.unrecorded(s.store, s.db_path)
     return left is not None and not left
 
@@ -246,7 +249,7 @@ def process(con, s: Settings, files: list[store_mod.StoredFile] | None = None, c
     records = parse(files, con, cat)
     validate(records, con, cat)
     load(con, records)
-    note_recorded(con, s)
+    note_recorded(s, records)
     return records
 
 

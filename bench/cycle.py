@@ -65,10 +65,6 @@ def _deadline(cat, period: str):
 
 def run_cycle(s: Settings, cat, catalog_dir: Path, period: str = national.PERIOD, notify: bool = True) -> dict:
     """open → collect → pending → parse → validate → load → aggregate → notify → publish."""
-    return _run_cycle(s, cat, catalog_dir, period, notify)
-
-
-def _run_cycle(s: Settings, cat, catalog_dir: Path, period: str, notify: bool) -> dict:
     from warehouse import catalog_load, models
 
     meter = Meter()

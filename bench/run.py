@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--latency", action="store_true", help="event-driven feedback latency (local Prefect)")
     ap.add_argument("--latency-files", type=int, default=50, help="isolated drops measured by --latency")
     ap.add_argument("--latency-db", default="postgresql,sqlite",
-                    help="Prefect server databases to measure latency on, in turn (the first gives feedback_p50_s)")
+                    help="Prefect server databases to measure latency on, in turn (the first that runs gives feedback_p50_s)")
     ap.add_argument("--cycle-only", action="store_true", help="skip floor and naive (used by --growth)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes generating the files")
     ap.add_argument("--naive-files", type=int, default=20, help="files in the naive per-file GX sample")

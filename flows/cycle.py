@@ -13,7 +13,6 @@ from prefect import flow
 
 from baocao import runners
 from baocao.settings import settings
-from intake import store as store_mod
 from tasks import cycle as t
 
 
@@ -59,21 +58,14 @@ def process_submissions(
     nothing = (
         f"Nothing pending: submission {submission_id} was processed by an earlier run" if submission_id else "Nothing pending"
     )
-    if submission_id:
-        # Triggered by baocao.submission.received: the watcher stored the file before announcing it,
-        # so there is nothing to collect, and a watcher answering in its warm process (`baocao
-        # serve`) has usually recorded it already. The store's journal says so without the
-        # warehouse's writer slot; a run that is needed processes every pending file.
-        collected = 0
-        recorded = store_mod.recorded_ids(s.store, s.db_path)
-        if recorded is not None and submission_id in recorded:
-            print(nothing)
-            return {"collected": 0, "processed": 0, "submission_id": submission_id}
-    else:
-        collected = t.collect(s)
-        if t.nothing_pending(s):  # the journal says every stored file is recorded
-            print(nothing)
-            return {"collected": collected, "processed": 0, "submission_id": submission_id}
+    # Triggered by baocao.submission.received, the file is already stored (the watcher stores
+    # before it announces), and a watcher answering in its warm process (`baocao serve`) has
+    # usually recorded it. The store's journal says so without the warehouse's writer slot; a
+    # run that is needed processes every pending file.
+    collected = 0 if submission_id else t.collect(s)
+    if t.nothing_pending(s, submission_id):
+        print(nothing)
+        return {"collected": collected, "processed": 0, "submission_id": submission_id}
     with t.warehouse_lock():
         records = t.parse(s)
         if not records:

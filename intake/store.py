@@ -137,6 +137,11 @@ def recorded_ids(store: Path, warehouse: Path) -> set[str] | None:
     return set(lines[1:])
 
 
+def add_recorded(store: Path, warehouse: Path, ids: set[str]) -> None:
+    """After a load committed `ids`: the journal lists them too (without listing the store again)."""
+    write_recorded(store, warehouse, (recorded_ids(store, warehouse) or set()) | ids)
+
+
 def unrecorded(store: Path, warehouse: Path) -> list[StoredFile] | None:
     """Stored files the journal does not list as recorded; None when the journal cannot say."""
     done = recorded_ids(store, warehouse)

@@ -109,8 +109,8 @@ def collect(s: Settings) -> int:
 
 
 @task(name="nothing-pending", cache_policy=NO_CACHE)
-def nothing_pending(s: Settings) -> bool:
-    return pipeline.nothing_pending(s)
+def nothing_pending(s: Settings, submission_id: str | None = None) -> bool:
+    return pipeline.nothing_pending(s, submission_id)
 
 
 @task(name="parse", cache_policy=NO_CACHE)
@@ -154,7 +154,7 @@ def load(s: Settings, records: list) -> dict:
     con = pipeline.connection(s)
     before = known_ids(con, [r.submission_id for r in records])
     counts = pipeline.load(con, records)
-    pipeline.note_recorded(con, s)
+    pipeline.note_recorded(s, records)
     new = {r.submission_id: r for r in records if r.submission_id not in before}
     versions = plan.versions(con, list(new))
     ev.emit_all(ev.submission_loaded(r, versions.get(sid)) for sid, r in new.items())

@@ -10,6 +10,7 @@ BAOCAO_SKIP_SERVER_TESTS=1."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -99,15 +100,12 @@ def prefect_database(request):
         pytest.skip("BAOCAO_TEST_POSTGRES=0")
     from baocao import pg
 
-    try:
-        ctx = pg.cluster()
-        url = ctx.__enter__()
-    except pg.Unavailable as exc:
-        pytest.skip(str(exc))
-    try:
+    with contextlib.ExitStack() as stack:
+        try:
+            url = stack.enter_context(pg.cluster())
+        except pg.Unavailable as exc:
+            pytest.skip(str(exc))
         yield {"PREFECT_API_DATABASE_CONNECTION_URL": url}
-    finally:
-        ctx.__exit__(None, None, None)
 
 
 @pytest.fixture
