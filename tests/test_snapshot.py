@@ -241,3 +241,29 @@ def test_readers_see_whole_states_while_the_pipeline_loads_and_republishes(demo_
     # what is left on disk: the pointers, the last exports, nothing half-written
     kept = sorted(p.name for p in (s.parquet / publish.VERSIONS).iterdir())
     assert kept == versions[-publish.KEEP:]
+
+
+def test_parquet_export_swaps_whole_exports_and_keeps_the_last_few(tmp_path):
+    """Pointers name one complete export; an old-layout folder is taken over; older exports are
+    pruned to KEEP; nothing half-written is left."""
+    import duckdb
+
+    from warehouse import publish
+
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    folder = tmp_path / "parquet"
+    (folder / "reporting_rate" / "period=2025H2").mkdir(parents=True)  # the layout before pointers
+    names = []
+    for n in range(publish.KEEP + 2):
+        for mart in publish.MARTS_EXPORTED:
+            con.execute(f"create or replace table marts.{mart} as select '2026H1' as period, {n} as n, i from range(3) t(i)")
+        publish.export_parquet(con, folder)
+        current = publish.resolve(folder)
+        names.append(current.name)
+        for mart in publish.MARTS_EXPORTED:
+            assert (folder / mart).is_symlink() and publish.resolve(folder, mart) == current / mart
+            assert con.execute(f"select distinct n from read_parquet('{folder / mart}/*/*.parquet')").fetchall() == [(n,)]
+    assert len(set(names)) == len(names) and names == sorted(names)
+    assert sorted(p.name for p in (folder / publish.VERSIONS).iterdir()) == names[-publish.KEEP:]
+    assert sorted(p.name for p in folder.iterdir()) == sorted([publish.VERSIONS, publish.CURRENT, *publish.MARTS_EXPORTED])
