@@ -43,7 +43,7 @@ from tests.test_prefect_server import TERMINAL, Api, _feedback, emitting_runs
 
 pytestmark = [
     pytest.mark.prefect_server,
-    pytest.mark.timeout(300),
+    pytest.mark.timeout(600),  # only catches a hang
     pytest.mark.skipif(os.environ.get("BAOCAO_SKIP_SERVER_TESTS") == "1", reason="BAOCAO_SKIP_SERVER_TESTS=1"),
 ]
 
