@@ -14,7 +14,7 @@ from reports import build
 
 
 def test_classifier_puts_each_demo_recommendation_in_its_theme():
-    from baocao.demo import THEMES
+    from testing.demo import THEMES
 
     for theme, sentences in THEMES.items():
         for s in sentences:
@@ -58,10 +58,10 @@ def test_number_formats():
 
 @pytest.fixture(scope="module")
 def report(demo_cycle, tmp_path_factory):
-    from baocao import pipeline
+    from baocao.resources import live
 
     s, plan, _ = demo_cycle
-    con = pipeline.connection(s)
+    con = live(s).con()  # kept open for the module's tests
     xlsx, page = build.write_report(con, plan.period, tmp_path_factory.mktemp("report"))
     return con, plan.period, xlsx, page
 
