@@ -22,7 +22,7 @@ import yaml
 import catalog
 from baocao import calendar
 from baocao import events as ev
-from tasks import plan
+from baocao.services import cycles as plan
 
 ROOT = Path(__file__).resolve().parents[1]
 CFG = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
