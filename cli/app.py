@@ -221,7 +221,7 @@ def report(period: str = typer.Argument(..., help="Kỳ báo cáo, ví dụ 2026
 
     with resources(home) as res:
         process.aggregate(res)
-        xlsx, html = write_report(res.con(), period, out or res.settings.reports, lang=lang)
+        xlsx, html = write_report(res.con(), period, out or res.settings.reports, lang=lang, generated_at=res.now())
     console.print(f"Excel: {xlsx}\nHTML: {html}")
 
 
