@@ -27,10 +27,11 @@ from pathlib import Path
 import pyarrow as pa
 
 import catalog as catalog_mod
-from baocao import calendar, demo
+from baocao import calendar
 from catalog import build_org_units
 from intake import form
 from intake.template import build_template, template_name
+from testing import demo
 
 SEED = 20260630
 N_PROVINCES = 34
