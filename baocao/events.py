@@ -246,7 +246,11 @@ def enabled() -> bool:
     """True when a Prefect API is there to receive events: PREFECT_API_URL is set, or we are
     inside a flow or task run (which already talks to an API, possibly an ephemeral one). A plain
     script without either sends nothing (rather than starting an ephemeral server to send to).
-    BAOCAO_EVENTS=0 is honoured by `baocao.resources.PrefectEvents`, which the services use."""
+    BAOCAO_EVENTS=0 (the settings' `events`) sends nothing."""
+    from baocao.settings import events_enabled
+
+    if not events_enabled():
+        return False
     try:
         from prefect.context import FlowRunContext, TaskRunContext
         from prefect.settings import PREFECT_API_URL

@@ -72,7 +72,7 @@ class Settings:
             parse_workers=number("BAOCAO_PARSE_WORKERS", None),
             dispatch_workers=max(1, number("BAOCAO_DISPATCH_WORKERS", 4) or 4),
             warehouse_limit=text("BAOCAO_WAREHOUSE_LIMIT"),
-            events=(text("BAOCAO_EVENTS") or "").lower() not in FALSE,
+            events=events_enabled(env),
             slack_bot_token=text("SLACK_BOT_TOKEN"),
             slack_api_url=text("SLACK_API_URL"),
         )
@@ -116,6 +116,12 @@ class Settings:
     @property
     def datadocs(self) -> Path:
         return self.home / "datadocs"
+
+
+def events_enabled(env: Mapping[str, str] | None = None) -> bool:
+    """BAOCAO_EVENTS (`0`/`off`: no Prefect events), for emitters handed no Settings (the watcher)."""
+    env = os.environ if env is None else env
+    return (env.get("BAOCAO_EVENTS") or "").strip().lower() not in FALSE
 
 
 def settings(home: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
