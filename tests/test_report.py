@@ -9,7 +9,8 @@ import re
 import pytest
 
 from baocao.text import fmt_number, fold
-from reports import build, labels, recommendations
+from reports import build, recommendations
+from reports import labels as report_labels
 
 # ------------------------------------------------------------------------- plain functions
 
@@ -44,14 +45,14 @@ def test_sentences_and_grouping():
 def test_number_formats():
     assert fmt_number(1234.5, 2) == "1.234,50"
     assert fmt_number(1234.5, 2, "en") == "1,234.50"
-    assert labels.fmt_value(95.355167, "pct") == "95,36%"
-    assert labels.fmt_value(8.771605, "permille") == "8,77‰"
-    assert labels.fmt_value(12.444317, "per_10k") == "12,44"
-    assert labels.fmt_value(None, "pct") == "—"
-    assert labels.fmt_rate(0.9355) == "93,55%"
-    assert labels.title("2026H1") == "BÁO CÁO SƠ KẾT 6 THÁNG ĐẦU NĂM 2026"
-    assert labels.title("2025H2") == "BÁO CÁO SƠ KẾT 6 THÁNG CUỐI NĂM 2025"
-    assert labels.title("2026") == "BÁO CÁO TỔNG KẾT NĂM 2026"
+    assert report_labels.fmt_value(95.355167, "pct") == "95,36%"
+    assert report_labels.fmt_value(8.771605, "permille") == "8,77‰"
+    assert report_labels.fmt_value(12.444317, "per_10k") == "12,44"
+    assert report_labels.fmt_value(None, "pct") == "—"
+    assert report_labels.fmt_rate(0.9355) == "93,55%"
+    assert report_labels.title("2026H1") == "BÁO CÁO SƠ KẾT 6 THÁNG ĐẦU NĂM 2026"
+    assert report_labels.title("2025H2") == "BÁO CÁO SƠ KẾT 6 THÁNG CUỐI NĂM 2025"
+    assert report_labels.title("2026") == "BÁO CÁO TỔNG KẾT NĂM 2026"
 
 
 # ------------------------------------------------------------------------------ the demo
@@ -133,13 +134,13 @@ def test_targets_equal_marts(report):
             _cell(m[f]) for f in ("threshold", "value", "coverage")), tid
         if "value_period" in m:
             assert x["Kỳ số liệu"] == m["value_period"], tid
-        assert x["Tình trạng"] == labels.STATUS["vi"][m["status"]]
-        assert x["Tiến độ"] == (labels.TRAJECTORY["vi"][m["trajectory"]] if m["trajectory"] else None)
+        assert x["Tình trạng"] == report_labels.STATUS["vi"][m["status"]]
+        assert x["Tiến độ"] == (report_labels.TRAJECTORY["vi"][m["trajectory"]] if m["trajectory"] else None)
         h = shown[tid]
-        unit = labels.target_unit(m)
-        assert h["threshold"] == (_raw(m["threshold"]), labels.fmt_value(m["threshold"], unit)), tid
-        assert h["value"][0] == _raw(m["value"]) and h["value"][1].startswith(labels.fmt_value(m["value"], unit)), tid
-        assert h["coverage"] == (_raw(m["coverage"]), labels.fmt_rate(m["coverage"]))
+        unit = report_labels.target_unit(m)
+        assert h["threshold"] == (_raw(m["threshold"]), report_labels.fmt_value(m["threshold"], unit)), tid
+        assert h["value"][0] == _raw(m["value"]) and h["value"][1].startswith(report_labels.fmt_value(m["value"], unit)), tid
+        assert h["coverage"] == (_raw(m["coverage"]), report_labels.fmt_rate(m["coverage"]))
         assert h["status"][0] == m["status"]
 
 
@@ -175,7 +176,7 @@ def test_reporting_equals_marts(report):
         for f, label in labels.items():
             assert sheet[ds][label] == _cell(m[f]), (ds, f)
             assert shown[ds][f][0] == _raw(m[f]), (ds, f)
-        assert shown[ds]["reporting_rate"][1] == labels.fmt_rate(m["reporting_rate"])
+        assert shown[ds]["reporting_rate"][1] == report_labels.fmt_rate(m["reporting_rate"])
     # per unit: every expected unit, its state from the mart's flags
     units = _marts(con, "select * from marts.reporting_completeness where period = ?", [period])
     rows = _sheet(xlsx, "Đơn vị")
