@@ -10,7 +10,9 @@ import copy
 import duckdb
 import pytest
 
-from baocao import demo, pipeline
+from baocao.services import cycles, process
+from testing import demo
+from warehouse.load import load_batch
 
 TABLES = ("raw.submission", "raw.finding", "core.data_value", "core.task_status", "core.narrative")
 
@@ -26,16 +28,16 @@ def _rows(con, ids: list[str] | None = None) -> dict[str, int]:
 
 
 @pytest.fixture
-def parsed(home):
-    """Half of a generated 2026H1 cycle loaded; the other half parsed, not loaded."""
-    con = pipeline.connection(home)
-    pipeline.open_cycle(con, "2026H1")
-    demo.generate(home.inbox, "2026H1")  # with its bad files: rejected records carry findings
-    records = pipeline.parse(pipeline.collect(home), con)
+def parsed(res):
+    """Half of a generated 2026H1 cycle loaded; the other half parsed, not loaded. Returns the
+    resources, one cursor on the writer (held by the test throughout) and the unloaded half."""
+    cycles.open_cycle(res, "2026H1")
+    demo.generate(res.store.inbox, "2026H1")  # with its bad files: rejected records carry findings
+    records = process.parse(res, process.collect(res))
     records.sort(key=lambda r: r.submission_id)
     first, second = records[::2], records[1::2]
-    pipeline.load(con, first)
-    return con, second
+    process.load(res, first)
+    return res, res.con(), second
 
 
 def _duplicate_value(r):
@@ -51,7 +53,7 @@ def _duplicate_task(r):
     (_duplicate_task, ("raw.submission", "raw.finding", "core.data_value")),
 ], ids=["fails-at-data_value", "fails-at-task_status"])
 def test_a_failure_inside_load_batch_leaves_no_row_of_the_batch(parsed, inject, written_before):
-    con, batch = parsed
+    res, con, batch = parsed
     ids = [r.submission_id for r in batch]
     before = _rows(con)
     assert _rows(con, ids) == dict.fromkeys(TABLES, 0)
@@ -62,12 +64,12 @@ def test_a_failure_inside_load_batch_leaves_no_row_of_the_batch(parsed, inject, 
     inject(victim)
 
     with pytest.raises(duckdb.ConstraintException, match=f"(?i)primary key.*duplicate key \"{victim.submission_id}, "):
-        pipeline.load(con, bad)
+        load_batch(con, bad, res.now())  # on the cursor the test reads through: its own rows would show
 
     assert _rows(con, ids) == dict.fromkeys(TABLES, 0), "rows of the failed batch were left behind"
     assert _rows(con) == before, "rows of earlier batches changed"
     # the connection is usable and not inside a half-open transaction: the clean batch loads whole
-    counts = pipeline.load(con, batch)
+    counts = load_batch(con, batch, res.now())
     assert counts["submissions"] == len(batch)
     after = _rows(con, ids)
     for table in (*written_before, "core.task_status", "core.narrative"):

@@ -136,20 +136,23 @@ def _overlaps(reads: list[dict], start: float, end: float) -> bool:
 
 
 def test_readers_see_whole_states_while_the_pipeline_loads_and_republishes(demo_cycle, tmp_path):
-    from baocao import demo, pipeline
+    from baocao.resources import live
+    from baocao.services import cycles, process
     from baocao.settings import settings
-    from warehouse import db, publish
+    from testing import demo
+    from warehouse import publish
 
     source, _, _ = demo_cycle
     s = settings(tmp_path / "home")
     s.db_path.parent.mkdir(parents=True)
     shutil.copyfile(source.snapshot, s.db_path)  # a private warehouse: the demo's published state
-    con = db.connect(s.db_path)
+    res = live(s)
+    con = res.con()
     published, rates, versions, windows, publishes = [], [], [], [], []
 
     def publish_now():
         t0 = time.monotonic()
-        pipeline.publish_all(con, s)
+        process.publish_all(res)
         publishes.append((t0, time.monotonic()))
         published.append(_signature(con))
         rates.append(_rate(con))
@@ -172,16 +175,16 @@ def test_readers_see_whole_states_while_the_pipeline_loads_and_republishes(demo_
         _wait_for(logs["snapshot"], "subs", published[0], procs["snapshot"])
         _wait_for(logs["parquet"], "version", versions[0], procs["parquet"])
         demo.generate(s.inbox, "2026H2", with_problems=False)
-        pipeline.open_cycle(con, "2026H2")
-        files = pipeline.collect(s)
+        cycles.open_cycle(res, "2026H2")
+        files = process.collect(res)
         assert len(files) > 100
         # submissions trickle in: three batches, each loaded, aggregated and published while both
         # readers keep reading (parse and load without the Great Expectations run, which this test
         # is not about and which is slow)
         for batch in (files[:20], files[20:60], files[60:]):
             t0 = time.monotonic()
-            pipeline.load(con, pipeline.parse(batch, con))
-            pipeline.aggregate(con)
+            process.load(res, process.parse(res, batch))
+            process.aggregate(res)
             held |= _open_files(procs["snapshot"].pid)
             publish_now()
             windows.append((t0, time.monotonic()))
@@ -191,7 +194,7 @@ def test_readers_see_whole_states_while_the_pipeline_loads_and_republishes(demo_
     finally:
         stop.touch()
         outs = {m: p.communicate(timeout=120) for m, p in procs.items()}
-        con.close()
+        res.close()
     for mode, p in procs.items():
         assert p.returncode == 0, f"the {mode} reader failed:\n{outs[mode][1]}"
 
