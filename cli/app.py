@@ -11,6 +11,7 @@ import typer
 
 from baocao.settings import settings
 from cli import serve as serve_mod
+from cli import slack as slack_mod
 from cli.common import HomeOpt, console, resources
 
 app = typer.Typer(help="baocao — chu kỳ báo cáo 6 tháng và năm về y tế / health-plan reporting cycles.",
@@ -20,6 +21,7 @@ cycle_app = typer.Typer(help="Mở, đóng, xem tình hình một kỳ báo cáo
 app.add_typer(cycle_app, name="cycle")
 app.command()(serve_mod.watch)
 app.command()(serve_mod.serve)
+app.command("listen")(slack_mod.listen)
 
 
 @contextlib.contextmanager
@@ -204,10 +206,15 @@ def history(unit: str = typer.Option(..., "--unit", help="Mã đơn vị / unit 
             home: Path = HomeOpt) -> None:
     """Các lần nộp của một đơn vị và kết quả kiểm tra / a unit's submission versions and results."""
     from baocao.services import operator
+    from slackdoor.receive import audit
 
+    store = settings(home).store
     with _reader(home) as con:
         for row in operator.versions(con, unit, period):
-            console.print("  ".join("" if x is None else str(x) for x in row))
+            side = audit(store, unit, row[-1]) or {}
+            trail = " ".join(f"{k}={v}" for k, v in (side.get("meta") or {}).items() if k in ("user", "channel", "ts"))
+            console.print("  ".join("" if x is None else str(x) for x in row)
+                          + (f"  [{side.get('source')}: {trail}]" if trail else ""), markup=False)
 
 
 @app.command()

@@ -212,7 +212,9 @@ def enqueue(r: Resources, records: list, period: str | None, now: datetime | Non
 @task(name="dispatch-notifications", cache_policy=NO_CACHE)
 def dispatch(r: Resources):
     """Deliver the outbox (Slack when configured; otherwise rows stay for `baocao outbox`)."""
-    return deliver.dispatch(r)
+    from slackdoor.answer import sender_for  # SLACK_APP_TOKEN too: answers in the unit's threads, forms attached
+
+    return deliver.dispatch(r, sender_for(r))
 
 
 @task(name="publish", cache_policy=NO_CACHE)
