@@ -244,3 +244,7 @@ def datadocs(period: str = typer.Argument(..., help="Kỳ báo cáo / period"), 
 
 if __name__ == "__main__":
     app()
+from cli.web import access_app, web  # noqa: E402
+
+app.command()(web)
+app.add_typer(access_app, name="access")

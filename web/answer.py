@@ -1,0 +1,201 @@
+"""The answerer: one thread of the web process that answers uploads on the warm path.
+
+It does what the watcher's `--process` fast path does (the same stage functions, tasks' plain
+bodies, so the same events), under the same warehouse lock the flows and the watcher take
+(`tasks.cycle.warehouse_lock`: the `baocao-warehouse` global concurrency limit when
+$BAOCAO_WAREHOUSE_LIMIT is set), and closes its DuckDB connection before releasing it, so the web
+process never keeps the writer:
+
+  upload stored → request(sid) → [lock] parse → validate → load → feedback (outbox, annotated
+  workbook) → one result file per submission (`<home>/web/results/<unit>/<sid>.json`) [unlock]
+  → when no upload is waiting: [lock] marts + snapshot [unlock]
+
+Pages read those result files (seconds after an upload) and the published snapshot (the cycle's
+state). A burst coalesces: one pass takes every pending file. Operator decisions that write the
+warehouse (accepting a warning, a reminder) run here too, one at a time, through `call`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+
+from baocao.settings import Settings
+
+log = logging.getLogger("baocao.web")
+LOCK_RETRIES = 20  # another process holding DuckDB's file lock without the Prefect limit (no server)
+
+
+def result_path(s: Settings, unit_code: str, submission_id: str) -> Path:
+    return s.home / "web" / "results" / unit_code / f"{submission_id}.json"
+
+
+def read_result(s: Settings, unit_code: str, submission_id: str) -> dict | None:
+    try:
+        return json.loads(result_path(s, unit_code, submission_id).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def unit_results(s: Settings, unit_code: str) -> list[dict]:
+    folder = s.home / "web" / "results" / unit_code
+    out = []
+    for p in sorted(folder.glob("*.json")) if folder.exists() else []:
+        try:
+            out.append(json.loads(p.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{threading.get_ident()}.tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, default=str), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_results(con, s: Settings, submission_ids: list[str]) -> int:
+    """One result file per recorded submission: status, version, findings, annotated workbook."""
+    from baocao import pipeline
+
+    if not submission_ids:
+        return 0
+    marks = ", ".join("?" * len(submission_ids))
+    rows = con.execute(f"""select submission_id, unit_code, period, dataset_code, version, file_name, stored_path,
+                                  received_at, status, is_late, n_errors, n_warnings
+                           from raw.submission where submission_id in ({marks})""", submission_ids).fetchall()
+    for sid, unit, period, ds, version, name, stored, received, status, late, n_err, n_warn in rows:
+        findings = pipeline.findings_of(con, sid)
+        annotated = None
+        if findings:
+            folder = s.feedback / period / unit
+            hits = sorted(folder.glob(f"*_kiem_tra_{sid[:8]}.xlsx")) if folder.exists() else []
+            annotated = str(hits[0].relative_to(s.feedback)) if hits else None
+        _write_json(result_path(s, unit, sid), {
+            "submission_id": sid, "unit_code": unit, "period": period, "dataset_code": ds, "version": version,
+            "file_name": name, "stored_path": stored, "received_at": received.isoformat(), "status": status,
+            "is_late": bool(late), "n_errors": n_err, "n_warnings": n_warn,
+            "findings": [f.as_dict() for f in findings], "annotated": annotated,
+            "answered_at": time.time()})
+    return len(rows)
+
+
+class Answerer:
+    def __init__(self, s: Settings, refresh: bool = True, idle_refresh_seconds: float = 0.3):
+        self.s = s
+        self.refresh = refresh
+        self.idle = idle_refresh_seconds
+        self._q: queue.Queue = queue.Queue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="baocao-web-answerer", daemon=True)
+        self._dirty = False
+        self.passes = 0
+        self.last_error: str | None = None
+
+    # ------------------------------------------------------------------------------ interface
+
+    def start(self) -> Answerer:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._q.put(None)
+        self._thread.join(timeout)
+
+    def request(self, submission_id: str) -> None:
+        """Answer this stored submission (and whatever else is pending) as soon as possible."""
+        self._q.put(("answer", submission_id))
+
+    def call(self, fn: Callable, timeout: float = 60.0):
+        """Run fn(con) under the warehouse lock on the answerer's thread; return its result."""
+        fut: Future = Future()
+        self._q.put(("call", fn, fut))
+        return fut.result(timeout)
+
+    # -------------------------------------------------------------------------------- thread
+
+    def _run(self) -> None:
+        import catalog
+
+        self.cat = catalog.load()
+        while not self._stop.is_set():
+            try:
+                job = self._q.get(timeout=self.idle)
+            except queue.Empty:
+                if self._dirty and self.refresh:
+                    self._guarded(self._publish)
+                continue
+            if job is None:
+                break
+            jobs = [job]
+            while True:  # coalesce a burst: one pass answers every pending file
+                try:
+                    more = self._q.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._stop.set()
+                    break
+                jobs.append(more)
+            asked = [j[1] for j in jobs if j[0] == "answer"]
+            calls = [j for j in jobs if j[0] == "call"]
+            if asked:
+                self._guarded(lambda con, ids=asked: self._answer(con, ids))
+            for _, fn, fut in calls:
+                try:
+                    fut.set_result(self._guarded(fn, reraise=True))
+                except Exception as exc:
+                    fut.set_exception(exc)
+
+    def _guarded(self, fn: Callable, reraise: bool = False):
+        from baocao import pipeline
+        from tasks.cycle import warehouse_lock
+
+        for attempt in range(LOCK_RETRIES):
+            try:
+                with warehouse_lock():
+                    try:
+                        return fn(pipeline.connection(self.s))
+                    finally:
+                        pipeline.close_connections()
+            except Exception as exc:
+                busy = "lock" in str(exc).lower() and "duckdb" in type(exc).__module__
+                if busy and attempt < LOCK_RETRIES - 1:
+                    time.sleep(min(0.1 * 2 ** attempt, 2.0))
+                    continue
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.exception("answerer pass failed")
+                if reraise:
+                    raise
+                return None
+        return None
+
+    def _answer(self, con, asked: list[str]) -> int:
+        from baocao import pipeline
+        from tasks import cycle as t
+
+        records = pipeline.parse(pipeline.pending(con, self.s), con, self.cat)
+        if records:
+            t.validate.fn(self.s, records)
+            t.load.fn(self.s, records)
+            t.notify.fn(self.s, records, None)
+            self._dirty = True
+        ids = sorted({r.submission_id for r in records} | set(asked))
+        self.passes += 1
+        return write_results(con, self.s, ids)
+
+    def _publish(self, con) -> None:
+        from tasks import cycle as t
+
+        t.publish.fn(self.s, t.aggregate.fn(self.s))
+        self._dirty = False
+        _write_json(self.s.home / "web" / "published.json", {"at": time.time()})
