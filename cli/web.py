@@ -124,3 +124,29 @@ def web(home: Path = HomeOpt,
             print(f"{'Đơn vị / unit ' + who if who != 'OPERATOR' else 'Cán bộ tỉnh / operator'}: {link}", flush=True)
     app = create_app(s.home)
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+
+
+def start_web(api_url: str, home: Path, port: int, limit: str | None, env: dict | None = None, say=print) -> list:
+    """`baocao web` as a child of `baocao serve`: its answerer takes the same warehouse limit as the
+    flows and the watcher (BAOCAO_WAREHOUSE_LIMIT) and sends its events to the same server. A port
+    already taken is reported and the rest of serve runs without the web pages."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            say(f"Cổng {port} đang bận: không chạy trang web / port {port} is taken: no web pages (--web-port)")
+            return []
+
+    from baocao.cli_ops import ROOT, child_env
+
+    env = env or child_env()
+    env.update({"PREFECT_API_URL": api_url, "BAOCAO_HOME": str(home)})
+    if limit:
+        env["BAOCAO_WAREHOUSE_LIMIT"] = limit
+    say(f"Trang web / web pages: http://127.0.0.1:{port} (baocao access issue …)")
+    return [subprocess.Popen([sys.executable, "-c", "from baocao.cli import app; app()", "web", "--home", str(home),
+                              "--port", str(port)], cwd=ROOT, env=env, stdin=subprocess.DEVNULL)]

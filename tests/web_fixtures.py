@@ -23,8 +23,10 @@ def _ctx(unit: str, period: str, cat):
     return Ctx(folder=Path("."), unit=unit, period=period, ds=ds, cat=cat)
 
 
-def workbook(unit: str, period: str = PERIOD, cat=None, bad: bool = False, pop: float | None = None) -> bytes:
-    """The unit's filled form; `bad`: text in the population cell (an error with its sheet and cell)."""
+def workbook(unit: str, period: str = PERIOD, cat=None, bad: bool = False, pop: float | None = None,
+             warn: bool = False) -> bytes:
+    """The unit's filled form; `bad`: text in the population cell (an error with its sheet and cell);
+    `warn`: adults screened doubled since the previous period (warning W01, accepted with warnings)."""
     import catalog
 
     cat = cat or catalog.load()
@@ -32,6 +34,8 @@ def workbook(unit: str, period: str = PERIOD, cat=None, bad: bool = False, pop: 
     values = c.values()
     if pop is not None:
         values["POP"] = pop
+    if warn:
+        values["ADULTS_SCREENED"] = 2 * values["ADULTS_SCREENED"]
     if bad:
         values["POP"] = "khoảng mười hai nghìn"
     buf = io.BytesIO()

@@ -56,7 +56,8 @@ async def accept_warning(request: Request):
                                                                         f"{actor.label} (web)", reason))
     except ValueError:
         raise Denied(400, "bad_request") from None
-    ctx.access.record(ctx.now(), "accept_warning", session=actor.session, ip=actor.ip, unit_code=unit, **row)
+    ctx.access.record(ctx.now(), "accept_warning", session=actor.session, ip=actor.ip, unit_code=unit,
+                      **{k: v for k, v in row.items() if k != "unit_code"})
     return _back(request, period, "accepted_warning")
 
 
