@@ -97,7 +97,7 @@ def create_app(home: str | Path | None = None, *, now: Callable[[], datetime] | 
                                     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self';"
                                     " frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("Referrer-Policy", "same-origin")  # "no-referrer" makes POSTs send Origin: null
         response.headers.setdefault("Cache-Control", "no-store")
         return response
 
