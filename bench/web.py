@@ -138,18 +138,24 @@ def run(mode: str, n: int, burst: int, window: float, seed: int = 7) -> dict:
         units = {c: Unit(base, c, access.issue("unit", c, c, now, 1)) for c in communes[: max(n, burst)]}
         time.sleep(5)  # let the answerer finish warming (it does before the first answer anyway)
 
-        # 1. isolated uploads with findings
-        lat, statuses = [], []
+        # 1. isolated uploads: alternately a workbook with an error (found while reading it) and a
+        #    correct one (which goes through every Great Expectations suite)
+        lat: dict[str, list[float]] = {"error": [], "full": []}
+        statuses = []
         first = None
         for i, code in enumerate(list(units)[: n + 1]):
-            secs, status, _ = units[code].send(wf.workbook(code, cat=cat, bad=True), f"{code}.xlsx")
+            kind = "error" if i % 2 else "full"
+            secs, status, _ = units[code].send(wf.workbook(code, cat=cat, bad=kind == "error"), f"{code}.xlsx")
             if i == 0:
                 first = secs  # the first answer of the process, reported apart
                 continue
-            lat.append(secs)
+            lat[kind].append(secs)
             statuses.append(status)
-        out.update(first_s=first, isolated=lat, isolated_statuses=sorted(set(statuses)))
-        print(f"# isolated uploads ({mode}): first {first:.2f} s; {summary(lat)}", flush=True)
+        both = lat["error"] + lat["full"]
+        out.update(first_s=first, isolated=both, isolated_by_kind=lat, isolated_statuses=sorted(set(statuses)))
+        print(f"# isolated uploads ({mode}): first {first:.2f} s; all: {summary(both)}", flush=True)
+        print(f"#   with an error: {summary(lat['error'])}; correct (full validation): {summary(lat['full'])}",
+              flush=True)
 
         # 2. the burst: every unit sends its corrected workbook within the window
         rng = random.Random(seed)
@@ -158,7 +164,7 @@ def run(mode: str, n: int, burst: int, window: float, seed: int = 7) -> dict:
         results: dict[str, tuple] = {}
         errors: dict[str, str] = {}
         t0 = time.perf_counter()
-        payloads = {c: wf.workbook(c, cat=cat) for c in codes}
+        payloads = {c: wf.workbook(c, cat=cat, pop=12346) for c in codes}  # new content for every unit
 
         def one(code: str, at: float) -> None:
             time.sleep(max(0.0, t0 + at - time.perf_counter()))

@@ -87,6 +87,19 @@ def row_state(op, unit: str) -> str | None:
     return rows[0].get_attribute("data-state") if rows else None
 
 
+def op_wait(op, ctx, unit: str, ok, what: str) -> None:
+    """Wait for the operator's page to show `unit` in a state `ok` accepts; on a timeout say what the
+    page, its JSON and the answerer showed."""
+    try:
+        wait_for(lambda: ok(row_state(op, unit) or ""), 120, what)
+    except AssertionError as exc:
+        js = op.execute_script("return fetch('/op/status.json').then(r => r.json())")
+        mine = [u for u in js.get("units", []) if u["unit_code"] == unit]
+        raise AssertionError(f"{exc}; page row {row_state(op, unit)!r}; JSON {mine}; published {js.get('published_at')};"
+                             f" answerer {ctx.answerer.timings[-3:]} {ctx.answerer.last_error};"
+                             f" console {op.get_log('browser')}") from None
+
+
 def test_unit_fixes_its_report_while_the_operator_watches(tmp_path):
     _need_browser()
     from datetime import UTC, datetime
@@ -152,7 +165,7 @@ def test_unit_fixes_its_report_while_the_operator_watches(tmp_path):
             assert wb["Số liệu"]["D5"].comment is not None
 
             # the operator's page shows it rejected, without a reload
-            wait_for(lambda: row_state(op, wf.UNIT_A) == "rejected", 120, "rejected on the operator's page")
+            op_wait(op, ctx, wf.UNIT_A, lambda st: st == "rejected", "rejected on the operator's page")
             assert op.execute_script("return window.__notReloaded === true")
 
             # the unit sends the fixed workbook and sees it accepted
@@ -167,8 +180,7 @@ def test_unit_fixes_its_report_while_the_operator_watches(tmp_path):
             assert len(unit.find_elements(By.CSS_SELECTOR, "table.versions tbody tr")) >= 2  # every version sent
 
             # the operator sees the unit move to accepted, still without a reload
-            wait_for(lambda: (row_state(op, wf.UNIT_A) or "").startswith("accepted"), 120,
-                     "accepted on the operator's page")
+            op_wait(op, ctx, wf.UNIT_A, lambda st: st.startswith("accepted"), "accepted on the operator's page")
             assert op.execute_script("return window.__notReloaded === true")
             op.get(f"{srv.url}/op")
             op.find_element(By.CSS_SELECTOR, ".show-all").click()
