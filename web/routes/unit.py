@@ -124,7 +124,7 @@ async def submission_page(request: Request, unit: str, sid: str):
         raise Denied(404, "not_found")
     explained = ctx.access.explanations(unit) if v else {}
     return render(request, "submission.html", unit=ctx.catalog.org_units[unit], v=v, sid=sid,
-                  explained=explained, can_send=not actor.is_operator)
+                  explained=explained, can_send=not actor.is_operator, el_names=_element_names(ctx))
 
 
 @router.get("/u/{unit}/s/{sid}/annotated.xlsx")
@@ -158,7 +158,12 @@ async def explain(request: Request, unit: str, sid: str):
     ctx.access.record(ctx.now(), "explain", session=actor.session, ip=actor.ip, unit_code=unit, submission_id=sid,
                       rule=rule, element=element, text=text)
     return render(request, "submission.html", unit=ctx.catalog.org_units[unit], v=v, sid=sid,
-                  explained=ctx.access.explanations(unit), can_send=True, notice="explained")
+                  explained=ctx.access.explanations(unit), can_send=True, notice="explained",
+                  el_names=_element_names(ctx))
+
+
+def _element_names(ctx) -> dict[str, str]:
+    return {code: el.name for code, el in ctx.catalog.elements.items()}
 
 
 def result_ready(ctx, unit: str, sid: str) -> bool:

@@ -67,6 +67,9 @@ function setupLive(root) {
       span.className = "state " + u.state; span.dataset.state = u.state; span.textContent = labels[u.state] || u.state;
       row.querySelector(".nv").textContent = u.n_versions;
     }
+    for (const c of root.querySelectorAll("[data-count]")) {
+      c.textContent = st.units.filter(u => u.state === c.dataset.count).length;
+    }
     const up = root.querySelector(".updated");
     if (up && st.published_at) up.textContent = new Date(st.published_at * 1000).toLocaleTimeString(lang === "vi" ? "vi-VN" : "en-GB");
   };
