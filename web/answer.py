@@ -226,7 +226,7 @@ class Answerer:
             lap("load")
             t.notify.fn(self.s, records, None)
             lap("notify")
-            self._dirty = True
+        self._dirty = True  # even when another process loaded them: the snapshot may not show them yet
         ids = sorted({r.submission_id for r in records} | set(asked))
         self.passes += 1
         n = write_results(con, self.s, ids)

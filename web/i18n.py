@@ -93,6 +93,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "updated": ("Cập nhật lúc", "Updated"),
     "met": ("Đạt", "Met"), "not_met": ("Chưa đạt", "Not met"), "not_yet_due": ("Chưa đến hạn", "Not yet due"),
     "no_data": ("Chưa có số liệu", "No data"),
+    "no_baseline": ("Chưa có số liệu gốc", "No baseline"),
+    "targets_detail": ("Xem từng mục tiêu (chưa đạt trước)", "Every target (not met first)"),
     "no_snapshot": ("Chưa có dữ liệu đã công bố.", "Nothing published yet."),
     # denials
     "signin_needed": ("Vui lòng mở đường dẫn truy cập được cấp cho đơn vị.", "Please open the access link you were given."),

@@ -17,6 +17,7 @@ from baocao.settings import Settings
 from web import answer
 
 ACCEPTED = ("accepted", "accepted_with_warnings")
+TARGET_ORDER = {"not_met": 0, "not_yet_due": 1, "no_data": 2, "no_baseline": 3, "met": 4}
 
 
 @contextlib.contextmanager
@@ -217,8 +218,9 @@ def operator_status(s: Settings, period: str | None, explanations: dict) -> dict
                                   "value_raw", "message_vi", "message_en"), w, strict=True)),
                       "explanation": (explanations.get((w[0], period, w[1], w[3], w[2])) or {}).get("text")}
                      for w in warnings],
-        "targets": [dict(zip(("plan_code", "target_id", "indicator", "value", "threshold", "unit", "status",
-                              "trajectory", "coverage"), t, strict=True)) for t in targets],
+        "targets": [{**dict(zip(("plan_code", "target_id", "indicator", "value", "threshold", "unit", "status",
+                                 "trajectory", "coverage"), t, strict=True)),
+                     "order_key": TARGET_ORDER.get(t[6], 9)} for t in targets],  # not met first
     }
 
 
