@@ -258,3 +258,25 @@ def test_pages_escape_what_units_wrote(site):
 def test_the_signing_secret_is_private(site):
     secret = Path(site["home"]) / "web" / "secret"
     assert secret.exists() and (secret.stat().st_mode & 0o077) == 0
+
+
+def test_prefilled_form_shows_last_period_beside_the_value_column(site):
+    import io
+
+    import openpyxl
+
+    from intake import form
+
+    a = site["clients"]["A"]
+    ds = wf.dataset_of(A)
+    wb = openpyxl.load_workbook(io.BytesIO(a.get(f"/u/{A}/form/{wf.PERIOD}/{ds}.xlsx?prefilled=1").content))
+    ws = wb[form.SHEET_DATA]
+    rows = {ws.cell(r, 1).value: r for r in range(form.HEADER_ROW + 1, ws.max_row + 1)}
+    pop = rows["POP"]
+    assert ws.cell(pop, form.DATA_VALUE_COL).value is None  # the unit types this period's value itself
+    assert ws.cell(pop, form.DATA_VALUE_COL + 2).value == 12345  # last period's, for reference
+    assert wf.PREVIOUS in ws.cell(form.HEADER_ROW, form.DATA_VALUE_COL + 2).value
+    blank = openpyxl.load_workbook(io.BytesIO(a.get(f"/u/{A}/form/{wf.PERIOD}/{ds}.xlsx").content))
+    assert blank[form.SHEET_DATA].cell(pop, form.DATA_VALUE_COL + 2).value is None
+    # a form for a period that is not open (or another unit's data set) is not offered
+    assert a.get(f"/u/{A}/form/2030H1/{ds}.xlsx").status_code == 404

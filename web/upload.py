@@ -103,6 +103,11 @@ def receive(store: Path, unit_code: str, data: bytes | Path, original_name: str 
     return stored
 
 
+def sent_through_web(store: Path, unit_code: str, submission_id: str) -> bool:
+    """The upload's sidecar is there: the answerer will write its result."""
+    return (store / unit_code / f".{submission_id}.meta.json").exists()
+
+
 def original_name(stored_path: Path, submission_id: str) -> str | None:
     side = stored_path.parent / f".{submission_id}.meta.json"
     try:

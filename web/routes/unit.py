@@ -105,13 +105,23 @@ def _stored(ctx, unit: str, sid: str) -> bool:
 
 @router.get("/u/{unit}/s/{sid}.json")
 async def submission_json(request: Request, unit: str, sid: str):
+    """Polled while a page waits for its answer: one small file read (the answerer writes a result
+    for every upload it is asked about, whoever processed it), never the snapshot."""
     await check(request, unit=unit)
     ctx = request.app.state.ctx
-    v = _version(ctx, unit, sid)
+    if not SID.fullmatch(sid):
+        raise Denied(404, "not_found")
+    r = answer.read_result(ctx.s, unit, sid)
+    if r is not None:
+        return {"ready": True, "status": r["status"], "version": r["version"], "n_errors": r["n_errors"],
+                "n_warnings": r["n_warnings"]}
+    if upload.sent_through_web(ctx.s.store, unit, sid):
+        return {"ready": False}  # sent through the web: the answerer will write its result
+    v = _version(ctx, unit, sid)  # sent another way (inbox, Slack): read from the snapshot
     if v is None:
-        if not _stored(ctx, unit, sid):
-            raise Denied(404, "not_found")
-        return {"ready": False}
+        if _stored(ctx, unit, sid):
+            return {"ready": False}
+        raise Denied(404, "not_found")
     return {"ready": True, "status": v.status, "version": v.version, "n_errors": v.n_errors, "n_warnings": v.n_warnings}
 
 
@@ -164,7 +174,3 @@ async def explain(request: Request, unit: str, sid: str):
 
 def _element_names(ctx) -> dict[str, str]:
     return {code: el.name for code, el in ctx.catalog.elements.items()}
-
-
-def result_ready(ctx, unit: str, sid: str) -> bool:
-    return answer.read_result(ctx.s, unit, sid) is not None
