@@ -72,7 +72,7 @@ class Unit:
             st = self.http.get(url + ".json").json()
             if st.get("ready"):
                 break
-            time.sleep(0.25)  # a browser polls every 0.4 s
+            time.sleep(0.4)  # as the page polls
         page = self.http.get(url)
         status = re.search(r'data-status="([a-z_]+)"', page.text).group(1)
         return time.perf_counter() - t0, status, url.rsplit("/", 1)[-1]

@@ -13,6 +13,7 @@ import hashlib
 import json
 import secrets
 import sqlite3
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -86,6 +87,7 @@ class Session:
 class AccessStore:
     def __init__(self, path: Path):
         self.path = path
+        self._local = threading.local()  # one connection per thread, kept: every request reads a session
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._db() as db:
             db.execute("pragma journal_mode=wal")
@@ -93,12 +95,12 @@ class AccessStore:
 
     @contextlib.contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=15)
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = sqlite3.connect(self.path, timeout=15)
+        db.row_factory = None
+        with db:  # one transaction: committed on success, rolled back on error
+            yield db
 
     # ------------------------------------------------------------------------------- links
 
