@@ -79,7 +79,7 @@ class Unit:
 
 
 def start(mode: str, home: Path, tmp: Path, env_extra: dict) -> tuple[subprocess.Popen, str]:
-    from baocao.cli_ops import free_port
+    from cli.procs import free_port
 
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
@@ -91,7 +91,7 @@ def start(mode: str, home: Path, tmp: Path, env_extra: dict) -> tuple[subprocess
     else:
         args = ["serve", "--home", str(home), "--port", str(free_port()), "--no-ui", "--web-port", str(port)]
     log = open(tmp / f"{mode}.log", "w")  # kept open for the child's life
-    proc = subprocess.Popen([sys.executable, "-c", "from baocao.cli import app; app()", *args], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-c", "from cli.app import app; app()", *args], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     return proc, f"http://127.0.0.1:{port}"
 
@@ -114,7 +114,7 @@ def wait_up(base: str, proc: subprocess.Popen, timeout: float = 600) -> float:
 
 def run(mode: str, n: int, burst: int, window: float, seed: int = 7) -> dict:
     import catalog
-    from baocao.cli_ops import stop_serve_group
+    from cli.procs import stop_serve_group
     from tests import web_fixtures as wf
     from web.access import AccessStore
 
@@ -125,7 +125,7 @@ def run(mode: str, n: int, burst: int, window: float, seed: int = 7) -> dict:
     env_extra: dict = {}
     pg_ctx = None
     if mode == "serve-pg":
-        from baocao import pg
+        from testing import pg
 
         pg_ctx = pg.cluster()
         env_extra["PREFECT_API_DATABASE_CONNECTION_URL"] = pg_ctx.__enter__()

@@ -122,6 +122,7 @@ def serve(
         help="Bộ theo dõi tự xử lý tệp mới trong tiến trình đã nạp sẵn / the watcher answers new files in its"
         " warm process (seconds instead of a fresh worker process per run); deployments stay the backstop.",
     ),
+    web_port: int = typer.Option(8000, "--web-port", help="Cổng trang web (0: không chạy) / web pages' port (0: no web)."),
 ) -> None:
     """Chạy hệ thống theo sự kiện trên máy này / run event-driven: Prefect server, work pool,
     deployments (prefect.yaml), a process worker and the inbox watcher, until Ctrl-C."""
@@ -169,6 +170,10 @@ def serve(
         if not procs:  # --api-url … --no-worker --no-watch: pool, limit and deployments only
             console.print(f"Đã triển khai / deployed to {api_url}", soft_wrap=True)
             return
+        if web_port:
+            from cli.web import start_web
+
+            procs += start_web(api_url, s.home, web_port, cfg["limit"], say=console.print)
         console.print(f"Sẵn sàng / ready: PREFECT_API_URL={api_url} BAOCAO_HOME={s.home}", soft_wrap=True)
         sys.stdout.flush()
         while all(p.poll() is None for p in procs):

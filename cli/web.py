@@ -141,12 +141,12 @@ def start_web(api_url: str, home: Path, port: int, limit: str | None, env: dict 
             say(f"Cổng {port} đang bận: không chạy trang web / port {port} is taken: no web pages (--web-port)")
             return []
 
-    from baocao.cli_ops import ROOT, child_env
+    from cli.procs import ROOT, child_env
 
     env = env or child_env()
     env.update({"PREFECT_API_URL": api_url, "BAOCAO_HOME": str(home)})
     if limit:
         env["BAOCAO_WAREHOUSE_LIMIT"] = limit
     say(f"Trang web / web pages: http://127.0.0.1:{port} (baocao access issue …)")
-    return [subprocess.Popen([sys.executable, "-c", "from baocao.cli import app; app()", "web", "--home", str(home),
+    return [subprocess.Popen([sys.executable, "-c", "from cli.app import app; app()", "web", "--home", str(home),
                               "--port", str(port)], cwd=ROOT, env=env, stdin=subprocess.DEVNULL)]

@@ -164,7 +164,8 @@ def test_the_wheel_ships_no_test_fake(tmp_path):
     assert "baocao/services/process.py" in names and "cli/app.py" in names and "reports/xlsx.py" in names
     tops = {n.split("/")[0] for n in names if "/" in n and ".dist-info" not in n}
     assert tops == {"baocao", "cli", "catalog", "intake", "expectations", "warehouse", "notifications", "slackdoor",
-                    "reports", "tasks", "flows"}, tops
+                    "reports", "tasks", "flows", "web"}, tops
+    assert "web/templates/base.html" in names and "web/static/app.js" in names  # the pages ship with their files
     assert not [n for n in names if "slack_server" in n or n.startswith(("testing/", "tests/", "bench/"))]
     entry = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "baocao = cli.app:app" in entry

@@ -22,7 +22,6 @@ A, B = wf.UNIT_A, wf.UNIT_B
 def site(tmp_path_factory):
     from fastapi.testclient import TestClient
 
-    from baocao import pipeline
     from web.app import create_app
 
     home = wf.make_home(tmp_path_factory.mktemp("web") / "home")
@@ -58,7 +57,6 @@ def site(tmp_path_factory):
                        ((datetime.now(UTC) - timedelta(minutes=1)).isoformat(), token_hash(tokens["expired"])))
         assert ctx.access.revoke(datetime.now(UTC), token=tokens["revoked"]) == 1
         yield {"app": app, "ctx": ctx, "clients": clients, "csrf": csrf, "sid": sid, "tokens": tokens, "home": home}
-    pipeline.close_connections()
 
 
 def _csrf(client) -> str:
@@ -228,7 +226,7 @@ def test_decisions_are_recorded_with_who_when_where(site):
     assert acc and acc[-1]["who"] == "operator label" and acc[-1]["role"] == "operator" and acc[-1]["ip"]
     assert acc[-1]["detail"]["rule_id"] == "W01" and acc[-1]["detail"]["reason"] == "Đơn vị đã giải thích"
     # the same record as `baocao accept-warning`, in the warehouse
-    rows = ctx.answerer.call(lambda con: con.execute(
+    rows = ctx.answerer.call(lambda res: res.con().execute(
         "select accepted_by, reason from ops.warning_acceptance where unit_code = ? and rule_id = 'W01'", [A]).fetchall())
     assert rows == [("operator label (web)", "Đơn vị đã giải thích")]
     ex = ctx.access.audit("explain", unit_code=A)

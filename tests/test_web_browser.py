@@ -107,8 +107,7 @@ def test_unit_fixes_its_report_while_the_operator_watches(tmp_path):
     import openpyxl
     from selenium.webdriver.common.by import By
 
-    from baocao import pipeline
-    from baocao.cli_ops import free_port
+    from cli.procs import free_port
     from web.app import create_app
 
     home = wf.make_home(tmp_path / "home")
@@ -190,4 +189,3 @@ def test_unit_fixes_its_report_while_the_operator_watches(tmp_path):
         finally:
             unit.quit()
             op.quit()
-    pipeline.close_connections()

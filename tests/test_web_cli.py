@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from typer.testing import CliRunner
 
-from baocao.cli import app
+from cli.app import app
 
 
 def test_issue_list_revoke(tmp_path):

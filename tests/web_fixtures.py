@@ -52,29 +52,30 @@ def dataset_of(unit: str, cat=None) -> str:
 def make_home(home: Path, units: tuple[str, ...] = (UNIT_A, UNIT_B)) -> Path:
     """Open 2025H2 and 2026H1, load accepted 2025H2 reports of `units`, publish the snapshot."""
     import catalog
-    from baocao import pipeline
+    from baocao.resources import live
+    from baocao.services import cycles, process
     from baocao.settings import settings
     from intake import store as store_mod
 
     cat = catalog.load()
     s = settings(home)
-    con = pipeline.connection(s)
+    res = live(s)
     try:
         now = datetime(2026, 7, 1, 8, tzinfo=UTC)
         for period in (PREVIOUS, PERIOD):
-            pipeline.open_cycle(con, period, [dataset_of(units[0], cat)], now=now)
+            cycles.open_cycle(res, period, [dataset_of(units[0], cat)], now=now)
         src = home / "seed"
         src.mkdir(parents=True, exist_ok=True)
         for u in units:
             p = src / f"{u}.xlsx"
             p.write_bytes(workbook(u, PREVIOUS, cat))
             store_mod.store_file(p, u, s.store, received_at=datetime(2026, 1, 5, tzinfo=UTC))
-        pipeline.process(con, s, cat=cat)
-        pipeline.close_cycle(con, PREVIOUS, now=datetime(2026, 2, 1, tzinfo=UTC))
-        pipeline.aggregate(con)
-        pipeline.publish_all(con, s)
+        process.process(res)
+        cycles.close_cycle(res, PREVIOUS, now=datetime(2026, 2, 1, tzinfo=UTC))
+        process.aggregate(res)
+        process.publish_all(res)
     finally:
-        pipeline.close_connections()
+        res.close()
     return home
 
 

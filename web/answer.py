@@ -62,10 +62,11 @@ def _write_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def write_results(con, s: Settings, submission_ids: list[str]) -> int:
+def write_results(res, s: Settings, submission_ids: list[str]) -> int:
     """One result file per recorded submission: status, version, findings, annotated workbook."""
-    from baocao import pipeline
+    from baocao.services import process
 
+    con = res.con()
     if not submission_ids:
         return 0
     marks = ", ".join("?" * len(submission_ids))
@@ -73,7 +74,7 @@ def write_results(con, s: Settings, submission_ids: list[str]) -> int:
                                   received_at, status, is_late, n_errors, n_warnings
                            from raw.submission where submission_id in ({marks})""", submission_ids).fetchall()
     for sid, unit, period, ds, version, name, stored, received, status, late, n_err, n_warn in rows:
-        findings = pipeline.findings_of(con, sid)
+        findings = process.findings_of(res, sid)
         annotated = None
         if findings:
             folder = s.feedback / period / unit
@@ -134,7 +135,7 @@ class Answerer:
         self._q.put(("answer", submission_id))
 
     def call(self, fn: Callable, timeout: float = 60.0):
-        """Run fn(con) under the warehouse lock on the answerer's thread; return its result."""
+        """Run fn(resources) under the warehouse lock on the answerer's thread; return its result."""
         fut: Future = Future()
         self._q.put(("call", fn, fut))
         return fut.result(timeout)
@@ -142,11 +143,12 @@ class Answerer:
     # -------------------------------------------------------------------------------- thread
 
     def _run(self) -> None:
-        import catalog
+        from baocao.resources import live
         from expectations import validate as validate_mod
         from tasks import cycle  # noqa: F401 - Prefect and the stage functions, imported once
 
-        self.cat = catalog.load()
+        self.res = live(self.s)  # the same resources a flow run builds: warehouse writer, store, sender, events
+        self.cat = self.res.cat
         validate_mod.warm()  # Great Expectations' fixed cost, paid before the first upload
         t0 = time.perf_counter()
         warm_validation(self.cat)
@@ -174,7 +176,7 @@ class Answerer:
             asked = [j[1] for j in jobs if j[0] == "answer"]
             calls = [j for j in jobs if j[0] == "call"]
             if asked:
-                self._guarded(lambda con, ids=asked: self._answer(con, ids))
+                self._guarded(lambda res, ids=asked: self._answer(res, ids))
             for _, fn, fut in calls:
                 try:
                     fut.set_result(self._guarded(fn, reraise=True))
@@ -182,16 +184,15 @@ class Answerer:
                     fut.set_exception(exc)
 
     def _guarded(self, fn: Callable, reraise: bool = False):
-        from baocao import pipeline
         from tasks.cycle import warehouse_lock
 
         for attempt in range(LOCK_RETRIES):
             try:
-                with warehouse_lock():
+                with warehouse_lock(self.res):
                     try:
-                        return fn(pipeline.connection(self.s))
+                        return fn(self.res)
                     finally:
-                        pipeline.close_connections()
+                        self.res.warehouse.close()
             except Exception as exc:
                 busy = "lock" in str(exc).lower() and "duckdb" in type(exc).__module__
                 if busy and attempt < LOCK_RETRIES - 1:
@@ -204,8 +205,8 @@ class Answerer:
                 return None
         return None
 
-    def _answer(self, con, asked: list[str]) -> int:
-        from baocao import pipeline
+    def _answer(self, res, asked: list[str]) -> int:
+        from baocao.services import process
         from tasks import cycle as t
 
         clock = time.perf_counter()
@@ -217,28 +218,28 @@ class Answerer:
             took[stage] = now - clock
             clock = now
 
-        records = pipeline.parse(pipeline.pending(con, self.s), con, self.cat)
+        records = process.parse(res, process.pending(res))
         lap("parse")
         if records:
-            t.validate.fn(self.s, records)
+            t.validate.fn(res, records)
             lap("validate")
-            t.load.fn(self.s, records)
+            t.load.fn(res, records)
             lap("load")
-            t.notify.fn(self.s, records, None)
+            t.notify.fn(res, records, None)
             lap("notify")
         self._dirty = True  # even when another process loaded them: the snapshot may not show them yet
         ids = sorted({r.submission_id for r in records} | set(asked))
         self.passes += 1
-        n = write_results(con, self.s, ids)
+        n = write_results(res, self.s, ids)
         lap("results")
         self.timings.append({"files": len(records), **took})
         return n
 
-    def _publish(self, con) -> None:
+    def _publish(self, res) -> None:
         from tasks import cycle as t
 
         t0 = time.perf_counter()
-        t.publish.fn(self.s, t.aggregate.fn(self.s))
+        t.publish.fn(res, t.aggregate.fn(res))
         self.timings.append({"publish": time.perf_counter() - t0})
         self._dirty = False
         _write_json(self.s.home / "web" / "published.json", {"at": time.time()})

@@ -232,7 +232,8 @@ def _state(accepted: bool, late: bool, received: bool) -> str:
 
 def report_path(s: Settings, period: str, lang: str) -> Path:
     """The draft report (HTML) built from the snapshot, rebuilt when the snapshot is newer."""
-    from reports.build import file_stem, write_report
+    from reports.build import write_report
+    from reports.labels import file_stem
 
     out = s.home / "web" / "reports"
     html = out / f"{file_stem(period)}{'' if lang == 'vi' else '.' + lang}.html"

@@ -49,11 +49,11 @@ async def accept_warning(request: Request):
     reason = f.get("reason", "").strip()[:1000]
     if unit not in ctx.catalog.org_units:
         raise Denied(404, "unknown_unit")
-    from baocao import pipeline
+    from baocao.services import operator as operator_service
 
     try:
-        row = _answerer(ctx).call(lambda con: pipeline.accept_warning(con, unit, period, element, rule,
-                                                                        f"{actor.label} (web)", reason))
+        row = _answerer(ctx).call(lambda res: operator_service.accept_warning(res, unit, period, element, rule,
+                                                                              f"{actor.label} (web)", reason))
     except ValueError:
         raise Denied(400, "bad_request") from None
     ctx.access.record(ctx.now(), "accept_warning", session=actor.session, ip=actor.ip, unit_code=unit,
@@ -72,11 +72,12 @@ async def remind(request: Request):
     now = ctx.now()
     stage = f"web-{now.astimezone(calendar.TZ):%Y%m%d%H%M%S}"  # an operator's reminder is its own message
 
-    def send(con):
-        from baocao import pipeline
+    def send(res):
+        from baocao.services import deliver
         from notifications.notify import enqueue_due
         from notifications.schedule import Due
 
+        con = res.con()
         row = con.execute("select deadline_at from ops.cycle where period = ? and dataset_code = ?",
                           [period, dataset]).fetchone()
         if row is None:
@@ -85,7 +86,7 @@ async def remind(request: Request):
         due = Due(kind="reminder", period=period, dataset_code=dataset, unit_code=unit, stage=stage,
                   audience="unit", days=max(days, 0), received=False)
         keys = enqueue_due(con, [due], deadline=row[0], catalog_dir=ctx.catalog.folder)
-        pipeline.dispatch(con)
+        deliver.dispatch(res)
         return keys
 
     try:
