@@ -167,6 +167,10 @@ def previous_values(s: Settings, unit: str, period: str, dataset_code: str) -> d
 def operator_status(s: Settings, period: str | None, explanations: dict) -> dict:
     """The live view: rates per data set, every expected unit's state now, findings by rule, the
     warnings waiting for a decision (with the unit's explanation), targets."""
+    try:  # the stamp is read before the file is opened: a refresh landing meanwhile shows as a newer stamp
+        published = s.snapshot.stat().st_mtime
+    except FileNotFoundError:
+        published = None
     with snapshot(s) as con:
         if con is None:
             return {"period": None, "periods": [], "rates": [], "units": [], "rules": [], "warnings": [],
@@ -204,7 +208,6 @@ def operator_status(s: Settings, period: str | None, explanations: dict) -> dict
                                         tp.trajectory, tp.coverage
                                  from marts.target_progress tp join core.indicator i using (indicator_code)
                                  where tp.period = ? order by tp.plan_code, tp.target_id""", [period]).fetchall()
-    published = s.snapshot.stat().st_mtime
     return {
         "period": period, "periods": periods, "published_at": published,
         "rates": [dict(zip(("dataset_code", "expected", "received", "accepted", "on_time", "late", "missing",

@@ -45,10 +45,7 @@ function fmtPct(v, lang) {
 function setupLive(root) {
   const labels = JSON.parse(root.dataset.labels);
   const lang = root.dataset.lang;
-  let last = null;
-  const apply = st => {
-    if (st.published_at === last) return;
-    last = st.published_at;
+  const apply = st => {  // every poll, in full: cheap, and never stuck on a stale answer
     for (const r of st.rates) {
       const row = root.querySelector(`table.rates tr[data-dataset="${CSS.escape(r.dataset_code)}"]`);
       if (!row) continue;
