@@ -3,7 +3,7 @@
     enqueue_feedback(con, unit_code=…, period=…, dataset_code=…, submission_id=…, status=…, findings=…)
     enqueue_schedule(con, dataset_code=…, period=…, units=…, deadline=…, now=…, opened_at=…)
     enqueue_operator_summary(con, dataset_code=…, period=…, units=…, stage=…)
-    outbox.dispatch(con, sender_from_env())
+    store.handoff(con); deliver.deliver(store, sender_from_env())   (notifications/deliver.py)
 
 Names (units, data sets) are read from catalog/org_units.csv and catalog/datasets.yaml;
 recipients (channel or e-mails, language, supervisor) from catalog/recipients.csv.
@@ -15,7 +15,7 @@ import csv
 import functools
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from notifications.outbox import OPERATOR, enqueue, recipient_for
 from notifications.schedule import (
     DEFAULT_ESCALATE_AFTER_DAYS,
     DEFAULT_REMINDER_DAYS,
+    TZ,
     Due,
     UnitStatus,
     due_notifications,
@@ -94,21 +95,22 @@ def enqueue_feedback(
     False if this submission's feedback was already enqueued. Raises KeyError if the unit has no
     row in recipients.csv."""
     who = recipient_for(unit_code, _recipients_csv(catalog_dir))
-    message = render.feedback(
-        unit_code=unit_code,
-        unit_name=unit_name(unit_code, catalog_dir),
-        dataset_code=dataset_code,
-        dataset_name=dataset_name(dataset_code, who.lang, catalog_dir),
-        period=period,
-        status=status,
-        findings=findings,
-        full_list=full_list,
-        version=version,
-        received_at=received_at,
-        deadline=deadline,
-        max_findings=max_findings,
-        lang=who.lang,
-    )
+    kwargs = {
+        "unit_code": unit_code,
+        "unit_name": unit_name(unit_code, catalog_dir),
+        "dataset_code": dataset_code,
+        "dataset_name": dataset_name(dataset_code, who.lang, catalog_dir),
+        "period": period,
+        "status": status,
+        "findings": [render._finding_dict(f) for f in findings],
+        "full_list": full_list,
+        "version": version,
+        "received_at": received_at,
+        "deadline": deadline,
+        "max_findings": max_findings,
+        "lang": who.lang,
+    }
+    message = render.feedback(**kwargs)
     return enqueue(
         con,
         kind="feedback",
@@ -119,6 +121,8 @@ def enqueue_feedback(
         recipient=who.address,
         message=message,
         lang=who.lang,
+        event_at=received_at,
+        render=("feedback", kwargs),
     )
 
 
@@ -144,23 +148,40 @@ def render_due(due: Due, *, deadline: date | datetime, catalog_dir: Path = CATAL
         "lang": who.lang,
     }
     if due.kind == "cycle_opened":
-        msg = render.cycle_opened(**common)
+        kwargs = common
     elif due.kind == "reminder":
-        msg = render.reminder(**common, days_left=due.days, received=due.received)
+        kwargs = {**common, "days_left": due.days, "received": due.received}
     elif due.kind == "overdue":
-        msg = render.overdue(**common, days_late=due.days, received=due.received)
+        kwargs = {**common, "days_late": due.days, "received": due.received}
     elif due.kind == "escalation":
         sup = unit.supervisor_code
-        msg = render.escalation(
+        kwargs = {
             **common,
-            days_late=due.days,
-            received=due.received,
-            audience=due.audience,
-            supervisor_name=(unit_name(sup, catalog_dir) or sup) if sup else None,
-        )
+            "days_late": due.days,
+            "received": due.received,
+            "audience": due.audience,
+            "supervisor_name": (unit_name(sup, catalog_dir) or sup) if sup else None,
+        }
     else:
         raise ValueError(f"không lập lịch được loại / not a scheduled kind: {due.kind}")
-    return who.address, who.lang, msg
+    msg = getattr(render, due.kind)(**kwargs)
+    return who.address, who.lang, msg, (due.kind, kwargs)
+
+
+def event_time(due: Due, *, deadline: date | datetime, opened_at: datetime | None = None,
+               escalate_after_days: int = DEFAULT_ESCALATE_AFTER_DAYS) -> datetime:
+    """When the event a scheduled notification reports happened (delivery order per recipient):
+    the cycle opening, the reminder's day (00:00 local), the deadline, the escalation day."""
+    dl = deadline if isinstance(deadline, datetime) else datetime.combine(deadline, time(23, 59, 59))
+    dl = dl if dl.tzinfo else dl.replace(tzinfo=TZ)
+    if due.kind == "cycle_opened" and opened_at is not None:
+        return opened_at if opened_at.tzinfo else opened_at.replace(tzinfo=TZ)
+    if due.kind == "reminder":
+        n = int(due.stage.removeprefix("d-"))
+        return datetime.combine(dl.astimezone(TZ).date() - timedelta(days=n), time(0), tzinfo=TZ)
+    if due.kind == "escalation":
+        return dl + timedelta(days=escalate_after_days)
+    return dl
 
 
 def enqueue_due(
@@ -169,6 +190,8 @@ def enqueue_due(
     *,
     deadline: date | datetime,
     catalog_dir: Path = CATALOG,
+    opened_at: datetime | None = None,
+    escalate_after_days: int = DEFAULT_ESCALATE_AFTER_DAYS,
 ) -> list[str]:
     """Render and enqueue each Due item; returns the keys newly enqueued.
 
@@ -184,7 +207,7 @@ def enqueue_due(
         if rendered is None:
             log.info("no supervisor for %s; %s skipped", d.unit_code, d.key)
             continue
-        address, lang, msg = rendered
+        address, lang, msg, spec = rendered
         if enqueue(
             con,
             kind=d.kind,
@@ -195,6 +218,8 @@ def enqueue_due(
             recipient=address,
             message=msg,
             lang=lang,
+            event_at=event_time(d, deadline=deadline, opened_at=opened_at, escalate_after_days=escalate_after_days),
+            render=spec,
         ):
             added.append(d.key)
     return added
@@ -227,7 +252,8 @@ def enqueue_schedule(
         reminder_days=reminder_days,
         escalate_after_days=escalate_after_days,
     )
-    return enqueue_due(con, due, deadline=deadline, catalog_dir=catalog_dir)
+    return enqueue_due(con, due, deadline=deadline, catalog_dir=catalog_dir, opened_at=opened_at,
+                       escalate_after_days=escalate_after_days)
 
 
 def enqueue_operator_summary(
@@ -246,16 +272,17 @@ def enqueue_operator_summary(
     accepted_with_warnings | rejected | missing; `stage` names the moment (e.g. "2026-07-10"
     or "closing"), one summary per stage."""
     who = recipient_for(OPERATOR, _recipients_csv(catalog_dir))
-    msg = render.operator_summary(
-        dataset_code=dataset_code,
-        dataset_name=dataset_name(dataset_code, who.lang, catalog_dir),
-        period=period,
-        units=[(code, unit_name(code, catalog_dir), st) for code, st in units],
-        deadline=deadline,
-        as_of=as_of,
-        full_list=full_list,
-        lang=who.lang,
-    )
+    kwargs = {
+        "dataset_code": dataset_code,
+        "dataset_name": dataset_name(dataset_code, who.lang, catalog_dir),
+        "period": period,
+        "units": [(code, unit_name(code, catalog_dir), st) for code, st in units],
+        "deadline": deadline,
+        "as_of": as_of,
+        "full_list": full_list,
+        "lang": who.lang,
+    }
+    msg = render.operator_summary(**kwargs)
     return enqueue(
         con,
         kind="operator_summary",
@@ -266,4 +293,6 @@ def enqueue_operator_summary(
         recipient=who.address,
         message=msg,
         lang=who.lang,
+        event_at=as_of,
+        render=("operator_summary", kwargs),
     )

@@ -13,11 +13,15 @@ A sender has three operations the outbox needs:
 Failures raise `SendError(code, permanent)`. `SlackSender` wraps the real `slack_sdk.WebClient`
 with slack_sdk's retry handlers; `RecordingSender` is an in-memory fake with the same interface.
 
-Retries and exactly-once: 429 (after Retry-After) and 500/503 (with backoff) are retried by the
-client itself. Connection errors are retried for reads, but for chat.postMessage only when the
-request never reached the server (urllib's URLError, raised while connecting/sending): a
-connection lost while waiting for the answer may mean the message *was* posted, so the outbox
-keeps the row pending and looks for the key in the channel's history before posting again.
+Retries and exactly-once: reads (look-ups, history) are retried by the client on 429 (after
+Retry-After), 500/503 (with backoff) and connection errors. chat.postMessage is retried by the
+client only on 429 (Slack does not process a rate-limited request) and on connection errors
+raised before the request was sent (urllib's URLError). A 5xx or a connection lost while waiting
+for the answer may mean the message *was* posted: the error goes back to the outbox, which looks
+for the key in the channel's history before it posts again (notifications/deliver.py).
+
+Per run (`start_run()`), look-ups that failed are remembered: a missing channel or e-mail costs
+one call, not one per message.
 """
 
 from __future__ import annotations
@@ -136,11 +140,11 @@ def _retry_handlers(*, max_retries: int, backoff_factor: float, post: bool) -> l
         connection = ConnectionErrorRetryHandler(
             max_retry_count=max_retries, interval_calculator=backoff
         )
-    return [
-        RateLimitErrorRetryHandler(max_retry_count=max_retries),  # sleeps Retry-After (+ <1 s)
-        ServerErrorRetryHandler(max_retry_count=max_retries, interval_calculator=backoff),
-        connection,
-    ]
+    handlers: list[RetryHandler] = [RateLimitErrorRetryHandler(max_retry_count=max_retries)]  # Retry-After (+ <1 s)
+    if not post:  # a 5xx on a post may come after Slack stored it: the outbox checks history first
+        handlers.append(ServerErrorRetryHandler(max_retry_count=max_retries, interval_calculator=backoff))
+    handlers.append(connection)
+    return handlers
 
 
 class SlackSender:
@@ -154,13 +158,14 @@ class SlackSender:
         max_retries: int = 3,
         backoff_factor: float = 0.5,
         timeout: int = 30,
-        history_pages: int = 5,
+        history_page_size: int = 200,
     ):
         base_url = base_url or SLACK_DEFAULT_URL
         if not base_url.endswith("/"):
             base_url += "/"
         self.base_url = base_url
-        self.history_pages = history_pages
+        self.history_page_size = history_page_size
+        self.timeout = timeout
         self.client = WebClient(
             token=token,
             base_url=base_url,
@@ -178,7 +183,18 @@ class SlackSender:
             ),
         )
         self._cache: dict[str, str] = {}
+        self._failed: dict[str, SendError] = {}  # look-ups that failed in this run
         self._lock = threading.Lock()
+
+    def start_run(self) -> None:
+        """Forget the failed look-ups of the previous run (a channel may have been created)."""
+        with self._lock:
+            self._failed.clear()
+
+    def set_timeout(self, seconds: float) -> None:
+        """Seconds a single HTTP request may take (a run with a deadline lowers it)."""
+        seconds = max(1, int(seconds))
+        self.client.timeout = self._post_client.timeout = seconds
 
     def __repr__(self) -> str:
         return f"SlackSender(base_url={self.base_url!r})"
@@ -209,6 +225,19 @@ class SlackSender:
         with self._lock:
             if recipient in self._cache:
                 return self._cache[recipient]
+            if recipient in self._failed:
+                raise self._failed[recipient]
+        try:
+            channel = self._resolve(recipient)
+        except SendError as err:
+            with self._lock:
+                self._failed[recipient] = err
+            raise
+        with self._lock:
+            self._cache[recipient] = channel
+        return channel
+
+    def _resolve(self, recipient: str) -> str:
         if not recipient:
             raise SendError("channel_not_found", detail="empty recipient")
         addresses = emails_of(recipient)
@@ -223,8 +252,6 @@ class SlackSender:
             channel = recipient
         else:
             channel = self._channel_by_name(recipient.lstrip("#"))
-        with self._lock:
-            self._cache[recipient] = channel
         return channel
 
     def _channel_by_name(self, name: str) -> str:
@@ -266,9 +293,11 @@ class SlackSender:
         return Posted(channel=resp["channel"], ts=resp["ts"])
 
     def find_by_key(self, channel: str, key: str, oldest: float | None = None) -> str | None:
+        """Every message since `oldest` (the row's first claim, less a margin), however deep:
+        all pages, until Slack says there are no more."""
         cursor = None
-        for _ in range(self.history_pages):
-            kwargs = {"channel": channel, "limit": 200, "include_all_metadata": True}
+        while True:
+            kwargs = {"channel": channel, "limit": self.history_page_size, "include_all_metadata": True}
             if oldest is not None:
                 kwargs["oldest"] = f"{oldest:.6f}"
             if cursor:
@@ -284,7 +313,6 @@ class SlackSender:
             cursor = (resp.get("response_metadata") or {}).get("next_cursor")
             if not resp.get("has_more") or not cursor:
                 return None
-        return None
 
 
 def sender_from_env(env: Mapping[str, str] | None = None, **kwargs) -> SlackSender | None:
@@ -325,6 +353,15 @@ class RecordingSender:
 
     def lose_reply_next(self, n: int = 1) -> None:
         self._lose += n
+
+    def check(self) -> dict:
+        return {"ok": True, "user_id": "UFAKE"}
+
+    def start_run(self) -> None:
+        pass
+
+    def set_timeout(self, seconds: float) -> None:
+        pass
 
     def resolve(self, recipient: str) -> str:
         recipient = (recipient or "").strip()
