@@ -17,8 +17,11 @@ One run:
    - a row with attempts > 0 may already be in Slack: the channel's history is searched from the
      row's first claim (less a margin), every page, for the key; found → sent, not posted again;
    - the attempt is counted and committed before the post;
-   - a 5xx or a lost connection on the post is never retried blindly: the history is searched
-     first, then (at most `post_tries` times a run) it is posted again;
+   - a 5xx on the post is never retried blindly: the history is searched first, then (at most
+     `post_tries` times a run) it is posted again;
+   - a post whose outcome is unknown (timeout, connection lost, the process killed) may still be
+     in flight at Slack: it is left alone for `settle_s` after its claim, then the history is
+     searched (a search made too early could miss it and post it twice);
    - failed look-ups count as attempts; after `max_attempts` the row is failed.
 4. Channels are paced (one post per channel per `pace_s`, ~1/s as Slack asks), different
    channels in parallel (`workers` threads).
@@ -55,6 +58,9 @@ DEFAULT_WORKERS = 8
 DEFAULT_BREAKER_AFTER = 5
 HISTORY_MARGIN_S = 120.0  # search history from this long before the first claim (clock skew)
 REQUEST_TIMEOUT_S = 30.0
+SETTLE_S = 120.0  # a post whose outcome is unknown (timeout, lost connection, killed process)
+#                   may still be in flight at Slack: its history is searched this long after it
+UNKNOWN_OUTCOME = ("connection_error", "request_timeout")
 
 
 @dataclass
@@ -142,9 +148,10 @@ class _Pacer:
 class _Run:
     def __init__(self, store: OutboxStore, sender: Sender, *, now: datetime | None, deadline_s: float,
                  max_attempts: int, pace_s: float, workers: int, breaker_after: int, post_tries: int,
-                 request_timeout_s: float):
+                 request_timeout_s: float, settle_s: float):
         self.store, self.sender, self.fixed_now = store, sender, now
         self.max_attempts, self.workers, self.post_tries = max_attempts, workers, post_tries
+        self.settle_s = settle_s
         self.started = time.monotonic()
         self.end = self.started + deadline_s
         self.request_timeout_s = min(request_timeout_s, max(deadline_s / 4, 1.0))
@@ -226,6 +233,10 @@ class _Run:
             return
         msg = truth.render_now(row, self.store, now) or Message(row["text"], json.loads(row["blocks_json"] or "[]"))
         attempts, first_claim = row["attempts"], row["first_claimed_at"]
+        if (attempts > 0 and (row["error"] is None or row["error"] in UNKNOWN_OUTCOME)
+                and row["claimed_at"] and time.time() - row["claimed_at"] < self.settle_s):
+            self.note(key, "pending", row["error"] or "settling")  # may still be in flight
+            return
         for attempt in range(self.post_tries):
             if attempts > 0 and self._found(key, channel, first_claim or row["created_at"]):
                 return
@@ -257,8 +268,8 @@ class _Run:
                     return
                 # the post may have been stored before the error: never post again unchecked
                 self._error(key, err, count_attempt=False, may_fail=False)
-                if attempt + 1 >= self.post_tries or self.stopping():
-                    return
+                if err.code in UNKNOWN_OUTCOME or attempt + 1 >= self.post_tries or self.stopping():
+                    return  # unknown outcome: it may still land; a later run looks (settle_s)
                 time.sleep(min(0.5 * (attempt + 1), max(self.left() - self.request_timeout_s, 0)))
                 continue
             except Exception as exc:
@@ -373,6 +384,7 @@ def deliver(
     breaker_after: int = DEFAULT_BREAKER_AFTER,
     post_tries: int = 2,
     request_timeout_s: float = REQUEST_TIMEOUT_S,
+    settle_s: float = SETTLE_S,
     progress: Callable[[str], None] | None = None,
 ) -> DeliveryReport:
     """One delivery pass (see the module docstring). `now` fixes the clock (tests)."""
@@ -384,7 +396,7 @@ def deliver(
         return report
     run = _Run(store, sender, now=now, deadline_s=deadline_s, max_attempts=max_attempts, pace_s=pace_s,
                workers=workers, breaker_after=breaker_after, post_tries=post_tries,
-               request_timeout_s=request_timeout_s)
+               request_timeout_s=request_timeout_s, settle_s=settle_s)
     report = run.report
     if hasattr(sender, "start_run"):
         sender.start_run()

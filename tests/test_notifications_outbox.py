@@ -98,8 +98,11 @@ def test_connection_dropped_after_slack_accepted_is_not_resent(
     key = add(warehouse)
     slack_server.drop_after_accept_next(1)
     first = dispatch(warehouse, slack_sender)
-    # the answer was lost; before posting again the history is searched, and the key is there
-    assert first.recovered == [key] and not first.sent and not first.pending
+    assert first.pending == {key: "connection_error"} and not first.sent
+    assert (row(warehouse, key)["status"], row(warehouse, key)["attempts"]) == ("pending", 1)
+    # the answer was lost; once it cannot be in flight any more, the history is searched first
+    second = dispatch(warehouse, slack_sender, settle_s=0)
+    assert second.recovered == [key] and not second.sent and not second.pending
     msgs = slack_server.messages("bc-ld-x001")
     assert len(msgs) == 1
     assert len(slack_server.calls("chat.postMessage")) == 1
@@ -235,7 +238,8 @@ def test_recording_sender_gives_the_same_guarantees_without_http(warehouse):
     gone = add(warehouse, "LD.X002", recipient="bc-da-xoa")
     fake.lose_reply_next(1)
     first = dispatch(warehouse, fake)
-    assert first.recovered == [lost] and first.failed == {gone: "channel_not_found"}
+    assert first.pending == {lost: "connection_error"} and first.failed == {gone: "channel_not_found"}
+    assert dispatch(warehouse, fake, settle_s=0).recovered == [lost]
     assert dispatch(warehouse, fake) == DispatchReport()
     assert [m.key for m in fake.sent] == [lost]
 
