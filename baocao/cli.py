@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from baocao.settings import settings
+from notifications.cli import app as outbox_app
 
 for _k, _v in (("DO_NOT_TRACK", "1"), ("PREFECT_SERVER_ANALYTICS_ENABLED", "false"),
                ("GX_ANALYTICS_ENABLED", "false")):
@@ -20,6 +21,7 @@ app = typer.Typer(help="baocao — chu kỳ báo cáo 6 tháng và năm về y t
 cycle_app = typer.Typer(help="Mở, đóng, xem tình hình một kỳ báo cáo / open, close, status of a cycle.",
                         no_args_is_help=True)
 app.add_typer(cycle_app, name="cycle")
+app.add_typer(outbox_app, name="outbox")
 console = Console(width=140)
 
 HomeOpt = typer.Option(None, "--home", help="Thư mục dữ liệu (mặc định ./var hoặc $BAOCAO_HOME) / data folder.")
@@ -147,15 +149,6 @@ def cycle_status(period: str, home: Path = HomeOpt) -> None:
     con = pipeline.connection(settings(home))
     pipeline.aggregate(con)
     summary.print_summary(con, period, console)
-
-
-@app.command()
-def outbox(period: str = typer.Option(None, help="Kỳ báo cáo / period"), home: Path = HomeOpt) -> None:
-    """Thông báo trong hộp thư đi / notifications in the local outbox."""
-    from baocao import pipeline, summary
-
-    for row in summary.outbox(pipeline.connection(settings(home)), period):
-        console.print("  ".join(str(x) for x in row))
 
 
 @app.command("accept-warning")

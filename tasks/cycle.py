@@ -168,7 +168,8 @@ def aggregate(s: Settings) -> list[str]:
 
 @task(name="notify", cache_policy=NO_CACHE)
 def notify(s: Settings, records: list, period: str | None, now: datetime | None = None) -> dict:
-    """Enqueue what is due and deliver it now (feedback on a submission should not wait)."""
+    """Enqueue what is due and hand it to delivery at once (the deliver-notifications flow sends it
+    without the warehouse; feedback on a submission should not wait)."""
     queued = enqueue.fn(s, records, period, now)
     write_feedback.fn(s, records)
     return {**queued, "dispatch": dispatch.fn(s)}
@@ -191,8 +192,10 @@ def enqueue(s: Settings, records: list, period: str | None, now: datetime | None
 
 @task(name="dispatch-notifications", cache_policy=NO_CACHE)
 def dispatch(s: Settings):
-    """Deliver the outbox (Slack when configured; otherwise rows stay for `baocao outbox`)."""
-    return pipeline.dispatch(pipeline.connection(s))
+    """Hand the outbox to delivery (the deliver-notifications flow sends it, without the warehouse)."""
+    from tasks.deliver import handoff
+
+    return {"handed_off": handoff.fn(s)}
 
 
 @task(name="publish", cache_policy=NO_CACHE)

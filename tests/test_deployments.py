@@ -248,6 +248,8 @@ def emitted(tmp_path_factory):
     ev.emit = capture
     try:
         t.load.fn(s, records)
+        t.enqueue.fn(s, records, None)
+        t.dispatch.fn(s)  # hands the outbox to delivery: baocao.outbox.enqueued
     finally:
         ev.emit = original
     pipeline.close_connections()
@@ -295,6 +297,7 @@ def test_every_trigger_matches_emitted_events_and_its_templates_render(emitted, 
         ev.SUBMISSION_VALIDATED,
         ev.SUBMISSION_REJECTED,
         ev.SUBMISSION_LOADED,
+        ev.OUTBOX_ENQUEUED,
     }
     checked = {}
     for name, dep, automation in server_automations():
@@ -315,7 +318,8 @@ def test_every_trigger_matches_emitted_events_and_its_templates_render(emitted, 
                     assert alone not in ("", None), (name, key, expr)
             flow.validate_parameters({**(dep.get("parameters") or {}), **rendered})
             checked.setdefault(name, []).append((e, rendered))
-    assert set(checked) == {"process-submission", "refresh-aggregates"}
+    assert set(checked) == {"process-submission", "refresh-aggregates", "deliver-notifications"}
+    assert [p["reason"] for _, p in checked["deliver-notifications"]] == ["baocao.outbox.enqueued (2 new)"]
     for e, p in checked["process-submission"]:
         assert p["submission_id"] == e.resource["baocao.submission.id"]
         assert e.resource["baocao.unit"] in p["triggered_by"] and str(e.occurred.year) in p["triggered_by"]
