@@ -144,6 +144,11 @@ class _Pacer:
             self._next[channel] = at + self.pace_s
             return at - now
 
+    def free_at(self, channel: str | None) -> float:
+        """When the channel's next slot is free (monotonic clock)."""
+        with self._lock:
+            return self._next.get(channel, 0.0) if channel else 0.0
+
 
 class _Run:
     def __init__(self, store: OutboxStore, sender: Sender, *, now: datetime | None, deadline_s: float,
@@ -185,31 +190,81 @@ class _Run:
             elif status == "pending":
                 self.report.pending[key] = code
 
-    # -- one recipient ---------------------------------------------------------------------------
+    # -- scheduling ----------------------------------------------------------------------------
+    #
+    # A thread never sleeps on a channel's pace while another channel could post: lanes (one per
+    # recipient, its rows in event order) wait in a heap until their channel's next slot, and
+    # among the lanes that may post now, the one with the most rows left goes first (so the
+    # busiest channels, which set the run's length, never wait behind one-message channels).
 
-    def recipient(self, recipient: str, rows: list[dict]) -> None:
-        if self.stopping():
-            for r in rows:
-                self.note(r["key"], "pending", r["error"])
-            return
-        if not self.store.take_lease(recipient, self.owner, self.lease_until):
-            with self._lock:
-                self.report.busy.append(recipient)
-            return
+    def run(self, lanes: dict[str, list[dict]]) -> None:
+        ours = self.store.take_leases(list(lanes), self.owner, self.lease_until)
+        self.report.busy.extend(sorted(set(lanes) - ours))
+        self._rows = {r: list(reversed(rows)) for r, rows in lanes.items() if r in ours}  # pop() = next
+        self._ready: list[tuple[int, int, str]] = []  # (-rows left, seq, recipient)
+        self._waiting: list[tuple[float, int, str]] = []  # (ready at, seq, recipient)
+        self._seq = 0
+        self._active = 0
+        self._cond = threading.Condition()
+        for rcpt in self._rows:
+            self._push(rcpt, 0.0)
         try:
-            for r in rows:
-                if self.stopping():
-                    self.note(r["key"], "pending", r["error"])
-                    continue
-                fresh = self.store.row(r["key"])  # another process may have moved it meanwhile
-                if fresh is None or fresh["status"] != "pending":
-                    continue
-                try:
-                    self.one(fresh)
-                except SendError as err:  # pragma: no cover - one() records its own errors
-                    self.note(r["key"], "pending", err.code)
+            with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(self._rows) or 1))) as pool:
+                for f in [pool.submit(self._worker) for _ in range(max(1, min(self.workers, len(self._rows) or 1)))]:
+                    f.result()
         finally:
-            self.store.release_lease(recipient, self.owner)
+            for rows in self._rows.values():  # what the deadline or the breaker left
+                for r in rows:
+                    self.note(r["key"], "pending", r["error"])
+            self.store.release_leases(self.owner)
+
+    def _push(self, rcpt: str, ready_at: float) -> None:
+        import heapq
+
+        self._seq += 1
+        heapq.heappush(self._waiting, (ready_at, self._seq, rcpt))
+
+    def _next_lane(self) -> str | None:
+        import heapq
+
+        with self._cond:
+            while True:
+                if self.stopping():
+                    return None
+                now = time.monotonic()
+                while self._waiting and self._waiting[0][0] <= now:
+                    _, seq, rcpt = heapq.heappop(self._waiting)
+                    heapq.heappush(self._ready, (-len(self._rows[rcpt]), seq, rcpt))
+                if self._ready:
+                    _, _, rcpt = heapq.heappop(self._ready)
+                    self._active += 1
+                    return rcpt
+                if not self._waiting and self._active == 0:
+                    return None
+                wait = (self._waiting[0][0] - now) if self._waiting else 0.5
+                self._cond.wait(min(max(wait, 0.001), 0.5))
+
+    def _worker(self) -> None:
+        while True:
+            rcpt = self._next_lane()
+            if rcpt is None:
+                return
+            channel, held = None, False
+            try:
+                row = self._rows[rcpt].pop()
+                fresh = self.store.row(row["key"])  # another process may have moved it meanwhile
+                if fresh is not None and fresh["status"] == "pending":
+                    channel, held = self.one(fresh)
+            finally:
+                with self._cond:
+                    self._active -= 1
+                    if held:  # an earlier message still pending: the later ones wait (order by event)
+                        for later in self._rows[rcpt]:
+                            self.note(later["key"], "pending", later["error"] or "after_earlier")
+                        self._rows[rcpt].clear()
+                    if self._rows[rcpt]:
+                        self._push(rcpt, self.pacer.free_at(channel))
+                    self._cond.notify_all()
 
     def _error(self, key: str, err: SendError, *, count_attempt: bool, may_fail: bool = True) -> None:
         status = self.store.note_error(key, err.code, count_attempt=count_attempt,
@@ -218,46 +273,53 @@ class _Run:
         self.note(key, status, self.store.row(key)["error"] if status == "failed" else err.code)
         self.breaker.failure(err)
 
-    def one(self, row: dict) -> None:
+    def one(self, row: dict) -> tuple[str | None, bool]:
+        """Check, render and post one row; returns the channel it used (for its pace), if any,
+        and whether the row is still pending (then the recipient's later rows wait: order)."""
         key, now = row["key"], self.now()
         reason = truth.verdict(row, self.store, now)
         if reason:
             if self.store.set_state(key, "superseded", error=reason):
                 with self._lock:
                     self.report.superseded[key] = reason
-            return
+            return None, False
         try:
             channel = row["slack_channel"] or self.sender.resolve(row["recipient"])
         except SendError as err:  # a failed look-up is an attempt: it ends as failed, never loops
             self._error(key, err, count_attempt=True)
-            return
+            return None, False  # the later rows meet the same (cached) failure: none can overtake
+        return channel, self._post(row, channel, now)
+
+    def _post(self, row: dict, channel: str, now: datetime) -> bool:
+        """Post one row exactly once; True if it is still pending afterwards (its lane waits)."""
+        key = row["key"]
         msg = truth.render_now(row, self.store, now) or Message(row["text"], json.loads(row["blocks_json"] or "[]"))
         attempts, first_claim = row["attempts"], row["first_claimed_at"]
         if (attempts > 0 and (row["error"] is None or row["error"] in UNKNOWN_OUTCOME)
                 and row["claimed_at"] and time.time() - row["claimed_at"] < self.settle_s):
             self.note(key, "pending", row["error"] or "settling")  # may still be in flight
-            return
+            return True
         for attempt in range(self.post_tries):
             if attempts > 0 and self._found(key, channel, first_claim or row["created_at"]):
-                return
+                return self.store.row(key)["status"] == "pending"
             if attempts >= self.max_attempts:
                 code = f"too_many_attempts: {row['error'] or ''}".rstrip(": ")
                 if self.store.set_state(key, "failed", error=code):
                     self.note(key, "failed", code)
-                return
+                return False
             wait = self.pacer.slot(channel)
             if wait > 0:
                 if self.left() - wait < self.request_timeout_s:
                     self.report.deadline_reached = True
                     self.note(key, "pending", row["error"])
-                    return
+                    return True
                 time.sleep(wait)
             if self.stopping():
                 self.note(key, "pending", row["error"])
-                return
+                return True
             claimed = self.store.claim(key, attempts, channel, self.owner, row["recipient"])
             if claimed is None:  # moved on elsewhere, or the lease was taken over
-                return
+                return False
             attempts += 1
             first_claim = first_claim or claimed
             try:
@@ -265,17 +327,17 @@ class _Run:
             except SendError as err:
                 if err.permanent:
                     self._error(key, err, count_attempt=False)
-                    return
+                    return False
                 # the post may have been stored before the error: never post again unchecked
                 self._error(key, err, count_attempt=False, may_fail=False)
                 if err.code in UNKNOWN_OUTCOME or attempt + 1 >= self.post_tries or self.stopping():
-                    return  # unknown outcome: it may still land; a later run looks (settle_s)
+                    return True  # unknown outcome: it may still land; a later run looks (settle_s)
                 time.sleep(min(0.5 * (attempt + 1), max(self.left() - self.request_timeout_s, 0)))
                 continue
             except Exception as exc:
                 err = SendError(f"unexpected_{type(exc).__name__}", permanent=False, detail=str(exc))
                 self._error(key, err, count_attempt=False, may_fail=False)
-                return
+                return True
             self.breaker.success()
             stamp = self.now().timestamp()
             self.store.set_state(key, "sent", slack_channel=posted.channel or channel, slack_ts=posted.ts,
@@ -283,7 +345,8 @@ class _Run:
             with self._lock:
                 self.report.sent.append(key)
                 self.report.pending.pop(key, None)
-            return
+            return False
+        return True
 
     def _found(self, key: str, channel: str, since: float) -> bool:
         """Search the channel's history for the key (every page since the first claim)."""
@@ -426,9 +489,7 @@ def deliver(
         lanes.setdefault(r["recipient"], []).append(r)
     if progress:
         progress(f"{sum(map(len, lanes.values()))} pending for {len(lanes)} recipients")
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(lanes) or 1))) as pool:
-        for f in [pool.submit(run.recipient, rcpt, rows) for rcpt, rows in lanes.items()]:
-            f.result()
+    run.run(lanes)
     if run.breaker.open:
         report.breaker_open = True
         _notice_once(store, "breaker_open", _outage_text("connection_error", len(report.pending)))

@@ -20,7 +20,8 @@ Scenario controls (Python API): `rate_limit_next`, `fail_next`, `drop_after_acce
 channel: a token bucket per channel, HTTP 429 with Retry-After beyond it), `inject` (other people's
 posts, to bury a message deep in history); inspection: `messages(channel)`, `calls(method)`,
 `rejected_by_pace`. A non-Slack `GET /_baocao/messages` lists what was posted (for the demo).
-Command line: `--stall SECONDS`, `--pace-channels` (for the bench).
+Command line: `--stall SECONDS [--stall-method M]`, `--pace-channels` (for the bench);
+`GET /_baocao/stall?seconds=S&method=M` changes the stall of a running server (S=0: none).
 """
 
 from __future__ import annotations
@@ -635,6 +636,11 @@ class _Handler(BaseHTTPRequestHandler):
             query = {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query).items()}
             self._send(200, {"ok": True, "messages": self.slack.messages(query.get("channel"))})
             return
+        if path == "/_baocao/stall":  # scenario control for a server in another process (the bench)
+            query = {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query).items()}
+            self.slack.stall(float(query.get("seconds") or 0), query.get("method") or None)
+            self._send(200, {"ok": True, "rejected_by_pace": self.slack.rejected_by_pace})
+            return
         if not path.startswith("/api/"):
             self._send(404, {"ok": False, "error": "unknown_method"})
             return
@@ -706,6 +712,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--recipients", type=Path, default=RECIPIENTS_CSV)
     ap.add_argument("--not-member", action="append", default=[], metavar="CHANNEL")
     ap.add_argument("--stall", type=float, default=0, help="every call waits this many seconds")
+    ap.add_argument("--stall-method", default=None, help="only this method stalls (e.g. chat.postMessage)")
     ap.add_argument("--pace-channels", action="store_true", help="HTTP 429 beyond ~1 post/s per channel")
     args = ap.parse_args(argv)
     server = from_recipients(
@@ -716,7 +723,7 @@ def main(argv: list[str] | None = None) -> int:
         not_member=args.not_member,
     ).start()
     if args.stall:
-        server.stall(args.stall)
+        server.stall(args.stall, args.stall_method)
     if args.pace_channels:
         server.pace_channels(1.0)
     print(f"SLACK_API_URL={server.url}", flush=True)

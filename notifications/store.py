@@ -145,6 +145,7 @@ class OutboxStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._write = threading.Lock()  # threads of one process queue here, not in SQLite's busy back-off
         self.db().executescript(SCHEMA)
 
     def __repr__(self) -> str:
@@ -171,13 +172,14 @@ class OutboxStore:
     def tx(self) -> Iterator[sqlite3.Connection]:
         """A short write transaction (taken at once: no deadlock between two writers)."""
         db = self.db()
-        db.execute("begin immediate")
-        try:
-            yield db
-            db.execute("commit")
-        except BaseException:
-            db.execute("rollback")
-            raise
+        with self._write:
+            db.execute("begin immediate")
+            try:
+                yield db
+                db.execute("commit")
+            except BaseException:
+                db.execute("rollback")
+                raise
 
     # -- rows ------------------------------------------------------------------------------------
 
@@ -316,9 +318,33 @@ class OutboxStore:
                        [recipient, owner, host, pid, until])
             return True
 
+    def take_leases(self, recipients: list[str], owner: str, until: float) -> set[str]:
+        """`take_lease` for many recipients in one transaction; returns those now ours."""
+        host, pid, now = socket.gethostname(), os.getpid(), time.time()
+        held = {}
+        ours = set()
+        with self.tx() as db:
+            for r in db.execute("select * from lease"):
+                held[r["recipient"]] = dict(r)
+            rows = []
+            for rcpt in recipients:
+                h = held.get(rcpt)
+                if h is not None and h["owner"] != owner and h["until"] > now:
+                    if h["host"] != host or _pid_alive(h["pid"]):
+                        continue
+                rows.append((rcpt, owner, host, pid, until))
+                ours.add(rcpt)
+            db.executemany("insert or replace into lease (recipient, owner, host, pid, until) values (?, ?, ?, ?, ?)",
+                           rows)
+        return ours
+
     def release_lease(self, recipient: str, owner: str) -> None:
         with self.tx() as db:
             db.execute("delete from lease where recipient = ? and owner = ?", [recipient, owner])
+
+    def release_leases(self, owner: str) -> None:
+        with self.tx() as db:
+            db.execute("delete from lease where owner = ?", [owner])
 
     # -- facts for the send-time checks -----------------------------------------------------------
 
@@ -447,7 +473,7 @@ def _tag(value: Any) -> Any:
         return list(value)
     if hasattr(value, "as_dict"):
         return value.as_dict()
-    raise TypeError(f"cannot store {type(value).__name__} in render_json")
+    return str(value)  # Decimal, Path, …: rendered as text anyway
 
 
 def _untag(obj: dict) -> Any:

@@ -415,3 +415,16 @@ def test_handoff_is_idempotent_and_mirrors_the_state(warehouse, store, slack_sen
         "select status, slack_ts, sent_at from ops.outbox where key = ?", [key]).fetchone()
     assert status == "sent" and ts == slack_server.messages("bc-ld-x001")[0]["ts"]
     assert abs((sent_at - datetime.now(UTC)).total_seconds()) < 60
+
+
+def test_a_message_left_pending_holds_back_the_later_ones_of_its_recipient(warehouse, store, slack_server,
+                                                                         slack_sender):
+    first, later = add(warehouse, "LD.X001", "d-7"), add(warehouse, "LD.X001", "d-1")
+    handoff(warehouse, store)
+    slack_server.fail_next(2, status=503, method="chat.postMessage")
+    report = deliver(store, slack_sender, **FAST)
+    assert report.pending == {first: "internal_error", later: "after_earlier"} and not report.sent
+    assert keys_in(slack_server, "bc-ld-x001") == []
+    assert store.row(later)["attempts"] == 0  # never tried: it must not overtake the earlier one
+    assert deliver(store, slack_sender, **FAST).sent == [first, later]
+    assert keys_in(slack_server, "bc-ld-x001") == [first, later]
