@@ -201,6 +201,8 @@ def stalling(folder: Path, scale: float, deadline_s: float, stall_s: float, work
         "stall_recovered_from_history": len(second.recovered),
         "stall_recovery_run_seconds": recover_s,
         "stall_lost": len(lost),
+        "stall_lost_keys": " ".join(f"{k}[{rows[k]['status']},{rows[k]['attempts']},{rows[k]['error']}]"
+                                    for k in sorted(lost)[:5]) or "-",
         "stall_duplicates": sum(n - 1 for n in posted.values() if n > 1),
         "stall_digests": len(digests),
     }

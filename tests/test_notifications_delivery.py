@@ -428,3 +428,27 @@ def test_a_message_left_pending_holds_back_the_later_ones_of_its_recipient(wareh
     assert store.row(later)["attempts"] == 0  # never tried: it must not overtake the earlier one
     assert deliver(store, slack_sender, **FAST).sent == [first, later]
     assert keys_in(slack_server, "bc-ld-x001") == [first, later]
+
+
+def test_the_deliver_flow_sends_while_the_warehouse_is_held(prefect_harness, tmp_path, slack_server, monkeypatch):
+    """The deliver-notifications flow (real Prefect, test harness) after a warehouse run handed off
+    (tasks.cycle.dispatch): it needs nothing from the warehouse, which another process holds."""
+    from baocao import pipeline
+    from baocao.settings import settings
+    from flows.deliver import deliver_notifications
+    from tasks import cycle as t
+
+    s = settings(tmp_path / "home")
+    key = add(pipeline.connection(s))
+    assert t.dispatch.fn(s) == {"handed_off": 1}
+    pipeline.close_connections()
+    holder = _child(HOLD_WRITER, str(s.db_path))
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        monkeypatch.setenv("SLACK_BOT_TOKEN", slack_server.token)
+        monkeypatch.setenv("SLACK_API_URL", slack_server.url)
+        out = deliver_notifications(home=str(s.home), deadline_s=60, reason="test")
+        assert out["sent"] == [key] and keys_in(slack_server, "bc-ld-x001") == [key]
+    finally:
+        holder.kill()
+        holder.wait()
