@@ -16,6 +16,8 @@
    server that is slow, not down, would). A run with `--deadline` must end by it, leave the rest
    pending, lose nothing; once Slack is back (and the hung posts have landed), the next run
    delivers everything, each message once (hung posts are found in history, not posted again).
+   `stall_*`: posts hang longer than the request timeout (the circuit breaker opens); `slow_*`:
+   each post takes 2 s, under the timeout (no breaker: the deadline alone ends the run).
 
 Prints `name=value` lines (with the load average: the machine is shared, figures are noisy).
 """
@@ -163,7 +165,8 @@ def paced(folder: Path, scale: float, workers: int) -> dict:
     }
 
 
-def stalling(folder: Path, scale: float, deadline_s: float, stall_s: float, workers: int) -> dict:
+def stalling(folder: Path, scale: float, deadline_s: float, stall_s: float, workers: int,
+             prefix: str = "stall") -> dict:
     from notifications.deliver import deliver
     from notifications.sender import SlackSender
 
@@ -178,7 +181,9 @@ def stalling(folder: Path, scale: float, deadline_s: float, stall_s: float, work
         run_s = time.perf_counter() - t0
         pending_after = len(store.rows(status="pending"))
         _get(base + "/_baocao/stall?seconds=0")
-        time.sleep(stall_s + 5.5)  # Slack is back; the hung posts have landed and settled
+        # Slack is back; wait until the hung posts have landed and settled (last claim + settle)
+        last_claim = max((r["claimed_at"] or 0) for r in store.rows())
+        time.sleep(max(stall_s + 1, last_claim + stall_s + 5 - time.time() + 1))
         t1 = time.perf_counter()
         second = deliver(store, sender, deadline_s=3600, workers=workers, pace_s=1.0, settle_s=stall_s + 5)
         recover_s = time.perf_counter() - t1
@@ -186,34 +191,40 @@ def stalling(folder: Path, scale: float, deadline_s: float, stall_s: float, work
     posted = Counter(m["metadata"]["event_payload"]["key"] for m in msgs if m.get("metadata"))
     rows = {r["key"]: r for r in store.rows()}
     digests = {k for k, r in rows.items() if r["stage"] == "digest"}
-    delivered = {k for k in posted} | {k for k, r in rows.items() if r["status"] in ("superseded", "digested")
-                                       and (r["status"] != "digested" or r["error"] in posted)}
-    lost = expected - delivered
+    # lost: recorded as delivered (sent, or inside a digest) but not in Slack, or given up (failed)
+    lost = {k for k, r in rows.items() if (r["status"] == "sent" and k not in posted)
+            or (r["status"] == "digested" and r["error"] not in posted) or r["status"] == "failed"}
+    waiting = {k for k, r in rows.items() if r["status"] == "pending"}
     return {
-        "stall_rows": len(expected),
-        "stall_post_hang_seconds": stall_s,
-        "stall_deadline_seconds": deadline_s,
-        "stall_run_seconds": run_s,
-        "stall_run_ended_by_deadline": run_s <= deadline_s,
-        "stall_breaker_open": first.breaker_open,
-        "stall_pending_after_run": pending_after,
-        "stall_failed": len(first.failed) + len(second.failed),
-        "stall_recovered_from_history": len(second.recovered),
-        "stall_recovery_run_seconds": recover_s,
-        "stall_lost": len(lost),
-        "stall_lost_keys": " ".join(f"{k}[{rows[k]['status']},{rows[k]['attempts']},{rows[k]['error']}]"
-                                    for k in sorted(lost)[:5]) or "-",
-        "stall_duplicates": sum(n - 1 for n in posted.values() if n > 1),
-        "stall_digests": len(digests),
+        f"{prefix}_rows": len(expected),
+        f"{prefix}_post_hang_seconds": stall_s,
+        f"{prefix}_deadline_seconds": deadline_s,
+        f"{prefix}_run_seconds": run_s,
+        f"{prefix}_run_ended_by_deadline": run_s <= deadline_s,
+        f"{prefix}_breaker_open": first.breaker_open,
+        f"{prefix}_pending_after_run": pending_after,
+        f"{prefix}_failed": len(first.failed) + len(second.failed),
+        f"{prefix}_recovered_from_history": len(second.recovered),
+        f"{prefix}_recovery_run_seconds": recover_s,
+        f"{prefix}_lost": len(lost),
+        f"{prefix}_still_pending": len(waiting),
+        f"{prefix}_unaccounted": len(expected - set(rows)),
+        f"{prefix}_lost_or_pending_keys": " ".join(f"{k}[{rows[k]['status']},{rows[k]['attempts']},{rows[k]['error']}]"
+                                    for k in sorted(lost | waiting)[:5]) or "-",
+        f"{prefix}_duplicates": sum(n - 1 for n in posted.values() if n > 1),
+        f"{prefix}_digests": len(digests),
     }
 
 
-def measure(scale: float = 1.0, stall_scale: float = 0.1, workers: int = 8, deadline_s: float = 30.0,
+def measure(scale: float = 1.0, stall_scale: float = 0.1, workers: int = 16, deadline_s: float = 30.0,
             stall_s: float = 20.0, keep: bool = False) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="baocao-delivery-"))
     try:
         out = paced(folder / "paced", scale, workers)
         out.update(stalling(folder / "stall", stall_scale, deadline_s, stall_s, workers))
+        # slow, not hung: each post takes 2 s (under the request timeout), so no breaker — the
+        # deadline alone must end the run
+        out.update(stalling(folder / "slow", stall_scale, deadline_s, 2.0, workers, prefix="slow"))
         return out
     finally:
         if not keep:
@@ -230,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=float, default=1.0, help="national scale of the paced run (1.0 = 3,321 communes)")
     ap.add_argument("--stall-scale", type=float, default=0.1, help="scale of the stalling-Slack run")
-    ap.add_argument("--workers", type=int, default=8, help="delivery threads (channels in parallel)")
+    ap.add_argument("--workers", type=int, default=16, help="delivery threads (channels in parallel)")
     ap.add_argument("--deadline", type=float, default=30.0, help="run deadline of the stalling-Slack run (s)")
     ap.add_argument("--stall", type=float, default=20.0, help="how long each post hangs (s)")
     ap.add_argument("--keep", action="store_true")

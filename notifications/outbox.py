@@ -233,7 +233,7 @@ def dispatch(
     _no_open_transaction(con)
     store = store if isinstance(store, OutboxStore) else OutboxStore(store or path_of(con))
     handoff(con, store)
-    workers = max(1, workers or int(os.environ.get("BAOCAO_DISPATCH_WORKERS", "8")))
+    workers = max(1, workers or int(os.environ.get("BAOCAO_DISPATCH_WORKERS", "16")))
     report = deliver(store, sender, now=now, max_attempts=max_attempts, workers=workers, **options)
     mirror(con, store)
     return report
