@@ -387,7 +387,10 @@ def test_two_dispatchers_at_once_send_each_message_once(warehouse, store, slack_
     keys = [add(warehouse, f"LD.X00{u}", f"d-{i}") for u in range(1, 7) for i in range(4)]
     keys += [add(warehouse, f"LD.X00{u}", "d-9", recipient=f"baocao.ld-x00{u}@example.vn") for u in range(1, 4)]
     handoff(warehouse, store)
-    args = (str(store.path), slack_server.token, slack_server.url, "0.05")
+    # settle 0 and posts that take 0.2 s: the leases alone keep one dispatcher off the other's
+    # in-flight posts (without them this test posts duplicates)
+    slack_server.stall(0.2, method="chat.postMessage")
+    args = (str(store.path), slack_server.token, slack_server.url, "0.05", "0")
     procs = [_child(DELIVER, *args) for _ in range(2)]
     reports = []
     for p in procs:
