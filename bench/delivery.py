@@ -47,7 +47,7 @@ DEADLINE_LOCAL = (2026, 7, 10, 23, 59, 59)
 @contextmanager
 def slack_process(recipients_csv: Path, *extra: str):
     """The local Slack server as a child process; yields (url, token, base for /_baocao)."""
-    proc = subprocess.Popen([sys.executable, "-m", "notifications.slack_server", "--port", "0",
+    proc = subprocess.Popen([sys.executable, "-m", "testing.slack_server", "--port", "0",
                              "--recipients", str(recipients_csv), *extra], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     env = {}

@@ -151,10 +151,10 @@ class _Pacer:
 
 
 class _Run:
-    def __init__(self, store: OutboxStore, sender: Sender, *, now: datetime | None, deadline_s: float,
+    def __init__(self, store: OutboxStore, sender: Sender, *, clock: Callable[[], datetime], deadline_s: float,
                  max_attempts: int, pace_s: float, workers: int, breaker_after: int, post_tries: int,
                  request_timeout_s: float, settle_s: float):
-        self.store, self.sender, self.fixed_now = store, sender, now
+        self.store, self.sender, self.clock = store, sender, clock
         self.max_attempts, self.workers, self.post_tries = max_attempts, workers, post_tries
         self.settle_s = settle_s
         self.started = time.monotonic()
@@ -170,7 +170,7 @@ class _Run:
     # -- helpers ---------------------------------------------------------------------------------
 
     def now(self) -> datetime:
-        return self.fixed_now or datetime.now(UTC)
+        return self.clock()
 
     def left(self) -> float:
         return self.end - time.monotonic()
@@ -440,6 +440,7 @@ def deliver(
     sender: Sender | None,
     *,
     now: datetime | None = None,
+    clock: Callable[[], datetime] | None = None,
     deadline_s: float = DEFAULT_DEADLINE_S,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     pace_s: float = DEFAULT_PACE_S,
@@ -450,14 +451,18 @@ def deliver(
     settle_s: float = SETTLE_S,
     progress: Callable[[str], None] | None = None,
 ) -> DeliveryReport:
-    """One delivery pass (see the module docstring). `now` fixes the clock (tests)."""
+    """One delivery pass (see the module docstring). The send-time checks, the dates in the text
+    and `sent_at` read `clock` (the resources' clock; default the server's UTC time), or `now`
+    if given (a time fixed for the whole pass)."""
     store = store if isinstance(store, OutboxStore) else OutboxStore(store)
     t0 = time.monotonic()
     if sender is None:  # no token: the outbox is the operator's local list
         report = DeliveryReport(pending={r["key"]: r["error"] for r in store.pending()})
         report.seconds = time.monotonic() - t0
         return report
-    run = _Run(store, sender, now=now, deadline_s=deadline_s, max_attempts=max_attempts, pace_s=pace_s,
+    if clock is None:
+        clock = (lambda: now) if now is not None else (lambda: datetime.now(UTC))
+    run = _Run(store, sender, clock=clock, deadline_s=deadline_s, max_attempts=max_attempts, pace_s=pace_s,
                workers=workers, breaker_after=breaker_after, post_tries=post_tries,
                request_timeout_s=request_timeout_s, settle_s=settle_s)
     report = run.report

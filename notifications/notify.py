@@ -1,9 +1,9 @@
-"""What the pipeline calls: render for the right recipient and language, then enqueue.
+"""What `baocao.services.answer` calls: render for the right recipient and language, then enqueue.
 
     enqueue_feedback(con, unit_code=…, period=…, dataset_code=…, submission_id=…, status=…, findings=…)
     enqueue_schedule(con, dataset_code=…, period=…, units=…, deadline=…, now=…, opened_at=…)
     enqueue_operator_summary(con, dataset_code=…, period=…, units=…, stage=…)
-    store.handoff(con); deliver.deliver(store, sender_from_env())   (notifications/deliver.py)
+    then baocao.services.deliver: handoff(res) in the same run, deliver(res) without the warehouse
 
 Names (units, data sets) are read from catalog/org_units.csv and catalog/datasets.yaml;
 recipients (channel or e-mails, language, supervisor) from catalog/recipients.csv.

@@ -8,7 +8,8 @@
         checks need into the delivery store, an SQLite file beside the warehouse.
     deliver(store, sender)  (notifications/deliver.py) sends, without the warehouse.
     dispatch(con, sender)   handoff + deliver + mirror, for callers that hold the warehouse
-        anyway (tests, the bench); flows use the deliver-notifications flow instead.
+        anyway (tests, the bench); flows hand off and leave the sending to the
+        deliver-notifications flow (baocao/services/deliver.py).
 
 With no sender (no SLACK_BOT_TOKEN), rows stay pending: the outbox is the operator's local list.
 """
@@ -18,7 +19,6 @@ from __future__ import annotations
 import csv
 import functools
 import json
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +30,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from notifications.deliver import DEFAULT_MAX_ATTEMPTS, DeliveryReport, deliver
+from notifications.deliver import DEFAULT_MAX_ATTEMPTS, DEFAULT_WORKERS, DeliveryReport, deliver
 from notifications.render import Message
 from notifications.schedule import make_key
 from notifications.sender import Sender
@@ -233,8 +233,8 @@ def dispatch(
     _no_open_transaction(con)
     store = store if isinstance(store, OutboxStore) else OutboxStore(store or path_of(con))
     handoff(con, store)
-    workers = max(1, workers or int(os.environ.get("BAOCAO_DISPATCH_WORKERS", "16")))
-    report = deliver(store, sender, now=now, max_attempts=max_attempts, workers=workers, **options)
+    report = deliver(store, sender, now=now, max_attempts=max_attempts, workers=max(1, workers or DEFAULT_WORKERS),
+                     **options)
     mirror(con, store)
     return report
 

@@ -11,7 +11,8 @@ A sender has three operations the outbox needs:
   (conversations.history, include_all_metadata) searched for a message carrying the key.
 
 Failures raise `SendError(code, permanent)`. `SlackSender` wraps the real `slack_sdk.WebClient`
-with slack_sdk's retry handlers; `RecordingSender` is an in-memory fake with the same interface.
+with slack_sdk's retry handlers; `testing.sender.RecordingSender` is an in-memory fake with the same
+interface (not shipped).
 
 Retries and exactly-once: reads (look-ups, history) are retried by the client on 429 (after
 Retry-After), 500/503 (with backoff) and connection errors. chat.postMessage is retried by the
@@ -26,12 +27,10 @@ one call, not one per message.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
-import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 from urllib.error import URLError
 
@@ -45,6 +44,8 @@ from slack_sdk.http_retry import (
     RetryHandler,
 )
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
+
+from baocao.settings import Settings
 
 EVENT_TYPE = "baocao_notification"
 SLACK_DEFAULT_URL = "https://slack.com/api/"
@@ -317,78 +318,10 @@ class SlackSender:
 
 def sender_from_env(env: Mapping[str, str] | None = None, **kwargs) -> SlackSender | None:
     """SlackSender if SLACK_BOT_TOKEN is set (base URL from SLACK_API_URL, else Slack's);
-    None otherwise: the outbox is then only a local queue the operator reads."""
-    env = os.environ if env is None else env
-    token = (env.get("SLACK_BOT_TOKEN") or "").strip()
-    if not token:
+    None otherwise: the outbox is then only a local queue the operator reads. The variables are
+    read by `baocao.settings` (of `env`, default this process's); the flows and the CLI get the
+    sender from their resources (`baocao.resources.live_sender`) instead."""
+    s = Settings.from_env(env)
+    if not s.slack_bot_token:
         return None
-    return SlackSender(token, base_url=(env.get("SLACK_API_URL") or "").strip() or None, **kwargs)
-
-
-@dataclass
-class RecordedMessage:
-    channel: str
-    text: str
-    blocks: list[dict]
-    key: str
-    ts: str
-
-
-@dataclass
-class RecordingSender:
-    """In-memory sender for tests that need no HTTP.
-
-    Channel names and ids resolve to themselves, e-mails to a "D:" channel; `unknown` holds
-    recipients that fail with channel_not_found / users_not_found. `fail_next(code, n)` makes
-    the next `n` posts raise SendError(code); `lose_reply_next(n)` records the post but raises a
-    transient error, as if the answer was lost."""
-
-    unknown: set[str] = field(default_factory=set)
-    sent: list[RecordedMessage] = field(default_factory=list)
-    _fail: list[str] = field(default_factory=list)
-    _lose: int = 0
-
-    def fail_next(self, code: str, n: int = 1) -> None:
-        self._fail.extend([code] * n)
-
-    def lose_reply_next(self, n: int = 1) -> None:
-        self._lose += n
-
-    def check(self) -> dict:
-        return {"ok": True, "user_id": "UFAKE"}
-
-    def start_run(self) -> None:
-        pass
-
-    def set_timeout(self, seconds: float) -> None:
-        pass
-
-    def resolve(self, recipient: str) -> str:
-        recipient = (recipient or "").strip()
-        if not recipient or recipient in self.unknown:
-            raise SendError("users_not_found" if emails_of(recipient) else "channel_not_found")
-        addresses = emails_of(recipient)
-        if addresses is not None:
-            return "D:" + ",".join(sorted(a.lower() for a in addresses))
-        return recipient.lstrip("#")
-
-    def post(self, channel: str, text: str, blocks: Sequence[dict], key: str) -> Posted:
-        if self._fail:
-            raise SendError(self._fail.pop(0))
-        ts = f"{time.time():.6f}"
-        if self.sent and float(ts) <= float(self.sent[-1].ts):
-            ts = f"{float(self.sent[-1].ts) + 0.000001:.6f}"
-        self.sent.append(RecordedMessage(channel, text, list(blocks), key, ts))
-        if self._lose:
-            self._lose -= 1
-            raise SendError("connection_error", permanent=False, detail="reply lost (simulated)")
-        return Posted(channel, ts)
-
-    def find_by_key(self, channel: str, key: str, oldest: float | None = None) -> str | None:
-        for m in reversed(self.sent):
-            if m.channel == channel and m.key == key and (oldest is None or float(m.ts) > oldest):
-                return m.ts
-        return None
-
-    def messages(self, channel: str | None = None) -> list[RecordedMessage]:
-        return [m for m in self.sent if channel is None or m.channel == channel]
+    return SlackSender(s.slack_bot_token, base_url=s.slack_api_url, **kwargs)

@@ -432,13 +432,39 @@ def _refresh_facts(con: duckdb.DuckDBPyConnection, store: OutboxStore) -> None:
     store.set_facts(units, cycles)
 
 
+def _ts(value: float | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value else None
+
+
+def _add_store_rows(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> None:
+    """Rows delivery made itself (an operator digest) into ops.outbox, so the warehouse's record
+    lists every message sent and the digest its members name."""
+    tbl = pa.table({  # noqa: F841 (read by the SQL below)
+        **{c: pa.array([r[c] for r in rows], pa.string())
+           for c in ("key", "unit_code", "period", "dataset_code", "kind", "stage", "recipient", "lang", "text",
+                     "blocks_json", "render_json")},
+        **{c: pa.array([_ts(r[c]) for r in rows], pa.timestamp("us", tz="UTC")) for c in ("event_at", "created_at")},
+    })
+    con.execute(
+        "insert into ops.outbox (key, unit_code, period, dataset_code, kind, stage, recipient, lang, text, blocks_json,"
+        " render_json, event_at, created_at) select key, unit_code, period, dataset_code, kind, stage, recipient,"
+        " lang, text, blocks_json, render_json, event_at, created_at from tbl t"
+        " where not exists (select 1 from ops.outbox o where o.key = t.key)"
+    )
+
+
 def mirror(con: duckdb.DuckDBPyConnection, store: OutboxStore) -> int:
-    """Copy the delivery state of rows changed since the last mirror into ops.outbox."""
+    """Copy the delivery state of rows changed since the last mirror into ops.outbox (and the
+    rows delivery made itself, the operator digests)."""
     since = float(store.meta("mirrored_at") or 0)
     started = time.time()
     rows = [dict(r) for r in store.db().execute(
         "select key, status, error, attempts, slack_channel, slack_ts, sent_at from outbox where updated_at >= ?",
         [since])]
+    made = [dict(r) for r in store.db().execute(
+        "select * from outbox where updated_at >= ? and kind = 'escalation' and stage = 'digest'", [since])]
+    if made:
+        _add_store_rows(con, made)
     if rows:
         tbl = pa.table({  # noqa: F841 (read by the SQL below)
             "key": pa.array([r["key"] for r in rows], pa.string()),

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from baocao import pipeline
-from baocao.cli import app
+from baocao.resources import live
 from baocao.settings import settings
+from cli.app import app
 from notifications.outbox import enqueue
 from notifications.render import Message
 from tests.slack_fixtures import slack_server  # noqa: F401
@@ -18,11 +18,11 @@ HOSTILE = "[bold red]x[/] *đậm* \x1b[31m\nhai dòng"
 
 def _home(tmp_path):
     s = settings(tmp_path / "home")
-    con = pipeline.connection(s)
-    for unit, recipient in (("LD.X001", "bc-ld-x001"), ("LD.X002", "bc-da-xoa")):
-        enqueue(con, kind="reminder", period="2026H1", dataset_code="XA_6T", unit_code=unit, stage="d-1",
-                recipient=recipient, message=Message(f"Nhắc {unit} {HOSTILE}", []))
-    pipeline.close_connections()
+    with live(s) as res:
+        con = res.con()
+        for unit, recipient in (("LD.X001", "bc-ld-x001"), ("LD.X002", "bc-da-xoa")):
+            enqueue(con, kind="reminder", period="2026H1", dataset_code="XA_6T", unit_code=unit, stage="d-1",
+                    recipient=recipient, message=Message(f"Nhắc {unit} {HOSTILE}", []))
     return s
 
 
@@ -65,7 +65,6 @@ def test_list_send_retry(tmp_path, slack_server, monkeypatch):
     assert "đã gửi/sent 1" in sent.output
     assert len(slack_server.messages("bc-da-xoa")) == 1 and len(slack_server.messages("bc-ld-x001")) == 1
     # the warehouse mirror says the same once the CLI handed off again
-    con = pipeline.connection(s)
-    assert dict(con.execute("select unit_code, status from ops.outbox").fetchall()) == {
-        "LD.X001": "sent", "LD.X002": "sent"}
-    pipeline.close_connections()
+    with live(s) as res:
+        assert dict(res.con().execute("select unit_code, status from ops.outbox").fetchall()) == {
+            "LD.X001": "sent", "LD.X002": "sent"}

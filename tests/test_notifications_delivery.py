@@ -436,15 +436,15 @@ def test_a_message_left_pending_holds_back_the_later_ones_of_its_recipient(wareh
 def test_the_deliver_flow_sends_while_the_warehouse_is_held(prefect_harness, tmp_path, slack_server, monkeypatch):
     """The deliver-notifications flow (real Prefect, test harness) after a warehouse run handed off
     (tasks.cycle.dispatch): it needs nothing from the warehouse, which another process holds."""
-    from baocao import pipeline
+    from baocao.resources import live
     from baocao.settings import settings
     from flows.deliver import deliver_notifications
     from tasks import cycle as t
 
     s = settings(tmp_path / "home")
-    key = add(pipeline.connection(s))
-    assert t.dispatch.fn(s) == {"handed_off": 1}
-    pipeline.close_connections()
+    with live(s) as res:
+        key = add(res.con())
+        assert t.dispatch.fn(res) == {"handed_off": 1}
     holder = _child(HOLD_WRITER, str(s.db_path))
     try:
         assert holder.stdout.readline().strip() == "holding"

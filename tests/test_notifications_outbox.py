@@ -20,10 +20,10 @@ from notifications.outbox import (
 from notifications.render import Message
 from notifications.sender import (
     EVENT_TYPE,
-    RecordingSender,
     SlackSender,
     sender_from_env,
 )
+from testing.sender import RecordingSender
 from tests.slack_fixtures import slack_sender, slack_server, warehouse  # noqa: F401
 
 MSG = Message(

@@ -4,30 +4,34 @@
     baocao outbox retry --failed [--unit LD.X001]  |  baocao outbox retry KEY…   # requeue
     baocao outbox send [--deadline 240]                                   # deliver now, summary
 
-Reads the delivery store (notifications/store.py). When the warehouse is free, new rows are
-handed off first; when another process holds it, the store is shown as it is (and `send` still
-delivers: it never needs the warehouse).
+Reads the delivery store (notifications/store.py) through `baocao.services.deliver`. When the
+warehouse is free, new rows are handed off first (the writer is held for milliseconds and closed
+before anything is sent); when another process holds it, the store is shown as it is (and `send`
+still delivers: it never needs the warehouse).
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from baocao.resources import Resources
+from baocao.services import deliver
+from cli.common import HomeOpt, resources
 from notifications.schedule import TZ
 
 app = typer.Typer(help="Hộp thư đi: xem, gửi lại, gửi ngay / the outbox: list, requeue, send now.",
                   invoke_without_command=True)
 console = Console(width=160)
 
-HomeOpt = typer.Option(None, "--home", help="Thư mục dữ liệu (mặc định ./var hoặc $BAOCAO_HOME) / data folder.")
 STATE_LABEL = {
     "pending": "chờ gửi / pending",
     "sent": "đã gửi / sent",
@@ -38,24 +42,30 @@ STATE_LABEL = {
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
-def _store(home: Path | None, *, sync: bool = True):
-    """The delivery store of `home`, after a hand-off from the warehouse if it is free."""
-    from baocao import pipeline
-    from baocao.settings import settings
-    from notifications.store import OutboxStore, handoff, path_for
+@contextlib.contextmanager
+def _resources(home: Path | None) -> Iterator[Resources]:
+    """The live resources of `home`, after a hand-off from the warehouse if it is free (the
+    writer is opened for milliseconds, never while Slack is being talked to)."""
+    with resources(home) as res:
+        _sync(res)
+        yield res
 
-    s = settings(home)
-    store = OutboxStore(path_for(s.db_path))
-    if sync and s.db_path.exists():
-        try:
-            handoff(pipeline.connection(s), store)
-        except duckdb.IOException:
-            console.print(Text("Kho dữ liệu đang bận (một tiến trình khác đang ghi): hiển thị hộp thư đi như hiện có. / "
-                               "The warehouse is busy (another process writes it): showing the outbox as it is.",
-                               style="yellow"))
-        finally:
-            pipeline.close_connections()  # never hold the warehouse while talking to Slack
-    return store
+
+def _sync(res: Resources) -> None:
+    """Hand new rows over and mirror the delivery states, if the warehouse is free; otherwise the
+    store is shown and used as it is."""
+    import duckdb
+
+    if not res.warehouse.path.exists():
+        return
+    try:
+        deliver.handoff(res)
+    except duckdb.IOException:
+        console.print(Text("Kho dữ liệu đang bận (một tiến trình khác đang ghi): hiển thị hộp thư đi như hiện có. / "
+                           "The warehouse is busy (another process writes it): showing the outbox as it is.",
+                           style="yellow"))
+    finally:
+        res.warehouse.close()  # never hold the warehouse while talking to Slack
 
 
 def _local(ts: float | None) -> str:
@@ -84,7 +94,11 @@ def show(
         console.print(Text(f"Trạng thái không hợp lệ: {status}; dùng một trong {', '.join(STATE_LABEL)} / "
                            f"unknown state {status}; use one of {', '.join(STATE_LABEL)}", style="red"))
         raise typer.Exit(2)
-    store = _store(home)
+    with _resources(home) as res:
+        _table(res.outbox(), status, unit, period, limit)
+
+
+def _table(store, status: str | None, unit: str | None, period: str | None, limit: int) -> None:
     rows = store.rows(status=status, unit=unit, period=period, limit=limit)
     t = Table(title="Hộp thư đi / Outbox", show_lines=False)
     for h in ("giờ VN/time", "trạng thái/state", "đơn vị/unit", "loại/kind", "người nhận/to", "lần/tries",
@@ -114,30 +128,27 @@ def retry(
     if not keys and not failed:
         console.print(Text("Nêu khóa thông báo hoặc --failed / name notification keys or --failed", style="red"))
         raise typer.Exit(2)
-    store = _store(home)
-    n = store.requeue(keys=list(keys) if keys else None, unit=list(unit) if unit else None)
-    console.print(Text(f"Đã đưa {n} thông báo về hàng chờ / {n} notifications requeued"))
-    _store(home)  # mirror into the warehouse when it is free
+    with _resources(home) as res:
+        n = deliver.requeue(res, keys=list(keys) if keys else None, unit=list(unit) if unit else None)
+        console.print(Text(f"Đã đưa {n} thông báo về hàng chờ / {n} notifications requeued"))
+        _sync(res)  # mirror into the warehouse when it is free
 
 
 @app.command()
 def send(
-    deadline: float = typer.Option(240.0, "--deadline", help="Giây tối đa của lượt gửi / seconds the run may take"),
+    deadline: float = typer.Option(None, "--deadline", help="Giây tối đa của lượt gửi (mặc định BAOCAO_DELIVERY_DEADLINE"
+                                   " hoặc 240) / seconds the run may take (default $BAOCAO_DELIVERY_DEADLINE or 240)"),
     home: Path = HomeOpt,
 ) -> None:
     """Gửi ngay những gì đang chờ / deliver what is pending now, and print a summary."""
-    from notifications.deliver import deliver
-    from notifications.sender import sender_from_env
-
-    store = _store(home)
-    sender = sender_from_env()
-    if sender is None:
-        console.print(Text("Chưa đặt SLACK_BOT_TOKEN: thông báo ở lại hàng chờ / SLACK_BOT_TOKEN is not set: "
-                           "notifications stay queued", style="yellow"))
-    report = deliver(store, sender, deadline_s=deadline)
-    console.print(Text(str(report)))
-    for key, why in sorted(report.failed.items()):
-        console.print(Text(f"  lỗi / failed: {key}: {why}"))
-    _store(home)
+    with _resources(home) as res:
+        if res.sender is None:
+            console.print(Text("Chưa đặt SLACK_BOT_TOKEN: thông báo ở lại hàng chờ / SLACK_BOT_TOKEN is not set: "
+                               "notifications stay queued", style="yellow"))
+        report = deliver.deliver(res, deadline_s=deadline)  # the delivery store only: no warehouse
+        console.print(Text(str(report)))
+        for key, why in sorted(report.failed.items()):
+            console.print(Text(f"  lỗi / failed: {key}: {why}"))
+        _sync(res)
     if report.auth_error or report.breaker_open:
         raise typer.Exit(1)
