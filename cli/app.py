@@ -11,6 +11,7 @@ import typer
 
 from baocao.settings import settings
 from cli import serve as serve_mod
+from cli import slack as slack_mod
 from cli.common import HomeOpt, console, resources
 from cli.outbox import app as outbox_app
 
@@ -22,6 +23,7 @@ app.add_typer(cycle_app, name="cycle")
 app.add_typer(outbox_app, name="outbox")
 app.command()(serve_mod.watch)
 app.command()(serve_mod.serve)
+app.command("listen")(slack_mod.listen)
 
 
 @contextlib.contextmanager
@@ -196,10 +198,15 @@ def history(unit: str = typer.Option(..., "--unit", help="Mã đơn vị / unit 
             home: Path = HomeOpt) -> None:
     """Các lần nộp của một đơn vị và kết quả kiểm tra / a unit's submission versions and results."""
     from baocao.services import operator
+    from slackdoor.receive import audit
 
+    store = settings(home).store
     with _reader(home) as con:
         for row in operator.versions(con, unit, period):
-            console.print("  ".join("" if x is None else str(x) for x in row))
+            side = audit(store, unit, row[-1]) or {}
+            trail = " ".join(f"{k}={v}" for k, v in (side.get("meta") or {}).items() if k in ("user", "channel", "ts"))
+            console.print("  ".join("" if x is None else str(x) for x in row)
+                          + (f"  [{side.get('source')}: {trail}]" if trail else ""), markup=False)
 
 
 @app.command()

@@ -194,6 +194,17 @@ def start_watcher(
     )
 
 
+def start_listener(api_url: str, home: Path, env: dict | None = None, limit: str | None = None) -> subprocess.Popen:
+    """`baocao listen` (the Slack door) as a child of serve."""
+    env = env or child_env()
+    env.update({"PREFECT_API_URL": api_url, "BAOCAO_HOME": str(home)})
+    if limit:
+        env["BAOCAO_WAREHOUSE_LIMIT"] = limit
+    code = "from cli.app import app; app()"
+    return subprocess.Popen([sys.executable, "-c", code, "listen", "--home", str(home)], cwd=ROOT, env=env,
+                            stdin=subprocess.DEVNULL)
+
+
 def stop_serve_group(proc: subprocess.Popen) -> None:
     """Stop a `baocao serve` started in its own process group: SIGTERM to serve (it stops its
     worker, watcher and server), then whatever is left of its group."""

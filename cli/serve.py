@@ -27,6 +27,7 @@ from cli.procs import (
     ensure_pool_and_limit,
     free_port,
     project_config,
+    start_listener,
     start_server,
     start_watcher,
     start_worker,
@@ -34,6 +35,7 @@ from cli.procs import (
     wait_healthy,
     wait_worker,
 )
+from slackdoor.config import DoorConfig
 
 
 def watch(
@@ -157,6 +159,13 @@ def serve(
             wait_worker(api_url, cfg["pool"])
         if watch_inbox:
             procs.append(start_watcher(api_url, s.home, interval, settle, process=fast, limit=cfg["limit"]))
+        try:
+            door = DoorConfig.from_env()  # SLACK_APP_TOKEN too: units' files and answers in Slack
+        except ValueError as exc:
+            door = None
+            console.print(f"{exc}; Slack chỉ gửi thông báo / Slack sends notifications only")
+        if door is not None:
+            procs.append(start_listener(api_url, s.home, limit=cfg["limit"]))
         if not procs:  # --api-url … --no-worker --no-watch: pool, limit and deployments only
             console.print(f"Đã triển khai / deployed to {api_url}", soft_wrap=True)
             return

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import functools
 import logging
+import os
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -147,12 +148,14 @@ def render_due(due: Due, *, deadline: date | datetime, catalog_dir: Path = CATAL
         "deadline": deadline,
         "lang": who.lang,
     }
+    # the Slack door (SLACK_APP_TOKEN) attaches the unit's pre-filled workbook to these three
+    in_thread = bool(os.environ.get("SLACK_BOT_TOKEN", "").strip() and os.environ.get("SLACK_APP_TOKEN", "").strip())
     if due.kind == "cycle_opened":
-        kwargs = common
+        kwargs = {**common, "form_in_thread": in_thread}
     elif due.kind == "reminder":
-        kwargs = {**common, "days_left": due.days, "received": due.received}
+        kwargs = {**common, "days_left": due.days, "received": due.received, "form_in_thread": in_thread}
     elif due.kind == "overdue":
-        kwargs = {**common, "days_late": due.days, "received": due.received}
+        kwargs = {**common, "days_late": due.days, "received": due.received, "form_in_thread": in_thread}
     elif due.kind == "escalation":
         sup = unit.supervisor_code
         kwargs = {

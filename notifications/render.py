@@ -26,7 +26,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
+    ButtonElement,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
@@ -215,13 +217,32 @@ def _facts(lang: str, unit: str | None, dataset: str, period: str, deadline: Any
     return "\n".join(rows)
 
 
-def template_command(unit_code: str, period: str) -> str:
-    return f"baocao template --unit {unit_code} --period {period}"
+def _template_hint(lang: str, form_in_thread: bool) -> str:
+    """Where the unit's form is; never a command to run. `form_in_thread`: the Slack door is on
+    and attaches the unit's pre-filled workbook to this message (slackdoor.answer)."""
+    if form_in_thread:
+        return _t(
+            lang,
+            ":paperclip: Biểu mẫu của đơn vị (kèm số liệu kỳ trước để tham khảo) được gửi trong luồng tin nhắn"
+            " này; gõ «biểu mẫu» trong kênh để nhận lại. Điền xong, gửi tệp vào kênh này.",
+            ":paperclip: Your unit's form (with last period's figures for reference) is in this message's"
+            " thread; write «form» in the channel to get it again. When it is filled in, share the file in"
+            " this channel.",
+        )
+    return _t(
+        lang,
+        "Biểu mẫu của đơn vị: đề nghị cán bộ phụ trách báo cáo của tỉnh gửi cho đơn vị.",
+        "Your unit's form: ask the province's reporting officer to send it to you.",
+    )
 
 
-def _template_hint(lang: str, unit_code: str, period: str) -> str:
-    cmd = escape_code(template_command(unit_code, period))
-    return _t(lang, "Lấy mẫu biểu trống:", "Get the blank workbook:") + f"\n```{cmd}```"
+FORM_ACTION = "baocao_form"  # slackdoor.listener answers it with the unit's pre-filled form
+
+
+def _form_button(lang: str, unit_code: str, period: str) -> ActionsBlock:
+    return ActionsBlock(elements=[ButtonElement(
+        text=_t(lang, "Gửi lại biểu mẫu", "Send the form again"), action_id=FORM_ACTION,
+        value=f"{unit_code}:{period}"[:2000])])
 
 
 def _full_list(lang: str, full_list: str | None) -> str | None:
@@ -320,6 +341,7 @@ def cycle_opened(
     dataset_name: str | None,
     period: str,
     deadline: date | datetime,
+    form_in_thread: bool = False,
     lang: str = "vi",
 ) -> Message:
     """The cycle is open: what to report, by when, and how to get the blank workbook."""
@@ -339,7 +361,7 @@ def cycle_opened(
             + "\n"
             + _facts(lang, unit, _dataset(dataset_name, dataset_code), period, deadline)
         ),
-        _section(_template_hint(lang, unit_code, period)),
+        _section(_template_hint(lang, form_in_thread)),
     ]
     text = _t(
         lang,
@@ -359,6 +381,7 @@ def reminder(
     deadline: date | datetime,
     days_left: int,
     received: bool = False,
+    form_in_thread: bool = False,
     lang: str = "vi",
 ) -> Message:
     """Deadline approaching; `received` = a submission came in but was not accepted."""
@@ -391,7 +414,7 @@ def reminder(
             f"{when} ({fmt_date(deadline)}). {status}\n"
             + _facts(lang, unit, _dataset(dataset_name, dataset_code), period, deadline)
         ),
-        _section(_template_hint(lang, unit_code, period)),
+        _section(_template_hint(lang, form_in_thread)),
     ]
     text = _t(
         lang,
@@ -400,6 +423,8 @@ def reminder(
         f"[baocao] Reminder: report {dataset_code} {period} for {unit} is due "
         f"{fmt_date(deadline)} ({max(days_left, 0)} days left).",
     )
+    if form_in_thread:
+        blocks.append(_form_button(lang, unit_code, period))
     return _finish(blocks, text)
 
 
@@ -413,6 +438,7 @@ def overdue(
     deadline: date | datetime,
     days_late: int,
     received: bool = False,
+    form_in_thread: bool = False,
     lang: str = "vi",
 ) -> Message:
     """The deadline passed without an accepted submission."""
@@ -441,7 +467,7 @@ def overdue(
         _section(
             what + "\n" + _facts(lang, unit, _dataset(dataset_name, dataset_code), period, deadline)
         ),
-        _section(_template_hint(lang, unit_code, period)),
+        _section(_template_hint(lang, form_in_thread)),
     ]
     text = _t(
         lang,

@@ -285,6 +285,11 @@ class SlackServer:
         with self._lock:
             return [c for c in self._calls if method is None or c[0] == method]
 
+    def serve_path(self, handler: BaseHTTPRequestHandler, path: str) -> bool:
+        """Serve a path outside the Web API (slack_socket_server: downloads, uploads); False if
+        it is not one."""
+        return False
+
     # -- API implementation -----------------------------------------------------------------------
 
     def _find_channel(self, ref: str) -> dict:
@@ -632,6 +637,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         path = urlsplit(self.path).path
+        if self.slack.serve_path(self, path):
+            return
         if path == "/_baocao/messages":
             query = {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query).items()}
             self._send(200, {"ok": True, "messages": self.slack.messages(query.get("channel"))})
@@ -693,14 +700,20 @@ class _Handler(BaseHTTPRequestHandler):
 # ---------------------------------------------------------------------------------------------
 
 
-def from_recipients(path: Path = RECIPIENTS_CSV, **kwargs: Any) -> SlackServer:
-    """A server knowing every channel and e-mail of catalog/recipients.csv."""
+def _recipient_rows(path: Path) -> tuple[list[str], list[str]]:
+    """(channels, e-mails) of a recipients.csv."""
     channels, users = [], []
     with open(path, encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
             if row.get("slack_channel"):
                 channels.append(row["slack_channel"])
             users += [e.strip() for e in (row.get("emails") or "").split(",") if e.strip()]
+    return channels, users
+
+
+def from_recipients(path: Path = RECIPIENTS_CSV, **kwargs: Any) -> SlackServer:
+    """A server knowing every channel and e-mail of catalog/recipients.csv."""
+    channels, users = _recipient_rows(path)
     return SlackServer(channels=channels, users=users, **kwargs)
 
 

@@ -163,8 +163,8 @@ def test_the_wheel_ships_no_test_fake(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "baocao/services/process.py" in names and "cli/app.py" in names and "reports/xlsx.py" in names
     tops = {n.split("/")[0] for n in names if "/" in n and ".dist-info" not in n}
-    assert tops == {"baocao", "cli", "catalog", "intake", "expectations", "warehouse", "notifications", "reports",
-                    "tasks", "flows"}, tops
+    assert tops == {"baocao", "cli", "catalog", "intake", "expectations", "warehouse", "notifications", "slackdoor",
+                    "reports", "tasks", "flows"}, tops
     assert not [n for n in names if "slack_server" in n or n.startswith(("testing/", "tests/", "bench/"))]
     entry = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "baocao = cli.app:app" in entry

@@ -295,12 +295,16 @@ def test_number_and_date_formats():
     assert fmt_date(datetime(2026, 7, 9, 20, 0, tzinfo=UTC)) == "10/07/2026"
 
 
-def test_cycle_opened_gives_the_template_command():
+def test_cycle_opened_points_to_the_attached_form_not_a_command():
     msg = render.cycle_opened(**UNIT, dataset_name=DS_VI, deadline=DEADLINE)
     assert msg.blocks[0]["text"]["text"] == ":mega: Mở kỳ báo cáo 6 tháng đầu năm 2026"
-    assert msg.blocks[2]["text"]["text"] == (
-        "Lấy mẫu biểu trống:\n```baocao template --unit LD.X001 --period 2026H1```"
-    )
+    hint = msg.blocks[2]["text"]["text"]
+    assert hint == "Biểu mẫu của đơn vị: đề nghị cán bộ phụ trách báo cáo của tỉnh gửi cho đơn vị."
+    attached = render.cycle_opened(**UNIT, dataset_name=DS_VI, deadline=DEADLINE, form_in_thread=True)
+    hint = attached.blocks[2]["text"]["text"]
+    assert "biểu mẫu" in hint.lower() and "luồng" in hint
+    for m in (msg, attached):
+        assert "baocao template" not in str(m.blocks) and "```" not in str(m.blocks)
     assert "*Hạn nộp:* 10/07/2026" in msg.blocks[1]["text"]["text"]
 
 

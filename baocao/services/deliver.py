@@ -31,9 +31,18 @@ def deliver(res, deadline_s: float | None = None, sender=None, **options):
     warehouse. Returns a `notifications.deliver.DeliveryReport`."""
     from notifications.deliver import deliver as _deliver
 
-    return _deliver(res.outbox(), res.sender if sender is None else sender, clock=res.clock.now,
+    return _deliver(res.outbox(), sender_of(res) if sender is None else sender, clock=res.clock.now,
                     deadline_s=res.settings.delivery_deadline_s if deadline_s is None else deadline_s,
                     workers=res.settings.dispatch_workers, **options)
+
+
+def sender_of(res):
+    """The sender a delivery pass uses: with SLACK_APP_TOKEN beside SLACK_BOT_TOKEN, the Slack
+    door's (answers in the file's thread, forms attached; it reads last period's values from the
+    published snapshot, never the writer); otherwise the resources' sender."""
+    from slackdoor.answer import sender_for
+
+    return sender_for(res, con_fn=res.snapshot.con if res.snapshot.exists else None) or res.sender
 
 
 def dispatch(res, sender=None, **options):
