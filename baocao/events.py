@@ -33,6 +33,7 @@ DEADLINE_APPROACHING = "baocao.cycle.deadline.approaching"
 DEADLINE_PASSED = "baocao.cycle.deadline.passed"
 CYCLE_CLOSED = "baocao.cycle.closed"
 AGGREGATES_PUBLISHED = "baocao.aggregates.published"
+OUTBOX_ENQUEUED = "baocao.outbox.enqueued"
 
 NAMES = (
     SUBMISSION_RECEIVED,
@@ -44,6 +45,7 @@ NAMES = (
     DEADLINE_PASSED,
     CYCLE_CLOSED,
     AGGREGATES_PUBLISHED,
+    OUTBOX_ENQUEUED,
 )
 
 UNKNOWN = "?"
@@ -237,6 +239,12 @@ def aggregates_published(snapshot: str, models: Iterable[str] = ()) -> EventSpec
         [],
         {"snapshot": str(snapshot), "models": list(models)},
     )
+
+
+def outbox_enqueued(n: int) -> EventSpec:
+    """New notifications were handed to delivery (triggers the deliver-notifications deployment)."""
+    return EventSpec(OUTBOX_ENQUEUED, {"prefect.resource.id": "baocao.outbox", "prefect.resource.name": "baocao outbox"},
+                     [], {"new": int(n)})
 
 
 # ----------------------------------------------------------------------------------- sending

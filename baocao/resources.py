@@ -5,8 +5,9 @@
 | `Warehouse` | the writer: one DuckDB connection, opened on first use (migrations, catalog) | `Warehouse.temporary()`: the same on a fresh folder |
 | `Snapshot` | the published read-only copy analysts and read-only commands open | same class on any published file |
 | `Store` | the inbox and the submission store (folders) | `Store` on a temporary folder |
+| `DeliveryStore` | the outbox's delivery state, an SQLite file beside the warehouse (delivery needs no writer) | same class under the temporary home |
 | `CatalogSource` | `LiveCatalog`: the reviewed catalog, read once | `FixedCatalog`: a catalog already in memory |
-| sender | `SlackSender` when SLACK_BOT_TOKEN is set, else None (messages stay in the outbox) | `notifications.sender.RecordingSender` |
+| sender | `SlackSender` when SLACK_BOT_TOKEN is set, else None (messages stay in the outbox) | `testing.sender.RecordingSender` |
 | `Events` | `PrefectEvents`: Prefect's event stream | `RecordingEvents`: a list |
 | `Clock` | `SystemClock`: the server's time (UTC) | `FixedClock`: a time the test sets and moves |
 
@@ -133,6 +134,34 @@ class Store:
         return cls(inbox=home / "inbox", root=home / "store")
 
 
+# ------------------------------------------------------------------------------- delivery store
+
+
+class DeliveryStore:
+    """Where delivery keeps the outbox's state (`notifications.store.OutboxStore`, SQLite in WAL
+    mode): the warehouse run hands new rows over, delivery reads and updates only this file, in
+    short transactions, any number of processes at once. `get()` opens it on first use."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self._store = None
+
+    def get(self):
+        if self._store is None:
+            from notifications.store import OutboxStore
+
+            self._store = OutboxStore(self.path)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def __repr__(self) -> str:
+        return f"DeliveryStore({str(self.path)!r})"
+
+
 # ----------------------------------------------------------------------------------- catalog
 
 
@@ -211,7 +240,7 @@ class RecordingEvents:
 
 def live_sender(s: Settings):
     """A Slack sender when SLACK_BOT_TOKEN is set (SLACK_API_URL for a Slack-compatible server);
-    None otherwise: messages then stay in the warehouse outbox for `baocao outbox`."""
+    None otherwise: messages then stay pending for `baocao outbox`."""
     if not s.slack_bot_token:
         return None
     from notifications.sender import SlackSender
@@ -235,6 +264,11 @@ class Resources:
     sender: Any  # notifications.sender.Sender | None
     events: Any  # Events
     clock: Any  # Clock
+    delivery: DeliveryStore | None = None  # default: the settings' outbox_store
+
+    def __post_init__(self) -> None:
+        if self.delivery is None:
+            self.delivery = DeliveryStore(self.settings.outbox_store)
 
     @property
     def cat(self):
@@ -247,8 +281,13 @@ class Resources:
     def now(self) -> datetime:
         return self.clock.now()
 
+    def outbox(self):
+        """The delivery store (`notifications.store.OutboxStore`); opening it never opens the warehouse."""
+        return self.delivery.get()
+
     def close(self) -> None:
         self.warehouse.close()
+        self.delivery.close()
 
     def __enter__(self) -> Resources:
         return self
@@ -265,7 +304,7 @@ class Resources:
         home = Path(home) if home is not None else Path(tempfile.mkdtemp(prefix="baocao-"))
         s = Settings(home=home.resolve())
         if sender == "recording":
-            from notifications.sender import RecordingSender
+            from testing.sender import RecordingSender  # a source checkout's fake (not in the wheel)
 
             sender = RecordingSender()
         return cls(
@@ -273,6 +312,7 @@ class Resources:
             warehouse=Warehouse(s.db_path),
             snapshot=Snapshot(s.snapshot),
             store=Store.at(s.home),
+            delivery=DeliveryStore(s.outbox_store),
             catalog=FixedCatalog(catalog) if catalog is not None else LiveCatalog(),
             sender=sender,
             events=events if events is not None else RecordingEvents(),
@@ -292,6 +332,7 @@ def live(s: Settings | None = None, **override: Any) -> Resources:
         warehouse=Warehouse(s.db_path),
         snapshot=Snapshot(s.snapshot),
         store=Store.at(s.home),
+        delivery=DeliveryStore(s.outbox_store),
         catalog=LiveCatalog(),
         sender=live_sender(s),
         events=PrefectEvents(s.events),

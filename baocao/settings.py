@@ -11,7 +11,8 @@ warehouse, the inbox, the submission store, the published snapshot. The other va
 | BAOCAO_DASK_ADDRESS | an existing Dask scheduler (workers on other hosts) | a local cluster |
 | BAOCAO_DASK_WORKERS | processes of the local Dask cluster | 2 |
 | BAOCAO_PARSE_WORKERS | processes parsing a large batch | min(4, cores) |
-| BAOCAO_DISPATCH_WORKERS | threads delivering the outbox | 4 |
+| BAOCAO_DISPATCH_WORKERS | threads delivering the outbox (channels in parallel, each paced) | 16 |
+| BAOCAO_DELIVERY_DEADLINE | seconds one delivery run may take (what is left stays pending) | 240 |
 | BAOCAO_WAREHOUSE_LIMIT | Prefect global concurrency limit held while a run writes the warehouse | none |
 | BAOCAO_EVENTS | `0`/`off` sends no Prefect events | on |
 | SLACK_BOT_TOKEN | Slack bot token; without it messages stay in the outbox | none |
@@ -39,7 +40,8 @@ class Settings:
     dask_address: str | None = None
     dask_workers: int = 2
     parse_workers: int | None = None
-    dispatch_workers: int = 4
+    dispatch_workers: int = 16
+    delivery_deadline_s: float = 240.0
     warehouse_limit: str | None = None
     events: bool = True
     slack_bot_token: str | None = None
@@ -52,6 +54,16 @@ class Settings:
 
         def text(name: str) -> str | None:
             return (env.get(name) or "").strip() or None
+
+        def seconds(name: str, default: float) -> float:
+            raw = text(name)
+            try:
+                value = float(raw) if raw is not None else default
+            except ValueError:
+                value = -1.0
+            if not value > 0:
+                raise ValueError(f"{name}={raw!r}: cần một số giây lớn hơn 0 / must be a number of seconds above 0")
+            return value
 
         def number(name: str, default: int | None) -> int | None:
             raw = text(name)
@@ -70,7 +82,8 @@ class Settings:
             dask_address=text("BAOCAO_DASK_ADDRESS"),
             dask_workers=number("BAOCAO_DASK_WORKERS", 2) or 2,
             parse_workers=number("BAOCAO_PARSE_WORKERS", None),
-            dispatch_workers=max(1, number("BAOCAO_DISPATCH_WORKERS", 4) or 4),
+            dispatch_workers=max(1, number("BAOCAO_DISPATCH_WORKERS", 16) or 16),
+            delivery_deadline_s=seconds("BAOCAO_DELIVERY_DEADLINE", 240.0),
             warehouse_limit=text("BAOCAO_WAREHOUSE_LIMIT"),
             events=events_enabled(env),
             slack_bot_token=text("SLACK_BOT_TOKEN"),
@@ -83,6 +96,11 @@ class Settings:
     @property
     def db_path(self) -> Path:
         return self.home / "warehouse" / "baocao.duckdb"
+
+    @property
+    def outbox_store(self) -> Path:
+        """The delivery store (SQLite) beside the warehouse: delivery reads and updates only this."""
+        return self.db_path.parent / "outbox.sqlite"
 
     @property
     def inbox(self) -> Path:

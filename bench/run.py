@@ -186,8 +186,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--growth-scales", default="1,2,4", help="scales of --growth (default 1,2,4)")
     ap.add_argument("--no-bytecode-cache", action="store_true",
                     help="keep PYTHONDONTWRITEBYTECODE as set (every import compiles from source)")
+    ap.add_argument("--delivery", action="store_true",
+                    help="also measure delivery of a national cycle's notifications (bench/delivery.py)")
+    ap.add_argument("--delivery-only", action="store_true", help="only the delivery measurement, at --scale")
     args = ap.parse_args(argv)
     print("# load average at start: {:.2f} {:.2f} {:.2f} on {} cores".format(*os.getloadavg(), os.cpu_count()))
+    if args.delivery_only:
+        from bench import delivery
+
+        for k, v in delivery.measure(scale=args.scale, keep=args.keep).items():
+            print(f"{k}={_fmt(v)}")
+        print("# load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+        return 0
     if args.no_bytecode_cache:
         print("# bytecode: as the environment says (PYTHONDONTWRITEBYTECODE honoured)")
     else:
@@ -242,6 +252,10 @@ def main(argv: list[str] | None = None) -> int:
             lines[f"feedback_{db}_p50_s"] = lat["p50"]
             lines[f"feedback_{db}_p95_s"] = lat["p95"]
             lines[f"feedback_{db}_max_s"] = max(lat["latencies"]) if lat["latencies"] else None
+    if args.delivery:
+        from bench import delivery
+
+        lines.update(delivery.measure(scale=args.scale, keep=args.keep))
     print("# load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print()
     for k, v in lines.items():

@@ -13,12 +13,14 @@ from baocao.settings import settings
 from cli import serve as serve_mod
 from cli import slack as slack_mod
 from cli.common import HomeOpt, console, resources
+from cli.outbox import app as outbox_app
 
 app = typer.Typer(help="baocao — chu kỳ báo cáo 6 tháng và năm về y tế / health-plan reporting cycles.",
                   no_args_is_help=True, add_completion=False)
 cycle_app = typer.Typer(help="Mở, đóng, xem tình hình một kỳ báo cáo / open, close, status of a cycle.",
                         no_args_is_help=True)
 app.add_typer(cycle_app, name="cycle")
+app.add_typer(outbox_app, name="outbox")
 app.command()(serve_mod.watch)
 app.command()(serve_mod.serve)
 app.command("listen")(slack_mod.listen)
@@ -172,16 +174,6 @@ def cycle_status(period: str, home: Path = HomeOpt) -> None:
     with resources(home) as res:
         process.aggregate(res)
         summary.print_summary(res.con(), period, console)
-
-
-@app.command()
-def outbox(period: str = typer.Option(None, help="Kỳ báo cáo / period"), home: Path = HomeOpt) -> None:
-    """Thông báo trong hộp thư đi / notifications in the local outbox."""
-    from cli import summary
-
-    with _reader(home) as con:
-        for row in summary.outbox(con, period):
-            console.print("  ".join(str(x) for x in row))
 
 
 @app.command("accept-warning")

@@ -82,12 +82,6 @@ def target_counts(con, period: str) -> list[tuple]:
         where period = ? group by all order by 1, 2""", [period]).fetchall()
 
 
-def outbox(con, period: str | None = None) -> list[tuple]:
-    return con.execute("""
-        select unit_code, kind, stage, status, recipient from ops.outbox
-        where ? is null or period = ? order by unit_code, kind, stage""", [period, period]).fetchall()
-
-
 def print_summary(con, period: str, console: Console | None = None) -> None:
     c = console or Console(width=140)
     c.rule(f"[bold]baocao — kỳ {period}")

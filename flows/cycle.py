@@ -1,9 +1,13 @@
 """A reporting cycle, end to end: open → collect → parse → validate → load → aggregate → enqueue
-notifications → publish → deliver notifications. The same flows run in-process (make demo, `baocao process`) and as deployments
+notifications → hand off → publish → deliver notifications. The same flows run in-process (make demo, `baocao process`) and as deployments
 (prefect.yaml): scheduled passes open cycles, remind and close them; events drive processing.
 
 Every flow that touches the warehouse holds the `warehouse_lock` (a Prefect global concurrency
-limit when deployed; nothing in-process): DuckDB allows one writer process at a time.
+limit when deployed; nothing in-process): DuckDB allows one writer process at a time. The flows
+that enqueue notifications hand them to the delivery store before they let go of the warehouse;
+the deliver-notifications flow (flows/deliver.py, its own deployment, triggered by the hand-off)
+sends them without it. `reporting_cycle`, the in-process cycle, runs that delivery pass itself at
+the end, after letting go of the warehouse.
 
 Each flow takes `home` (deployments: a string parameter) and, in-process, `resources`: a
 `baocao.resources.Resources` handed in (a test's temporary warehouse, recording sender and fixed
@@ -19,23 +23,30 @@ from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from tasks import cycle as t
+from tasks import deliver as td
 
 
 @flow(name="reporting-cycle", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=1))
 def reporting_cycle(period: str, home: str | None = None, now: datetime | None = None, resources: Any = None) -> dict:
-    with t.resources(home, resources) as r, t.warehouse_lock(r):
-        t.open_cycle(r, period)
-        collected = t.collect(r)
-        records = t.parse(r)
-        chunks = t.validation_chunks(r, records)
-        results = t.validate_chunks(r, chunks)  # spread over Dask workers with BAOCAO_TASK_RUNNER=dask
-        validation = t.apply_validation(r, records, chunks, results)
-        loaded = t.load(r, records)
-        models = t.aggregate(r)
-        notified = t.enqueue(r, records, period, now)
-        snapshot = t.publish(r, models)  # analysts and the operator do not wait for Slack
-        t.write_feedback(r, records)
-        notified["dispatch"] = t.dispatch(r)
+    with t.resources(home, resources) as r:
+        with t.warehouse_lock(r):
+            t.open_cycle(r, period)
+            collected = t.collect(r)
+            records = t.parse(r)
+            chunks = t.validation_chunks(r, records)
+            results = t.validate_chunks(r, chunks)  # spread over Dask workers with BAOCAO_TASK_RUNNER=dask
+            validation = t.apply_validation(r, records, chunks, results)
+            loaded = t.load(r, records)
+            models = t.aggregate(r)
+            notified = t.enqueue(r, records, period, now)
+            t.write_feedback(r, records)  # the workbooks the messages link to, before any can be sent
+            notified.update(t.dispatch(r))  # handed to the delivery store
+            snapshot = t.publish(r, models)  # analysts and the operator do not wait for Slack
+        # delivery talks to Slack without the warehouse (the deliver-notifications flow's pass),
+        # then a moment under the lock mirrors what it did into ops.outbox
+        notified["dispatch"] = td.deliver(r)
+        with t.warehouse_lock(r):
+            td.handoff(r)
     return {
         "period": period,
         "collected": collected,

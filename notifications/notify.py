@@ -1,9 +1,9 @@
-"""What the pipeline calls: render for the right recipient and language, then enqueue.
+"""What `baocao.services.answer` calls: render for the right recipient and language, then enqueue.
 
     enqueue_feedback(con, unit_code=…, period=…, dataset_code=…, submission_id=…, status=…, findings=…)
     enqueue_schedule(con, dataset_code=…, period=…, units=…, deadline=…, now=…, opened_at=…)
     enqueue_operator_summary(con, dataset_code=…, period=…, units=…, stage=…)
-    outbox.dispatch(con, sender_from_env())
+    then baocao.services.deliver: handoff(res) in the same run, deliver(res) without the warehouse
 
 Names (units, data sets) are read from catalog/org_units.csv and catalog/datasets.yaml;
 recipients (channel or e-mails, language, supervisor) from catalog/recipients.csv.
@@ -16,7 +16,7 @@ import functools
 import logging
 import os
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from notifications.outbox import OPERATOR, enqueue, recipient_for
 from notifications.schedule import (
     DEFAULT_ESCALATE_AFTER_DAYS,
     DEFAULT_REMINDER_DAYS,
+    TZ,
     Due,
     UnitStatus,
     due_notifications,
@@ -95,21 +96,22 @@ def enqueue_feedback(
     False if this submission's feedback was already enqueued. Raises KeyError if the unit has no
     row in recipients.csv."""
     who = recipient_for(unit_code, _recipients_csv(catalog_dir))
-    message = render.feedback(
-        unit_code=unit_code,
-        unit_name=unit_name(unit_code, catalog_dir),
-        dataset_code=dataset_code,
-        dataset_name=dataset_name(dataset_code, who.lang, catalog_dir),
-        period=period,
-        status=status,
-        findings=findings,
-        full_list=full_list,
-        version=version,
-        received_at=received_at,
-        deadline=deadline,
-        max_findings=max_findings,
-        lang=who.lang,
-    )
+    kwargs = {
+        "unit_code": unit_code,
+        "unit_name": unit_name(unit_code, catalog_dir),
+        "dataset_code": dataset_code,
+        "dataset_name": dataset_name(dataset_code, who.lang, catalog_dir),
+        "period": period,
+        "status": status,
+        "findings": [render._finding_dict(f) for f in findings],
+        "full_list": full_list,
+        "version": version,
+        "received_at": received_at,
+        "deadline": deadline,
+        "max_findings": max_findings,
+        "lang": who.lang,
+    }
+    message = render.feedback(**kwargs)
     return enqueue(
         con,
         kind="feedback",
@@ -120,6 +122,8 @@ def enqueue_feedback(
         recipient=who.address,
         message=message,
         lang=who.lang,
+        event_at=received_at,
+        render=("feedback", kwargs),
     )
 
 
@@ -147,23 +151,40 @@ def render_due(due: Due, *, deadline: date | datetime, catalog_dir: Path = CATAL
     # the Slack door (SLACK_APP_TOKEN) attaches the unit's pre-filled workbook to these three
     in_thread = bool(os.environ.get("SLACK_BOT_TOKEN", "").strip() and os.environ.get("SLACK_APP_TOKEN", "").strip())
     if due.kind == "cycle_opened":
-        msg = render.cycle_opened(**common, form_in_thread=in_thread)
+        kwargs = {**common, "form_in_thread": in_thread}
     elif due.kind == "reminder":
-        msg = render.reminder(**common, days_left=due.days, received=due.received, form_in_thread=in_thread)
+        kwargs = {**common, "days_left": due.days, "received": due.received, "form_in_thread": in_thread}
     elif due.kind == "overdue":
-        msg = render.overdue(**common, days_late=due.days, received=due.received, form_in_thread=in_thread)
+        kwargs = {**common, "days_late": due.days, "received": due.received, "form_in_thread": in_thread}
     elif due.kind == "escalation":
         sup = unit.supervisor_code
-        msg = render.escalation(
+        kwargs = {
             **common,
-            days_late=due.days,
-            received=due.received,
-            audience=due.audience,
-            supervisor_name=(unit_name(sup, catalog_dir) or sup) if sup else None,
-        )
+            "days_late": due.days,
+            "received": due.received,
+            "audience": due.audience,
+            "supervisor_name": (unit_name(sup, catalog_dir) or sup) if sup else None,
+        }
     else:
         raise ValueError(f"không lập lịch được loại / not a scheduled kind: {due.kind}")
-    return who.address, who.lang, msg
+    msg = getattr(render, due.kind)(**kwargs)
+    return who.address, who.lang, msg, (due.kind, kwargs)
+
+
+def event_time(due: Due, *, deadline: date | datetime, opened_at: datetime | None = None,
+               escalate_after_days: int = DEFAULT_ESCALATE_AFTER_DAYS) -> datetime:
+    """When the event a scheduled notification reports happened (delivery order per recipient):
+    the cycle opening, the reminder's day (00:00 local), the deadline, the escalation day."""
+    dl = deadline if isinstance(deadline, datetime) else datetime.combine(deadline, time(23, 59, 59))
+    dl = dl if dl.tzinfo else dl.replace(tzinfo=TZ)
+    if due.kind == "cycle_opened" and opened_at is not None:
+        return opened_at if opened_at.tzinfo else opened_at.replace(tzinfo=TZ)
+    if due.kind == "reminder":
+        n = int(due.stage.removeprefix("d-"))
+        return datetime.combine(dl.astimezone(TZ).date() - timedelta(days=n), time(0), tzinfo=TZ)
+    if due.kind == "escalation":
+        return dl + timedelta(days=escalate_after_days)
+    return dl
 
 
 def enqueue_due(
@@ -172,6 +193,8 @@ def enqueue_due(
     *,
     deadline: date | datetime,
     catalog_dir: Path = CATALOG,
+    opened_at: datetime | None = None,
+    escalate_after_days: int = DEFAULT_ESCALATE_AFTER_DAYS,
 ) -> list[str]:
     """Render and enqueue each Due item; returns the keys newly enqueued.
 
@@ -187,7 +210,7 @@ def enqueue_due(
         if rendered is None:
             log.info("no supervisor for %s; %s skipped", d.unit_code, d.key)
             continue
-        address, lang, msg = rendered
+        address, lang, msg, spec = rendered
         if enqueue(
             con,
             kind=d.kind,
@@ -198,6 +221,8 @@ def enqueue_due(
             recipient=address,
             message=msg,
             lang=lang,
+            event_at=event_time(d, deadline=deadline, opened_at=opened_at, escalate_after_days=escalate_after_days),
+            render=spec,
         ):
             added.append(d.key)
     return added
@@ -230,7 +255,8 @@ def enqueue_schedule(
         reminder_days=reminder_days,
         escalate_after_days=escalate_after_days,
     )
-    return enqueue_due(con, due, deadline=deadline, catalog_dir=catalog_dir)
+    return enqueue_due(con, due, deadline=deadline, catalog_dir=catalog_dir, opened_at=opened_at,
+                       escalate_after_days=escalate_after_days)
 
 
 def enqueue_operator_summary(
@@ -249,16 +275,17 @@ def enqueue_operator_summary(
     accepted_with_warnings | rejected | missing; `stage` names the moment (e.g. "2026-07-10"
     or "closing"), one summary per stage."""
     who = recipient_for(OPERATOR, _recipients_csv(catalog_dir))
-    msg = render.operator_summary(
-        dataset_code=dataset_code,
-        dataset_name=dataset_name(dataset_code, who.lang, catalog_dir),
-        period=period,
-        units=[(code, unit_name(code, catalog_dir), st) for code, st in units],
-        deadline=deadline,
-        as_of=as_of,
-        full_list=full_list,
-        lang=who.lang,
-    )
+    kwargs = {
+        "dataset_code": dataset_code,
+        "dataset_name": dataset_name(dataset_code, who.lang, catalog_dir),
+        "period": period,
+        "units": [(code, unit_name(code, catalog_dir), st) for code, st in units],
+        "deadline": deadline,
+        "as_of": as_of,
+        "full_list": full_list,
+        "lang": who.lang,
+    }
+    msg = render.operator_summary(**kwargs)
     return enqueue(
         con,
         kind="operator_summary",
@@ -269,4 +296,6 @@ def enqueue_operator_summary(
         recipient=who.address,
         message=msg,
         lang=who.lang,
+        event_at=as_of,
+        render=("operator_summary", kwargs),
     )

@@ -37,7 +37,7 @@ from slack_sdk.models.blocks import (
 )
 
 from baocao import text
-from baocao.text import fmt_date, fmt_datetime
+from baocao.text import fmt_date, fmt_datetime, local_date
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -558,8 +558,12 @@ def feedback(
     deadline: date | datetime | None = None,
     max_findings: int = 10,
     lang: str = "vi",
+    now: datetime | None = None,
 ) -> Message:
-    """The validation result of one submission, with the top findings (errors first)."""
+    """The validation result of one submission, with the top findings (errors first).
+
+    `now` (the time the message is sent): once the deadline has passed, a rejection says so and
+    asks for the corrected report now instead of "before" a date that is gone."""
     if status not in STATUSES:
         raise ValueError(f"trạng thái không hợp lệ / unknown status: {status!r}")
     lang = _lang(lang)
@@ -618,7 +622,15 @@ def feedback(
             "Báo cáo chưa được đưa vào tổng hợp. Vui lòng sửa các lỗi và gửi lại",
             "The report was not loaded. Please fix the errors and send it again",
         )
-        if deadline is not None:
+        if deadline is not None and now is not None and local_date(now) > local_date(deadline):
+            step = _t(
+                lang,
+                f"Báo cáo chưa được đưa vào tổng hợp. Hạn đã qua ngày {fmt_date(deadline)} — "
+                "vui lòng sửa các lỗi và gửi lại ngay",
+                f"The report was not loaded. The deadline passed on {fmt_date(deadline)} — "
+                "please fix the errors and send it again now",
+            )
+        elif deadline is not None:
             step += _t(lang, f" trước hạn {fmt_date(deadline)}", f" before {fmt_date(deadline)}")
         blocks.append(_context(step + "."))
     elif status == "accepted_with_warnings":
@@ -727,5 +739,62 @@ def operator_summary(
         f"/{total} đã tiếp nhận, {counts['rejected']} bị từ chối, {counts['missing']} chưa nộp.",
         f"[baocao] Summary {dataset_code} {period}: {counts['accepted'] + counts['accepted_with_warnings']}"
         f"/{total} accepted, {counts['rejected']} rejected, {counts['missing']} not received.",
+    )
+    return _finish(blocks, text)
+
+
+def escalation_digest(
+    *,
+    items: Sequence[Mapping[str, Any]],
+    now: datetime | None = None,
+    lang: str = "vi",
+) -> Message:
+    """One message to the operator for every unit escalated in a delivery pass (a national
+    cycle would otherwise post ~1,000 escalations to one channel).
+
+    `items`: mappings with unit_code, unit_name, dataset_code, period, deadline, received,
+    supervisor_name (the inputs of the operator escalations it replaces)."""
+    lang = _lang(lang)
+    today = local_date(now) if now is not None else None
+    lines = []
+    for it in sorted(items, key=lambda i: (str(i.get("period")), str(i.get("dataset_code")), str(i.get("unit_code")))):
+        deadline = it.get("deadline")
+        late = (today - local_date(deadline)).days if today is not None and deadline is not None else None
+        state = (
+            _t(lang, "có bản bị từ chối", "sent a rejected version")
+            if it.get("received")
+            else _t(lang, "chưa gửi", "nothing sent")
+        )
+        line = (
+            f"• {_unit(it.get('unit_name'), str(it.get('unit_code')))} — {escape(it.get('dataset_code'))} "
+            f"{escape(it.get('period'))}: {state}"
+        )
+        if late is not None:
+            line += _t(lang, f", quá hạn {_days(lang, max(late, 0))}", f", {_days(lang, max(late, 0))} late")
+        if it.get("supervisor_name"):
+            line += _t(lang, "; đơn vị quản lý: ", "; supervisor: ") + escape(oneline(it["supervisor_name"]))
+        lines.append(line)
+    n = len(lines)
+    blocks: list[Block] = [
+        _header(_t(lang, ":sos: Đơn vị chậm nộp báo cáo — tổng hợp", ":sos: Units late with their reports — digest")),
+        _section(
+            _t(
+                lang,
+                f"*{fmt_number(n, lang)}* đơn vị quá hạn chưa có báo cáo được tiếp nhận. Đề nghị theo dõi, đôn đốc.",
+                f"*{fmt_number(n, lang)}* units are past the deadline without an accepted report. Please follow up.",
+            )
+        ),
+    ]
+    sections, used = _pack("", lines, MAX_BLOCKS - len(blocks) - 1)
+    blocks.extend(sections)
+    if used < n:
+        blocks.append(
+            _context(_t(lang, f"… và {fmt_number(n - used, lang)} đơn vị khác (baocao outbox).",
+                        f"… and {fmt_number(n - used, lang)} more units (baocao outbox)."))
+        )
+    text = _t(
+        lang,
+        f"[baocao] {n} đơn vị chậm nộp báo cáo (tổng hợp).",
+        f"[baocao] {n} units late with their reports (digest).",
     )
     return _finish(blocks, text)

@@ -11,23 +11,26 @@ A sender has three operations the outbox needs:
   (conversations.history, include_all_metadata) searched for a message carrying the key.
 
 Failures raise `SendError(code, permanent)`. `SlackSender` wraps the real `slack_sdk.WebClient`
-with slack_sdk's retry handlers; `RecordingSender` is an in-memory fake with the same interface.
+with slack_sdk's retry handlers; `testing.sender.RecordingSender` is an in-memory fake with the same
+interface (not shipped).
 
-Retries and exactly-once: 429 (after Retry-After) and 500/503 (with backoff) are retried by the
-client itself. Connection errors are retried for reads, but for chat.postMessage only when the
-request never reached the server (urllib's URLError, raised while connecting/sending): a
-connection lost while waiting for the answer may mean the message *was* posted, so the outbox
-keeps the row pending and looks for the key in the channel's history before posting again.
+Retries and exactly-once: reads (look-ups, history) are retried by the client on 429 (after
+Retry-After), 500/503 (with backoff) and connection errors. chat.postMessage is retried by the
+client only on 429 (Slack does not process a rate-limited request) and on connection errors
+raised before the request was sent (urllib's URLError). A 5xx or a connection lost while waiting
+for the answer may mean the message *was* posted: the error goes back to the outbox, which looks
+for the key in the channel's history before it posts again (notifications/deliver.py).
+
+Per run (`start_run()`), look-ups that failed are remembered: a missing channel or e-mail costs
+one call, not one per message.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import threading
-import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 from urllib.error import URLError
 
@@ -41,6 +44,8 @@ from slack_sdk.http_retry import (
     RetryHandler,
 )
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
+
+from baocao.settings import Settings
 
 EVENT_TYPE = "baocao_notification"
 SLACK_DEFAULT_URL = "https://slack.com/api/"
@@ -136,11 +141,11 @@ def _retry_handlers(*, max_retries: int, backoff_factor: float, post: bool) -> l
         connection = ConnectionErrorRetryHandler(
             max_retry_count=max_retries, interval_calculator=backoff
         )
-    return [
-        RateLimitErrorRetryHandler(max_retry_count=max_retries),  # sleeps Retry-After (+ <1 s)
-        ServerErrorRetryHandler(max_retry_count=max_retries, interval_calculator=backoff),
-        connection,
-    ]
+    handlers: list[RetryHandler] = [RateLimitErrorRetryHandler(max_retry_count=max_retries)]  # Retry-After (+ <1 s)
+    if not post:  # a 5xx on a post may come after Slack stored it: the outbox checks history first
+        handlers.append(ServerErrorRetryHandler(max_retry_count=max_retries, interval_calculator=backoff))
+    handlers.append(connection)
+    return handlers
 
 
 class SlackSender:
@@ -154,13 +159,14 @@ class SlackSender:
         max_retries: int = 3,
         backoff_factor: float = 0.5,
         timeout: int = 30,
-        history_pages: int = 5,
+        history_page_size: int = 200,
     ):
         base_url = base_url or SLACK_DEFAULT_URL
         if not base_url.endswith("/"):
             base_url += "/"
         self.base_url = base_url
-        self.history_pages = history_pages
+        self.history_page_size = history_page_size
+        self.timeout = timeout
         self.client = WebClient(
             token=token,
             base_url=base_url,
@@ -178,7 +184,18 @@ class SlackSender:
             ),
         )
         self._cache: dict[str, str] = {}
+        self._failed: dict[str, SendError] = {}  # look-ups that failed in this run
         self._lock = threading.Lock()
+
+    def start_run(self) -> None:
+        """Forget the failed look-ups of the previous run (a channel may have been created)."""
+        with self._lock:
+            self._failed.clear()
+
+    def set_timeout(self, seconds: float) -> None:
+        """Seconds a single HTTP request may take (a run with a deadline lowers it)."""
+        seconds = max(1, int(seconds))
+        self.client.timeout = self._post_client.timeout = seconds
 
     def __repr__(self) -> str:
         return f"SlackSender(base_url={self.base_url!r})"
@@ -209,6 +226,19 @@ class SlackSender:
         with self._lock:
             if recipient in self._cache:
                 return self._cache[recipient]
+            if recipient in self._failed:
+                raise self._failed[recipient]
+        try:
+            channel = self._resolve(recipient)
+        except SendError as err:
+            with self._lock:
+                self._failed[recipient] = err
+            raise
+        with self._lock:
+            self._cache[recipient] = channel
+        return channel
+
+    def _resolve(self, recipient: str) -> str:
         if not recipient:
             raise SendError("channel_not_found", detail="empty recipient")
         addresses = emails_of(recipient)
@@ -223,8 +253,6 @@ class SlackSender:
             channel = recipient
         else:
             channel = self._channel_by_name(recipient.lstrip("#"))
-        with self._lock:
-            self._cache[recipient] = channel
         return channel
 
     def _channel_by_name(self, name: str) -> str:
@@ -266,9 +294,11 @@ class SlackSender:
         return Posted(channel=resp["channel"], ts=resp["ts"])
 
     def find_by_key(self, channel: str, key: str, oldest: float | None = None) -> str | None:
+        """Every message since `oldest` (the row's first claim, less a margin), however deep:
+        all pages, until Slack says there are no more."""
         cursor = None
-        for _ in range(self.history_pages):
-            kwargs = {"channel": channel, "limit": 200, "include_all_metadata": True}
+        while True:
+            kwargs = {"channel": channel, "limit": self.history_page_size, "include_all_metadata": True}
             if oldest is not None:
                 kwargs["oldest"] = f"{oldest:.6f}"
             if cursor:
@@ -284,74 +314,14 @@ class SlackSender:
             cursor = (resp.get("response_metadata") or {}).get("next_cursor")
             if not resp.get("has_more") or not cursor:
                 return None
-        return None
 
 
 def sender_from_env(env: Mapping[str, str] | None = None, **kwargs) -> SlackSender | None:
     """SlackSender if SLACK_BOT_TOKEN is set (base URL from SLACK_API_URL, else Slack's);
-    None otherwise: the outbox is then only a local queue the operator reads."""
-    env = os.environ if env is None else env
-    token = (env.get("SLACK_BOT_TOKEN") or "").strip()
-    if not token:
+    None otherwise: the outbox is then only a local queue the operator reads. The variables are
+    read by `baocao.settings` (of `env`, default this process's); the flows and the CLI get the
+    sender from their resources (`baocao.resources.live_sender`) instead."""
+    s = Settings.from_env(env)
+    if not s.slack_bot_token:
         return None
-    return SlackSender(token, base_url=(env.get("SLACK_API_URL") or "").strip() or None, **kwargs)
-
-
-@dataclass
-class RecordedMessage:
-    channel: str
-    text: str
-    blocks: list[dict]
-    key: str
-    ts: str
-
-
-@dataclass
-class RecordingSender:
-    """In-memory sender for tests that need no HTTP.
-
-    Channel names and ids resolve to themselves, e-mails to a "D:" channel; `unknown` holds
-    recipients that fail with channel_not_found / users_not_found. `fail_next(code, n)` makes
-    the next `n` posts raise SendError(code); `lose_reply_next(n)` records the post but raises a
-    transient error, as if the answer was lost."""
-
-    unknown: set[str] = field(default_factory=set)
-    sent: list[RecordedMessage] = field(default_factory=list)
-    _fail: list[str] = field(default_factory=list)
-    _lose: int = 0
-
-    def fail_next(self, code: str, n: int = 1) -> None:
-        self._fail.extend([code] * n)
-
-    def lose_reply_next(self, n: int = 1) -> None:
-        self._lose += n
-
-    def resolve(self, recipient: str) -> str:
-        recipient = (recipient or "").strip()
-        if not recipient or recipient in self.unknown:
-            raise SendError("users_not_found" if emails_of(recipient) else "channel_not_found")
-        addresses = emails_of(recipient)
-        if addresses is not None:
-            return "D:" + ",".join(sorted(a.lower() for a in addresses))
-        return recipient.lstrip("#")
-
-    def post(self, channel: str, text: str, blocks: Sequence[dict], key: str) -> Posted:
-        if self._fail:
-            raise SendError(self._fail.pop(0))
-        ts = f"{time.time():.6f}"
-        if self.sent and float(ts) <= float(self.sent[-1].ts):
-            ts = f"{float(self.sent[-1].ts) + 0.000001:.6f}"
-        self.sent.append(RecordedMessage(channel, text, list(blocks), key, ts))
-        if self._lose:
-            self._lose -= 1
-            raise SendError("connection_error", permanent=False, detail="reply lost (simulated)")
-        return Posted(channel, ts)
-
-    def find_by_key(self, channel: str, key: str, oldest: float | None = None) -> str | None:
-        for m in reversed(self.sent):
-            if m.channel == channel and m.key == key and (oldest is None or float(m.ts) > oldest):
-                return m.ts
-        return None
-
-    def messages(self, channel: str | None = None) -> list[RecordedMessage]:
-        return [m for m in self.sent if channel is None or m.channel == channel]
+    return SlackSender(s.slack_bot_token, base_url=s.slack_api_url, **kwargs)

@@ -156,7 +156,13 @@ class DoorSender:
         name = forms.form_name(unit, period, dataset)
         lang = self._lang(unit)
         u = self.cat.org_units.get(unit)
-        previous = forms.previous_values(self.con_fn(), unit, period, dataset) if self.con_fn is not None else {}
+        previous = {}
+        if self.con_fn is not None:
+            con = self.con_fn()  # a cursor, or a read-only connection on the snapshot: ours to close
+            try:
+                previous = forms.previous_values(con, unit, period, dataset)
+            finally:
+                con.close()
         intro = texts.form_intro(unit_name=u.name if u else unit, period=period, dataset_code=dataset,
                                  previous=forms.previous_period(period) if previous else None, lang=lang)
         data = forms.prefilled_form(unit, period, dataset, previous, cat=self.cat)
@@ -182,13 +188,14 @@ def _form_link(shared: dict, lang: str) -> dict:
     return {"type": "section", "text": {"type": "mrkdwn", "text": f":paperclip: <{url}|{label}>", "verbatim": True}}
 
 
-def sender_for(res, env=None) -> DoorSender | None:
+def sender_for(res, env=None, con_fn=None) -> DoorSender | None:
     """The door's sender for a run's resources when SLACK_BOT_TOKEN and SLACK_APP_TOKEN are both
-    set; None otherwise (the run then uses its resources' sender)."""
+    set; None otherwise (the run then uses its resources' sender). `con_fn` opens what the
+    pre-filled forms read last period from (default: the run's warehouse cursor)."""
     cfg = DoorConfig.from_env(env)
     if cfg is None:
         return None
-    return DoorSender(DoorClient(cfg.bot_token, cfg.api_url), res.settings, con_fn=res.con, cat=res.cat)
+    return DoorSender(DoorClient(cfg.bot_token, cfg.api_url), res.settings, con_fn=con_fn or res.con, cat=res.cat)
 
 
 __all__ = ["DoorSender", "FormRegistry", "SendError", "sender_for", "split_key"]

@@ -19,8 +19,9 @@ from prefect.cache_policies import NO_CACHE
 
 from baocao import events as ev
 from baocao.resources import Resources, live
-from baocao.services import answer, cycles, deliver, process
+from baocao.services import answer, cycles, process
 from baocao.settings import settings
+from tasks import deliver as deliver_tasks
 from warehouse import queries
 
 # ----------------------------------------------------------------------------- resources, lock
@@ -189,7 +190,8 @@ def aggregate(r: Resources) -> list[str]:
 
 @task(name="notify", cache_policy=NO_CACHE)
 def notify(r: Resources, records: list, period: str | None, now: datetime | None = None) -> dict:
-    """Enqueue what is due and deliver it now (feedback on a submission should not wait)."""
+    """Enqueue what is due and hand it to delivery at once (the deliver-notifications flow sends it
+    without the warehouse; feedback on a submission should not wait)."""
     queued = enqueue.fn(r, records, period, now)
     write_feedback.fn(r, records)
     return {**queued, "dispatch": dispatch.fn(r)}
@@ -210,11 +212,9 @@ def enqueue(r: Resources, records: list, period: str | None, now: datetime | Non
 
 
 @task(name="dispatch-notifications", cache_policy=NO_CACHE)
-def dispatch(r: Resources):
-    """Deliver the outbox (Slack when configured; otherwise rows stay for `baocao outbox`)."""
-    from slackdoor.answer import sender_for  # SLACK_APP_TOKEN too: answers in the unit's threads, forms attached
-
-    return deliver.dispatch(r, sender_for(r))
+def dispatch(r: Resources) -> dict:
+    """Hand the outbox to delivery (the deliver-notifications flow sends it, without the warehouse)."""
+    return {"handed_off": deliver_tasks.handoff.fn(r)}
 
 
 @task(name="publish", cache_policy=NO_CACHE)

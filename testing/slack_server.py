@@ -14,9 +14,14 @@ not_in_channel (channels where the bot is not a member); no_text; msg_too_long (
 invalid_blocks (> 50 blocks, section text > 3000, header > 150, section fields > 10 or > 2000,
 context elements > 10); invalid_metadata_format; users_not_found; user_not_found.
 
-Scenario controls (Python API): `rate_limit_next`, `fail_next`, `drop_after_accept_next`;
-inspection: `messages(channel)`, `calls(method)`. A non-Slack `GET /_baocao/messages` lists what
-was posted (for the demo).
+Scenario controls (Python API): `rate_limit_next`, `fail_next`, `drop_after_accept_next`,
+`fail_after_accept_next` (stored, then HTTP 5xx), `error_next` (HTTP 200 with ok=false and a code),
+`stall` (every call waits before it is handled), `pace_channels` (Slack's ~1 post per second per
+channel: a token bucket per channel, HTTP 429 with Retry-After beyond it), `inject` (other people's
+posts, to bury a message deep in history); inspection: `messages(channel)`, `calls(method)`,
+`rejected_by_pace`. A non-Slack `GET /_baocao/messages` lists what was posted (for the demo).
+Command line: `--stall SECONDS [--stall-method M]`, `--pace-channels` (for the bench);
+`GET /_baocao/stall?seconds=S&method=M` changes the stall of a running server (S=0: none).
 """
 
 from __future__ import annotations
@@ -52,11 +57,12 @@ PAGE_MAX = 999
 
 @dataclass
 class _Scenario:
-    kind: str  # ratelimit | fail | drop
+    kind: str  # ratelimit | fail | drop | fail_after | error
     remaining: int
     method: str | None
     status: int = 500
     retry_after: int = 1
+    code: str = "internal_error"
 
 
 class _ApiError(Exception):
@@ -94,6 +100,10 @@ class SlackServer:
         self._calls: list[tuple[str, dict]] = []
         self._scenarios: list[_Scenario] = []
         self._last_ts = 0.0
+        self._stall: tuple[float, str | None] | None = None
+        self._pace: tuple[float, float] | None = None  # (posts per second, burst) per channel
+        self._buckets: dict[str, tuple[float, float]] = {}  # channel id -> (tokens, at)
+        self.rejected_by_pace = 0
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         for name in channels:
@@ -191,9 +201,61 @@ class SlackServer:
         with self._lock:
             self._scenarios.append(_Scenario("drop", n, method))
 
+    def fail_after_accept_next(self, n: int = 1, status: int = 500, method: str = "chat.postMessage") -> None:
+        """The next `n` successful posts are stored, then answered with HTTP `status` (Slack's
+        5xx after it accepted the message)."""
+        with self._lock:
+            self._scenarios.append(_Scenario("fail_after", n, method, status))
+
+    def error_next(self, n: int = 1, code: str = "internal_error", method: str | None = None) -> None:
+        """The next `n` calls (of `method`, or any) answer HTTP 200 with ok=false and `code`."""
+        with self._lock:
+            self._scenarios.append(_Scenario("error", n, method, 200, code=code))
+
+    def stall(self, seconds: float | None, method: str | None = None) -> None:
+        """Every call (of `method`, or any) waits `seconds` before it is handled; None: no more."""
+        with self._lock:
+            self._stall = (seconds, method) if seconds else None
+
+    def pace_channels(self, per_second: float | None = 1.0, burst: float = 2.0) -> None:
+        """Posts beyond `per_second` per channel (after a burst of `burst`) get HTTP 429."""
+        with self._lock:
+            self._pace = (per_second, burst) if per_second else None
+            self._buckets.clear()
+
+    def inject(self, channel: str, n: int, text: str = "tin nhắn khác / another message") -> None:
+        """`n` posts by someone else in `channel` (no metadata), as if people talked there."""
+        with self._lock:
+            cid = self._find_channel(channel)["id"]
+            for i in range(n):
+                self._messages.append({"type": "message", "user": "UPEOPLE01", "text": f"{text} {i}",
+                                       "ts": self._next_ts(), "channel": cid})
+
     def reset_scenarios(self) -> None:
         with self._lock:
             self._scenarios.clear()
+            self._stall = None
+            self._pace = None
+
+    def _paced_out(self, params: dict) -> bool:
+        """True if this post exceeds the channel's pace (and is therefore refused)."""
+        with self._lock:
+            if self._pace is None:
+                return False
+            rate, burst = self._pace
+            try:
+                cid = self._resolve_post_channel(str(params.get("channel") or ""))["id"]
+            except _ApiError:
+                return False
+            now = time.monotonic()
+            tokens, at = self._buckets.get(cid, (burst, now))
+            tokens = min(burst, tokens + (now - at) * rate)
+            if tokens < 1.0:
+                self._buckets[cid] = (tokens, now)
+                self.rejected_by_pace += 1
+                return True
+            self._buckets[cid] = (tokens - 1.0, now)
+            return False
 
     def _take(self, kinds: tuple[str, ...], method: str) -> _Scenario | None:
         with self._lock:
@@ -567,8 +629,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
+            self.close_connection = True
 
     def _serve(self) -> None:
         path = urlsplit(self.path).path
@@ -577,6 +642,11 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/_baocao/messages":
             query = {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query).items()}
             self._send(200, {"ok": True, "messages": self.slack.messages(query.get("channel"))})
+            return
+        if path == "/_baocao/stall":  # scenario control for a server in another process (the bench)
+            query = {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query).items()}
+            self.slack.stall(float(query.get("seconds") or 0), query.get("method") or None)
+            self._send(200, {"ok": True, "rejected_by_pace": self.slack.rejected_by_pace})
             return
         if not path.startswith("/api/"):
             self._send(404, {"ok": False, "error": "unknown_method"})
@@ -592,7 +662,12 @@ class _Handler(BaseHTTPRequestHandler):
             auth[7:].strip() if auth.lower().startswith("bearer ") else params.pop("token", None)
         )
         params.pop("token", None)
-        sc = self.slack._take(("ratelimit", "fail"), method)
+        stall = self.slack._stall
+        if stall is not None and stall[1] in (None, method):
+            time.sleep(stall[0])
+        sc = self.slack._take(("ratelimit", "fail", "error"), method)
+        if sc is None and method == "chat.postMessage" and self.slack._paced_out(params):
+            sc = _Scenario("ratelimit", 0, method, 429, 1)
         if sc is not None:
             with self.slack._lock:
                 self.slack._calls.append((method, dict(params)))
@@ -600,6 +675,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(
                     429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(sc.retry_after)}
                 )
+            elif sc.kind == "error":
+                self._send(200, {"ok": False, "error": sc.code})
             else:
                 self._send(sc.status, {"ok": False, "error": "internal_error"})
             return
@@ -610,6 +687,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if self.slack._take(("drop",), method) is not None:
             self.close_connection = True  # accepted and stored; the client never hears back
+            return
+        after = self.slack._take(("fail_after",), method)
+        if after is not None:  # accepted and stored; the client hears a server error
+            self._send(after.status, {"ok": False, "error": "internal_error"})
             return
         self._send(200, {"ok": True, **result})
 
@@ -643,6 +724,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--token", default=DEFAULT_TOKEN)
     ap.add_argument("--recipients", type=Path, default=RECIPIENTS_CSV)
     ap.add_argument("--not-member", action="append", default=[], metavar="CHANNEL")
+    ap.add_argument("--stall", type=float, default=0, help="every call waits this many seconds")
+    ap.add_argument("--stall-method", default=None, help="only this method stalls (e.g. chat.postMessage)")
+    ap.add_argument("--pace-channels", action="store_true", help="HTTP 429 beyond ~1 post/s per channel")
     args = ap.parse_args(argv)
     server = from_recipients(
         args.recipients,
@@ -651,6 +735,10 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         not_member=args.not_member,
     ).start()
+    if args.stall:
+        server.stall(args.stall, args.stall_method)
+    if args.pace_channels:
+        server.pace_channels(1.0)
     print(f"SLACK_API_URL={server.url}", flush=True)
     print(f"SLACK_BOT_TOKEN={server.token}", flush=True)
     print(f"# messages: {server.url.removesuffix('/api/')}/_baocao/messages", flush=True)

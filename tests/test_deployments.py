@@ -247,6 +247,8 @@ def emitted(tmp_path_factory):
     records = t.parse.fn(res)
     specs += [ev.submission_outcome(r) for r in records]
     t.load.fn(res, records)
+    t.enqueue.fn(res, records, None)
+    t.dispatch.fn(res)  # hands the outbox to delivery: baocao.outbox.enqueued
     specs += res.events.specs
     res.close()
     return specs
@@ -293,6 +295,7 @@ def test_every_trigger_matches_emitted_events_and_its_templates_render(emitted, 
         ev.SUBMISSION_VALIDATED,
         ev.SUBMISSION_REJECTED,
         ev.SUBMISSION_LOADED,
+        ev.OUTBOX_ENQUEUED,
     }
     checked = {}
     for name, dep, automation in server_automations():
@@ -313,7 +316,8 @@ def test_every_trigger_matches_emitted_events_and_its_templates_render(emitted, 
                     assert alone not in ("", None), (name, key, expr)
             flow.validate_parameters({**(dep.get("parameters") or {}), **rendered})
             checked.setdefault(name, []).append((e, rendered))
-    assert set(checked) == {"process-submission", "refresh-aggregates"}
+    assert set(checked) == {"process-submission", "refresh-aggregates", "deliver-notifications"}
+    assert [p["reason"] for _, p in checked["deliver-notifications"]] == ["baocao.outbox.enqueued (2 new)"]
     for e, p in checked["process-submission"]:
         assert p["submission_id"] == e.resource["baocao.submission.id"]
         assert e.resource["baocao.unit"] in p["triggered_by"] and str(e.occurred.year) in p["triggered_by"]

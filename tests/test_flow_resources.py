@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 from baocao import events as ev
 from baocao.resources import FixedClock, RecordingEvents, Resources
-from notifications.sender import RecordingSender
 from testing import demo
+from testing.sender import RecordingSender
 
 KEEP = 6  # communes whose files are kept (the rest of the province is missing)
 

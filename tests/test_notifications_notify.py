@@ -105,18 +105,22 @@ def test_schedule_to_slack_reminders_then_escalations(warehouse, slack_server, s
     added = enqueue_schedule(warehouse, **args, now=d1)
     assert added == ["reminder:2026H1:XA_6T:LD.X001:d-1", "reminder:2026H1:XA_6T:LD.X002:d-1"]
     assert enqueue_schedule(warehouse, **args, now=d1) == []  # hourly runs add nothing
-    assert sorted(dispatch(warehouse, slack_sender).sent) == added
+    assert sorted(dispatch(warehouse, slack_sender, now=d1).sent) == added
     reminder = slack_server.messages("bc-ld-x001")[0]
     assert "Còn *1 ngày* đến hạn nộp (10/07/2026)" in reminder["blocks"][1]["text"]["text"]
 
-    later = enqueue_schedule(warehouse, **args, now=datetime(2026, 7, 14, 8, tzinfo=VN))
+    d5 = datetime(2026, 7, 14, 8, tzinfo=VN)
+    later = enqueue_schedule(warehouse, **args, now=d5)
     assert len(later) == 6
-    report = dispatch(warehouse, slack_sender)
-    assert len(report.sent) == 6 and not report.failed
+    report = dispatch(warehouse, slack_sender, now=d5)
+    # 2 overdue + 2 to the supervisor, and the 2 operator escalations in one digest
+    assert len(report.sent) == 5 and not report.failed
+    assert sorted(report.digested) == [k for k in later if k.endswith("escalation-operator")]
     assert len(slack_server.messages("bc-ld-syt")) == 2  # the communes' supervisor
-    operator = slack_server.messages("bc-operator")
-    assert len(operator) == 2
-    assert "Đơn vị quản lý: Sở Y tế." in operator[0]["blocks"][1]["text"]["text"]
+    (digest,) = slack_server.messages("bc-operator")
+    body = json.dumps(digest["blocks"], ensure_ascii=False)
+    assert "*2* đơn vị quá hạn" in body and "LD.X001" in body and "LD.X002" in body
+    assert "đơn vị quản lý: Sở Y tế" in body and "quá hạn 4 ngày" in body
     assert slack_server.messages("bc-ld-x003") == []
 
 

@@ -20,11 +20,10 @@ from notifications.outbox import (
 from notifications.render import Message
 from notifications.sender import (
     EVENT_TYPE,
-    Posted,
-    RecordingSender,
     SlackSender,
     sender_from_env,
 )
+from testing.sender import RecordingSender
 from tests.slack_fixtures import slack_sender, slack_server, warehouse  # noqa: F401
 
 MSG = Message(
@@ -100,36 +99,17 @@ def test_connection_dropped_after_slack_accepted_is_not_resent(
     slack_server.drop_after_accept_next(1)
     first = dispatch(warehouse, slack_sender)
     assert first.pending == {key: "connection_error"} and not first.sent
-    assert len(slack_server.messages("bc-ld-x001")) == 1  # Slack has it; we do not know
-    r = row(warehouse, key)
-    assert (r["status"], r["attempts"]) == ("pending", 1)
-
-    second = dispatch(warehouse, slack_sender)
-    assert second.recovered == [key] and not second.sent
+    assert (row(warehouse, key)["status"], row(warehouse, key)["attempts"]) == ("pending", 1)
+    # the answer was lost; once it cannot be in flight any more, the history is searched first
+    second = dispatch(warehouse, slack_sender, settle_s=0)
+    assert second.recovered == [key] and not second.sent and not second.pending
     msgs = slack_server.messages("bc-ld-x001")
     assert len(msgs) == 1
     assert len(slack_server.calls("chat.postMessage")) == 1
+    assert len(slack_server.calls("conversations.history")) == 1
     r = row(warehouse, key)
-    assert (r["status"], r["slack_ts"]) == ("sent", msgs[0]["ts"])
-
-
-class DiesAfterPosting(SlackSender):
-    """The process dies right after Slack answered, before the outbox could record it."""
-
-    def post(self, channel, text, blocks, key) -> Posted:
-        super().post(channel, text, blocks, key)
-        raise SystemExit("killed")
-
-
-def test_crash_between_send_and_record_is_not_resent(warehouse, slack_server):
-    key = add(warehouse)
-    dying = DiesAfterPosting(slack_server.token, slack_server.url)
-    with pytest.raises(SystemExit):
-        dispatch(warehouse, dying)
-    assert (row(warehouse, key)["status"], row(warehouse, key)["attempts"]) == ("pending", 1)
-    report = dispatch(warehouse, SlackSender(slack_server.token, slack_server.url))
-    assert report.recovered == [key]
-    assert len(slack_server.messages("bc-ld-x001")) == 1
+    assert (r["status"], r["slack_ts"], r["attempts"]) == ("sent", msgs[0]["ts"], 1)
+    assert dispatch(warehouse, slack_sender) == DispatchReport()
 
 
 def test_rate_limit_honours_retry_after(warehouse, slack_server, slack_sender):
@@ -153,14 +133,17 @@ def test_server_error_once_then_success(warehouse, slack_server, slack_sender):
     assert len(slack_server.messages("bc-ld-x001")) == 1
 
 
-def test_server_errors_beyond_the_retries_leave_the_row_pending(warehouse, slack_server):
+def test_server_errors_on_a_post_are_never_retried_without_checking_history(warehouse, slack_server):
     key = add(warehouse)
-    sender = SlackSender(slack_server.token, slack_server.url, max_retries=1, backoff_factor=0.01)
+    sender = SlackSender(slack_server.token, slack_server.url, max_retries=3, backoff_factor=0.01)
     slack_server.fail_next(2, status=503, method="chat.postMessage")
     report = dispatch(warehouse, sender)
     assert report.pending == {key: "internal_error"}
     r = row(warehouse, key)
-    assert (r["status"], r["attempts"], r["error"]) == ("pending", 1, "internal_error")
+    assert (r["status"], r["attempts"], r["error"]) == ("pending", 2, "internal_error")
+    # post, 503, history (not there), post, 503: the client itself retried nothing
+    methods = [m for m, _ in slack_server.calls() if m != "auth.test"]
+    assert methods == ["conversations.list", "chat.postMessage", "conversations.history", "chat.postMessage"]
     assert dispatch(warehouse, sender).sent == [key]  # history checked first: not there, so post
     assert len(slack_server.messages("bc-ld-x001")) == 1
 
@@ -190,13 +173,15 @@ def test_permanent_errors_are_recorded_and_the_batch_goes_on(warehouse, slack_se
 
 
 @pytest.mark.parametrize("problem", ["invalid_auth", "account_inactive"])
-def test_bad_tokens_fail_rows_with_the_code(warehouse, slack_server, problem):
+def test_bad_tokens_stop_the_run_before_any_row_is_touched(warehouse, slack_server, problem):
     key = add(warehouse)
     token = "xoxb-sai" if problem == "invalid_auth" else slack_server.token
     if problem == "account_inactive":
         slack_server.deactivate_token(token)
     report = dispatch(warehouse, SlackSender(token, slack_server.url))
-    assert report.failed == {key: problem}
+    assert report.auth_error == problem and not report.failed and report.pending == {key: None}
+    assert [m for m, _ in slack_server.calls()] == ["auth.test"]
+    assert (row(warehouse, key)["status"], row(warehouse, key)["attempts"]) == ("pending", 0)
     assert slack_server.messages() == []
 
 
@@ -253,10 +238,9 @@ def test_recording_sender_gives_the_same_guarantees_without_http(warehouse):
     gone = add(warehouse, "LD.X002", recipient="bc-da-xoa")
     fake.lose_reply_next(1)
     first = dispatch(warehouse, fake)
-    assert first.pending == {lost: "connection_error"} and first.failed == {
-        gone: "channel_not_found"
-    }
-    assert dispatch(warehouse, fake).recovered == [lost]
+    assert first.pending == {lost: "connection_error"} and first.failed == {gone: "channel_not_found"}
+    assert dispatch(warehouse, fake, settle_s=0).recovered == [lost]
+    assert dispatch(warehouse, fake) == DispatchReport()
     assert [m.key for m in fake.sent] == [lost]
 
 
