@@ -7,6 +7,7 @@ shows), 2026H1 open; then units share files, write commands, and the tests read 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -18,7 +19,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from baocao.resources import live
+from baocao.resources import FixedClock, live
 from baocao.services import cycles, deliver
 from baocao.settings import settings
 from intake import form
@@ -133,6 +134,42 @@ def _answers(slack, channel: str, ts: str) -> list[dict]:
 def _stored(s, unit: str) -> list[Path]:
     folder = s.store / unit
     return sorted(p for p in folder.iterdir() if p.is_file() and "__" in p.name) if folder.exists() else []
+
+
+def test_the_cycle_opened_message_carries_the_prefilled_form_once_per_unit_and_period(door):
+    """First in the module: LD.X001 has sent nothing for 2026H1 yet, so "cycle opened" and the
+    reminder are still true when delivered (at the clock of the day each was due)."""
+    from notifications.notify import enqueue_schedule
+    from tasks.cycle import warehouse_lock
+
+    s, slack, _listener, _files = door
+    res = _RES[0]
+    with warehouse_lock(res):
+        con = res.con()
+        opened_at, deadline = con.execute(
+            "select opened_at, deadline_at from ops.cycle where period = '2026H1' and dataset_code = ?", [DS]).fetchone()
+        units = [{"unit_code": X1, "accepted": False, "received": False}]
+        enqueue_schedule(con, dataset_code=DS, period="2026H1", units=units, deadline=deadline,
+                         now=opened_at + timedelta(minutes=1), opened_at=opened_at)
+        at_open = dataclasses.replace(res, clock=FixedClock(opened_at + timedelta(minutes=2)))
+        report = deliver.dispatch(at_open, sender_for(at_open))
+        assert any(k.startswith("cycle_opened:2026H1:XA_6T:LD.X001") for k in report.sent), report
+        # a reminder later links to the same file; nothing is uploaded again
+        enqueue_schedule(con, dataset_code=DS, period="2026H1", units=units, deadline=deadline,
+                         now=deadline - timedelta(days=2, hours=1), opened_at=opened_at)
+        before_deadline = dataclasses.replace(res, clock=FixedClock(deadline - timedelta(days=2)))
+        deliver.dispatch(before_deadline, sender_for(before_deadline))
+    (opened,) = [m for m in slack.messages(CH1) if "cycle_opened" in json.dumps(m.get("metadata") or {})]
+    (f,) = slack.files_in(CH1, opened["ts"])
+    assert f["name"] == "XA_6T_LD.X001_2026H1.xlsx"
+    _check_prefilled(s, f["data"], X1)
+    assert "baocao template" not in json.dumps(opened["blocks"], ensure_ascii=False)
+    assert "luồng tin nhắn" in json.dumps(opened["blocks"], ensure_ascii=False)  # "the form is in this thread"
+    forms_shared = [x for x in slack.files_in(CH1) if x["name"] == "XA_6T_LD.X001_2026H1.xlsx"]
+    assert len(forms_shared) == 1
+    reminders = [m for m in slack.messages(CH1) if "reminder:" in json.dumps(m.get("metadata") or {})]
+    for m in reminders:
+        assert f["permalink"] in json.dumps(m["blocks"])
 
 
 def test_a_file_in_the_units_channel_is_stored_processed_and_answered_in_its_thread(door):
@@ -288,38 +325,6 @@ def _check_prefilled(s, data: bytes, unit: str) -> None:
     assert want and {k: v for k, v in got.items() if v is not None} == pytest.approx(want)
     assert all(ws.cell(r, form.DATA_VALUE_COL).value is None for r in range(form.HEADER_ROW + 1, ws.max_row + 1))
     assert wb[form.SHEET_META]["B4"].value == unit
-
-
-def test_the_cycle_opened_message_carries_the_prefilled_form_once_per_unit_and_period(door):
-    from notifications.notify import enqueue_schedule
-    from tasks.cycle import warehouse_lock
-
-    s, slack, _listener, _files = door
-    res = _RES[0]
-    with warehouse_lock(res):
-        con = res.con()
-        opened_at, deadline = con.execute(
-            "select opened_at, deadline_at from ops.cycle where period = '2026H1' and dataset_code = ?", [DS]).fetchone()
-        units = [{"unit_code": X1, "accepted": False, "received": False}]
-        enqueue_schedule(con, dataset_code=DS, period="2026H1", units=units, deadline=deadline,
-                         now=opened_at + timedelta(minutes=1), opened_at=opened_at)
-        report = deliver.dispatch(res, sender_for(res))
-        assert any(k.startswith("cycle_opened:2026H1:XA_6T:LD.X001") for k in report.sent), report
-        # a reminder later links to the same file; nothing is uploaded again
-        enqueue_schedule(con, dataset_code=DS, period="2026H1", units=units, deadline=deadline,
-                         now=deadline - timedelta(days=2, hours=1), opened_at=opened_at)
-        deliver.dispatch(res, sender_for(res))
-    (opened,) = [m for m in slack.messages(CH1) if "cycle_opened" in json.dumps(m.get("metadata") or {})]
-    (f,) = slack.files_in(CH1, opened["ts"])
-    assert f["name"] == "XA_6T_LD.X001_2026H1.xlsx"
-    _check_prefilled(s, f["data"], X1)
-    assert "baocao template" not in json.dumps(opened["blocks"], ensure_ascii=False)
-    assert "luồng tin nhắn" in json.dumps(opened["blocks"], ensure_ascii=False)  # "the form is in this thread"
-    forms_shared = [x for x in slack.files_in(CH1) if x["name"] == "XA_6T_LD.X001_2026H1.xlsx"]
-    assert len(forms_shared) == 1
-    reminders = [m for m in slack.messages(CH1) if "reminder:" in json.dumps(m.get("metadata") or {})]
-    for m in reminders:
-        assert f["permalink"] in json.dumps(m["blocks"])
 
 
 def test_the_reminders_button_sends_the_form_again_for_the_channels_unit_only(door):
