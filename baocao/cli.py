@@ -103,14 +103,10 @@ def template(period: str = typer.Argument(..., help="Kỳ báo cáo, ví dụ 20
 def submit(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Tệp báo cáo / report file"),
            unit: str = typer.Option(..., "--unit", help="Mã đơn vị gửi / sending unit"),
            home: Path = HomeOpt) -> None:
-    """Nộp một tệp vào hộp thư của đơn vị / drop a file into a unit's inbox."""
-    s = settings(home)
-    dest = s.inbox / unit
-    dest.mkdir(parents=True, exist_ok=True)
-    tmp = dest / f".{file.name}.tmp"
-    shutil.copyfile(file, tmp)
-    os.replace(tmp, dest / file.name)
-    console.print(f"Đã nhận {file.name} từ {unit} / received")
+    """Nộp một tệp cho đơn vị (lưu ngay, giờ nhận là giờ máy chủ) / submit a file for a unit (stored now, server time)."""
+    from intake.receive_cli import submit_file
+
+    submit_file(settings(home), file, unit, console)
 
 
 @app.command()

@@ -94,7 +94,7 @@ def collect(s: Settings) -> list[store_mod.StoredFile]:
 
 def pending(con, s: Settings) -> list[store_mod.StoredFile]:
     """Stored files not yet recorded in the warehouse (what the next processing run takes)."""
-    files = store_mod.store_files(s.store)
+    files = store_mod.store_files(s.store) + store_mod.quarantined_files(s.store)
     done = known_ids(con, [f.submission_id for f in files])
     store_mod.write_recorded(s.store, s.db_path, done)
     return [store_mod.with_hash(f) for f in files if f.submission_id not in done]
@@ -124,8 +124,9 @@ def parse(files: list[store_mod.StoredFile], con, cat=None) -> list[SubmissionRe
     cycles = open_cycles(con)
     out = []
     # the validation stage's fixed cost (importing Great Expectations) is paid while the pool parses
-    parsed = batch.parse_many([(f.path, f.unit_code) for f in files], cat,
+    parsed = batch.parse_many([(f.path, f.unit_code, f.file_name) for f in files], cat,
                               while_waiting=validate_mod.warm if files else None)
+    files = batch.quarantine_failures(files, parsed)  # a file that broke its worker is never parsed again
     for f, p in zip(files, parsed, strict=True):
         if f.unit_code not in cat.org_units and not p.has_errors:
             p.findings.append(error("S04", f"Hộp thư «{f.unit_code}» không thuộc đơn vị nào trong danh mục",
@@ -148,7 +149,8 @@ def parse(files: list[store_mod.StoredFile], con, cat=None) -> list[SubmissionRe
             file_name=f.file_name, stored_path=str(f.path), sha256=f.sha256, size_bytes=f.size_bytes,
             file_format=p.file_format, received_at=f.received_at, source=f.source,
             is_late=bool(deadline and f.received_at > deadline),
-            findings=list(p.findings), values=p.values, tasks=p.tasks, texts=p.texts)
+            findings=list(p.findings), values=p.values, tasks=p.tasks, texts=p.texts,
+            original_name_raw=f.original_name_raw or None, meta=f.meta or None, file_mtime=f.file_mtime)
         out.append(rec)
     return out
 
