@@ -17,7 +17,6 @@ jump from the previous period), a few percent late.
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import random
 import shutil
 from dataclasses import dataclass, field

@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from intake import isolate
@@ -40,7 +40,7 @@ def parse_many(items: list[tuple[Path, str | None] | tuple[Path, str | None, str
     full = [(Path(t[0]), t[1], t[2] if len(t) > 2 else None) for t in items]
     out: list[ParsedSubmission | None] = [None] * len(full)
     todo = []
-    for i, (path, unit, name) in enumerate(full):
+    for i, (path, _unit, name) in enumerate(full):
         if path.parent.name == store_mod.QUARANTINE:
             out[i] = _from_quarantine(path, name)
         else:

@@ -3,11 +3,8 @@ xmlscan), then calamine for the values."""
 
 from __future__ import annotations
 
-import html
 import io
-import re
 import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import python_calamine as pc
@@ -15,6 +12,7 @@ import python_calamine as pc
 from baocao.findings import error
 from intake import form
 from intake.numbers import fold, nfc
+from intake.parse import structure, xmlscan
 from intake.parse.common import (
     _CODE_LIKE,
     _REDO_EN,
@@ -67,7 +65,12 @@ def _parse_xlsx(path: Path, data: bytes, inbox_unit, cat, ext: str) -> ParsedSub
                          f"The file is a zip archive holding «{inner}», not a workbook",
                          f"giải nén rồi gửi riêng tệp «{inner}»", f"extract it and send «{inner}» itself", value_raw=inner)
         return _not_a_workbook(path, kind, ext)
-    parts = _sheet_parts(zf)
+    try:
+        book = xmlscan.workbook_sheets(zf, MAX_UNZIPPED_BYTES)
+    except (xmlscan.XmlRefused, *_ZIP_ERRORS) as exc:
+        return _refused_xml(path, exc)
+    parts = {nfc(b.name): b.part for b in book}
+    hidden = {nfc(b.name): b.state for b in book if b.state != "visible"}
     try:
         wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet_names = list(wb.sheet_names)
@@ -77,7 +80,10 @@ def _parse_xlsx(path: Path, data: bytes, inbox_unit, cat, ext: str) -> ParsedSub
     except BaseException as exc:
         return _damaged(path, exc)
     p = ParsedSubmission(path=path, file_format="xlsx")
-    sheets = {fold(nfc(s)): s for s in sheet_names}
+    sheets = structure.sheet_map(p, sheet_names)
+    structure.macros_and_links(p, zf, names, ext)
+    if p.has_errors:
+        return p
     missing = [s for s in form.REQUIRED_SHEETS if fold(s) not in sheets]
     if missing:
         p.findings.append(error(
@@ -91,12 +97,21 @@ def _parse_xlsx(path: Path, data: bytes, inbox_unit, cat, ext: str) -> ParsedSub
         return p
 
     grids: dict[str, list[list]] = {}
-    scans: dict[str, _SheetScan] = {}
+    scans: dict[str, xmlscan.SheetScan] = {}
     for label in (form.SHEET_META, form.SHEET_DATA, form.SHEET_TASKS, form.SHEET_TEXT):
         real = sheets.get(fold(label))
         if real is None:
             continue
-        scan = _scan_sheet(zf, parts.get(nfc(real)))
+        if nfc(real) in hidden:
+            structure.hidden_sheet(p, label, real, hidden[nfc(real)], sheet_names, hidden)
+            return p
+        try:
+            scan = xmlscan.scan_sheet(zf, parts.get(nfc(real)), MAX_UNZIPPED_BYTES)
+        except (xmlscan.XmlRefused, *_ZIP_ERRORS) as exc:
+            return _refused_xml(path, exc, sheet=label)
+        if scan.too_many_merges:
+            structure.too_many_merges(p, label, scan)
+            return p
         if scan.rows * scan.cols > MAX_SHEET_CELLS:
             p.findings.append(error(
                 "P03", f"Trang tính có vùng dữ liệu khổng lồ (đến ô {scan.far_cell}, {scan.rows} dòng × {scan.cols} cột)",
@@ -147,8 +162,7 @@ def _parse_xlsx(path: Path, data: bytes, inbox_unit, cat, ext: str) -> ParsedSub
                 value_raw="=" + dscan.formulas[cell], **where,
                 expected_vi="mở tệp bằng Excel để tính lại rồi lưu, hoặc nhập số trực tiếp",
                 expected_en="open the file in Excel so it recalculates and save it, or type the number"))
-        elif (r + 1) in dscan.merged_rows.get(form.DATA_VALUE_COL, {}):
-            rng = dscan.merged_rows[form.DATA_VALUE_COL][r + 1]
+        elif rng := dscan.merged_at(form.DATA_VALUE_COL, r + 1):
             p.findings.append(error(
                 "V04", f"Ô giá trị bị gộp (merge) với ô khác (vùng {rng})",
                 f"The value cell is merged with other cells (range {rng})", value_raw=_s(raw), **where,
@@ -184,6 +198,17 @@ def _parse_xlsx(path: Path, data: bytes, inbox_unit, cat, ext: str) -> ParsedSub
     return p
 
 
+def _refused_xml(path: Path, exc: BaseException, sheet: str | None = None) -> ParsedSubmission:
+    why_vi, why_en = (exc.why_vi, exc.why_en) if isinstance(exc, xmlscan.XmlRefused) else \
+        ("một phần của tệp nén không đọc được", "a part of the zip cannot be read")
+    p = ParsedSubmission(path=Path(path), file_format="xlsx")
+    where = f"trang «{sheet}»: " if sheet else ""
+    where_en = f"sheet «{sheet}»: " if sheet else ""
+    p.findings.append(error("P02", f"Tệp Excel bị hỏng ({where}{why_vi})", f"The Excel file is damaged ({where_en}{why_en})",
+                            sheet=sheet, value_raw=Path(path).name, expected_vi=_REDO_VI, expected_en=_REDO_EN))
+    return p
+
+
 def _damaged(path: Path, exc: BaseException) -> ParsedSubmission:
     if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
         raise exc  # KeyboardInterrupt, SystemExit
@@ -207,136 +232,6 @@ def _zip_kind(zf: zipfile.ZipFile, names: set[str]) -> str:
             pass
     inner = sorted(n for n in names if n.lower().endswith((".xlsx", ".xls", ".csv")))
     return f"zip:{inner[0]}" if inner else "zip"
-
-
-_ATTR = re.compile(rb"""([\w:]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)>")
-_REL_TAG = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)>")
-_ROW_OR_CELL = re.compile(rb"<(?:\w+:)?(?:(row)\b([^>]*)>|c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>))", re.DOTALL)
-_F_TAG = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.DOTALL)
-_V_TAG = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
-_MERGE = re.compile(rb"""<(?:\w+:)?mergeCell\b[^>]*?ref=["']([A-Z]+)([0-9]+):([A-Z]+)([0-9]+)["']""")
-_REF = re.compile(r"^([A-Z]{1,3})([0-9]{1,7})$")
-
-
-def _attrs(raw: bytes) -> dict[str, str]:
-    return {k.decode(): html.unescape((a or b).decode("utf-8", "replace")) for k, a, b in _ATTR.findall(raw)}
-
-
-def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name (NFC) -> zip member of its XML, from workbook.xml and its relationships."""
-    try:
-        wbxml = _read_member(zf, "xl/workbook.xml")
-        rels = _read_member(zf, "xl/_rels/workbook.xml.rels")
-    except _ZIP_ERRORS:
-        return {}
-    targets = {}
-    for m in _REL_TAG.finditer(rels):
-        a = _attrs(m.group(1))
-        if "Id" in a and "Target" in a:
-            t = a["Target"]
-            targets[a["Id"]] = t.lstrip("/") if t.startswith("/") else f"xl/{t}"
-    out = {}
-    for m in _SHEET_TAG.finditer(wbxml):
-        a = _attrs(m.group(1))
-        rid = next((v for k, v in a.items() if k.endswith(":id")), None)  # r:id, whatever the prefix
-        if "name" in a and rid in targets:
-            out[nfc(a["name"])] = targets[rid]
-    return out
-
-
-def _read_member(zf: zipfile.ZipFile, name: str) -> bytes:
-    with zf.open(name) as f:
-        return f.read(MAX_UNZIPPED_BYTES + 1)
-
-
-def _col_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-@dataclass
-class _SheetScan:
-    rows: int = 0
-    cols: int = 0
-    far_cell: str = "A1"
-    formulas: dict[str, str] = field(default_factory=dict)     # cell -> formula text, no cached value
-    errors: dict[str, str] = field(default_factory=dict)       # cell -> #DIV/0! ...
-    merged_rows: dict[int, dict[int, str]] = field(default_factory=dict)  # column -> row -> range
-
-
-_FAST_REF = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"')
-_FORMULA_OPEN = re.compile(rb"<(?:\w+:)?f[\s>/]")  # a cell formula <f>, not <formula1> of a list
-
-
-def _scan_sheet(zf: zipfile.ZipFile, member: str | None) -> _SheetScan:
-    """What calamine does not say, read from the sheet's XML before calamine loads it: the used
-    area (calamine allocates rows x columns, so a cell at XFD1048576 would exhaust memory),
-    formulas without a cached value and error values (both read as blank), merged ranges."""
-    scan = _SheetScan()
-    if member is None:
-        return scan
-    try:
-        xml = _read_member(zf, member)
-    except _ZIP_ERRORS:
-        return scan
-    if _FORMULA_OPEN.search(xml) is None and b't="e"' not in xml:
-        # the common case (a form filled with values): only the used area (and merges) matter
-        refs = _FAST_REF.findall(xml)
-        if len(refs) == xml.count(b"<c ") + xml.count(b"<c>"):
-            for col, row in refs:
-                scan.rows = max(scan.rows, int(row))
-                scan.cols = max(scan.cols, _col_number(col.decode()))
-            return _merges(xml, scan)
-    _scan_cells(xml, scan)
-    return _merges(xml, scan)
-
-
-def _scan_cells(xml: bytes, scan: _SheetScan) -> None:
-    row_no = 0
-    col_no = 0
-    for m in _ROW_OR_CELL.finditer(xml):
-        if m.group(1):  # <row>
-            r = _attrs(m.group(2)).get("r", "")
-            row_no = int(r) if r.isdigit() else row_no + 1
-            col_no = 0
-            continue
-        a = _attrs(m.group(3))
-        ref = _REF.match(a.get("r", ""))
-        if ref:
-            col_no, row_no = _col_number(ref.group(1)), int(ref.group(2))
-        else:
-            col_no += 1
-        scan.rows = max(scan.rows, row_no)
-        scan.cols = max(scan.cols, col_no)
-        body = m.group(4) or b""
-        cell = f"{form.col_letter(col_no)}{row_no}"
-        v = _V_TAG.search(body)
-        value = v.group(1).decode("utf-8", "replace").strip() if v else ""
-        if a.get("t") == "e":
-            scan.errors[cell] = html.unescape(value) or "#ERROR"
-            continue
-        f = _F_TAG.search(body)
-        if f and not value:
-            scan.formulas[cell] = html.unescape((f.group(1) or b"").decode("utf-8", "replace"))
-
-
-def _merges(xml: bytes, scan: _SheetScan) -> _SheetScan:
-    scan.far_cell = f"{form.col_letter(max(scan.cols, 1))}{max(scan.rows, 1)}"
-    if b"mergeCell" not in xml:
-        return scan
-    for c0, r0, c1, r1 in _MERGE.findall(xml):
-        a0, a1 = _col_number(c0.decode()), _col_number(c1.decode())
-        rng = f"{c0.decode()}{int(r0)}:{c1.decode()}{int(r1)}"
-        if (a0, int(r0)) == (a1, int(r1)):
-            continue
-        for col in range(a0, min(a1, 50) + 1):
-            rows = scan.merged_rows.setdefault(col, {})
-            for r in range(int(r0), min(int(r1), int(r0) + 10000) + 1):
-                rows[r] = rng
-    return scan
 
 
 def _read_meta(grid: list[list]) -> tuple[dict, dict]:
