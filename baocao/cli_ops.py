@@ -23,6 +23,7 @@ import typer
 import yaml
 
 from baocao.cli import HomeOpt, app, console
+from baocao.escape import console_text
 from baocao.settings import settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -276,7 +277,9 @@ def watch(
     def show(report: watch_mod.PollReport) -> None:
         for t in report.taken:
             what = "mới / new" if t.new else "trùng / duplicate"
-            console.print(f"{t.stored.unit_code} {t.stored.file_name} → {t.stored.submission_id} ({what})")
+            console.print(console_text(f"{t.stored.unit_code} {t.stored.file_name} → {t.stored.submission_id} ({what})"))
+        for line in report.refused:
+            console.print(console_text(line), soft_wrap=True)
         for sid in report.announced:
             console.print(f"baocao.submission.received {sid}")
         if process and any(t.new for t in report.taken):

@@ -34,7 +34,10 @@ def xlsx_put(cell, value):
     if isinstance(value, str):
         text = xlsx_text(value)
         cell.value = text
-        cell.data_type = "s"  # after the setter: "=…" must not stay a formula
+        if cell.data_type == "f":  # the setter read "=…" as a formula: it is the unit's text
+            cell.data_type = "s"
+        if text.startswith(FORMULA_PREFIXES) and cell.data_type == "s":
+            cell.quotePrefix = True  # Excel keeps it text even when the cell is edited
     else:
         cell.value = value
     return cell
@@ -44,11 +47,40 @@ def html_text(value) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
+_MENTION = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.IGNORECASE)
+_SCHEME = re.compile(r"\b(https?|ftp|mailto|file|slack|tel)(:)", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_ZWSP = "\u200b"
+
+
 def slack_text(value) -> str:
-    """Slack mrkdwn: the three characters Slack's control sequences use, escaped as Slack documents."""
-    return ("" if value is None else str(value)).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack mrkdwn: `&`, `<`, `>` → `&amp;`, `&lt;`, `&gt;` (Slack's own escaping, so `<!here>`,
+    `<@U123>`, `<http://x|y>` stay text); bare `@channel`, `@here`, `@everyone` and URL schemes
+    (`https:`) get a zero-width space so Slack neither notifies nor links them."""
+    if value is None:
+        return ""
+    s = _CONTROL.sub(" ", str(value))
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    s = _MENTION.sub("@" + _ZWSP, s)
+    return _SCHEME.sub(lambda m: m.group(1) + _ZWSP + m.group(2), s)
 
 
 def console_text(value) -> str:
     """Rich console markup escaped (`[/]`, `[bold]`, `[link=…]` print as typed)."""
     return _rich_escape("" if value is None else str(value))
+
+
+def xlsx_guard(wb) -> int:
+    """Before saving a workbook baocao wrote: any cell still holding a formula (a unit's text set
+    through a path that missed `xlsx_put`) becomes the text it was. baocao's own workbooks carry
+    no formulas, so this changes nothing else. Returns how many cells it turned into text."""
+    n = 0
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if c.data_type == "f":
+                    v = c.value
+                    c._value = xlsx_text(v if isinstance(v, str) else getattr(v, "text", None) or str(v))
+                    c.data_type = "s"
+                    n += 1
+    return n
