@@ -25,6 +25,19 @@ console = Console(width=140)
 HomeOpt = typer.Option(None, "--home", help="Thư mục dữ liệu (mặc định ./var hoặc $BAOCAO_HOME) / data folder.")
 
 
+def _writer(s):
+    """The warehouse's writer connection, or one line (who holds the lock) and exit code 3."""
+    from baocao import pipeline
+    from baocao.escape import console_text
+    from warehouse.db import WarehouseBusy
+
+    try:
+        return pipeline.connection(s)
+    except WarehouseBusy as exc:
+        console.print(console_text(str(exc)), soft_wrap=True)
+        raise typer.Exit(3) from None
+
+
 @app.command()
 def demo(home: Path = typer.Option(Path("var/demo"), help="Thư mục của bản chạy thử / demo folder (recreated)."),
          period: str = typer.Option("2026H1", help="Kỳ báo cáo / period.")) -> None:
@@ -114,6 +127,7 @@ def process(home: Path = HomeOpt) -> None:
     """Xử lý mọi tệp đang chờ / process every pending submission now."""
     from flows.cycle import process_submissions
 
+    _writer(settings(home))  # waits for the warehouse, or says in one line who holds it
     result = process_submissions(str(settings(home).home))
     console.print(result)
 
@@ -140,7 +154,7 @@ def cycle_status(period: str, home: Path = HomeOpt) -> None:
     """Tình hình nộp báo cáo theo từng báo cáo / expected, received, accepted, late, missing and who."""
     from baocao import pipeline, summary
 
-    con = pipeline.connection(settings(home))
+    con = _writer(settings(home))
     pipeline.aggregate(con)
     summary.print_summary(con, period, console)
 

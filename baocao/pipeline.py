@@ -17,7 +17,7 @@ from baocao.findings import Finding, error
 from baocao.settings import Settings
 from expectations import validate as validate_mod
 from expectations.validate import BatchItem, validate_batch
-from intake import batch
+from intake import answer, batch
 from intake import store as store_mod
 from intake.parse import parse_file
 from warehouse import db, models, publish
@@ -109,6 +109,8 @@ def nothing_pending(s: Settings, submission_id: str | None = None) -> bool:
     """True when the store's journal shows `submission_id` (or, without it, every stored
     submission) recorded, so a run can stop without opening the warehouse or waiting for its
     writer slot. False when unsure."""
+    if answer.unanswered_hint(s):  # a run died between loading and answering: this one answers
+        return False
     if submission_id:
         done = store_mod.recorded_ids(s.store, s.db_path)
         return done is not None and submission_id in done
@@ -250,8 +252,10 @@ def process(con, s: Settings, files: list[store_mod.StoredFile] | None = None, c
     files = pending(con, s) if files is None else files
     records = parse(files, con, cat)
     validate(records, con, cat)
+    answer.mark_loading(s, [r.submission_id for r in records])
     load(con, records)
     note_recorded(s, records)
+    answer.after_load()
     return records
 
 
@@ -287,13 +291,15 @@ def feedback_path(s: Settings, rec: SubmissionRecord) -> Path | None:
     """Where the annotated workbook of a submission with findings is (or will be) written."""
     if not rec.findings:
         return None
-    return s.feedback / rec.period / rec.unit_code / f"{Path(rec.file_name).stem}_kiem_tra_{rec.submission_id[:8]}.xlsx"
+    return s.feedback / rec.period / rec.unit_code / f"{store_mod.safe_stem(rec.file_name)}_kiem_tra_{rec.submission_id[:8]}.xlsx"
 
 
 def write_feedback_files(s: Settings, records: list[SubmissionRecord], cat=None) -> int:
     """Write the annotated workbooks the feedback messages link to (before they are delivered)."""
     cat = cat or catalog_mod.load()
-    return sum(write_findings_file(s, r, cat) is not None for r in records)
+    n = sum(write_findings_file(s, r, cat) is not None for r in records)
+    answer.answered(s)  # the batch and any repaired answers are queued and their workbooks written
+    return n
 
 
 def write_findings_file(s: Settings, rec: SubmissionRecord, cat=None) -> Path | None:
@@ -323,6 +329,7 @@ def enqueue_feedback(con, s: Settings, records: list[SubmissionRecord], cat=None
     from notifications.notify import enqueue_feedback as _enqueue
 
     cat = cat or catalog_mod.load()
+    records = answer.repair(con, s, records, cat)  # and every loaded submission a crash left unanswered
     cycles = open_cycles(con)
     known = cat.recipients
     todo = [r for r in records if r.unit_code in known]  # a unit that no longer exists: no one to tell

@@ -98,6 +98,15 @@ def display_name(raw: bytes) -> str:
     return "".join(ch if ch.isprintable() else "\ufffd" for ch in text) or "(không tên)"
 
 
+def safe_stem(display: str, limit: int = 60) -> str:
+    """A short file-system-safe stem of a unit's file name, for files baocao writes about it."""
+    stem = display.rsplit(".", 1)[0] if "." in display else display
+    out = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem).strip("._") or "tep"
+    while len(out.encode("utf-8")) > limit:
+        out = out[:-1]
+    return out
+
+
 def _ext(display: str) -> str:
     ext = display.rsplit(".", 1)[-1].lower() if "." in display else ""
     return ext if ext in _EXTS else "bin"

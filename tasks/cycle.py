@@ -19,6 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from baocao import events as ev
 from baocao import pipeline
 from baocao.settings import Settings
+from intake import answer
 from tasks import plan
 
 # ------------------------------------------------------------------------------ warehouse lock
@@ -153,8 +154,10 @@ def load(s: Settings, records: list) -> dict:
 
     con = pipeline.connection(s)
     before = known_ids(con, [r.submission_id for r in records])
+    answer.mark_loading(s, [r.submission_id for r in records if r.submission_id not in before])
     counts = pipeline.load(con, records)
     pipeline.note_recorded(s, records)
+    answer.after_load()
     new = {r.submission_id: r for r in records if r.submission_id not in before}
     versions = plan.versions(con, list(new))
     ev.emit_all(ev.submission_loaded(r, versions.get(sid)) for sid, r in new.items())
