@@ -41,6 +41,7 @@ from intake.parse import ParsedSubmission, parse_file
 log = logging.getLogger(__name__)
 FILE_SECONDS = float(os.environ.get("BAOCAO_PARSE_SECONDS", "20"))
 MEMORY_MB = int(os.environ.get("BAOCAO_PARSE_MEMORY_MB", "1536"))
+START_SECONDS = 120.0  # a worker's imports, on a machine under load
 RULE = "P08"
 _FIX_VI = "hãy lưu lại bằng Excel (Lưu thành > Excel Workbook .xlsx) và gửi lại; nếu vẫn lỗi, dùng mẫu biểu gốc"
 _FIX_EN = "save it again in Excel (Save As > Excel Workbook .xlsx) and send it again; if it still fails, use the original form"
@@ -99,6 +100,7 @@ def _serve(conn, cat, memory_mb: int, target: Callable) -> None:
     """A worker: parse what the pool sends, one file at a time, until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _limit_memory(memory_mb)
+    conn.send(("ready", None))
     while True:
         try:
             msg = conn.recv()
@@ -127,6 +129,8 @@ class _Worker:
         child.close()
         self.job: int | None = None
         self.started = 0.0
+        self.spawned = time.monotonic()
+        self.ready = False
 
     def kill(self) -> None:
         try:
@@ -188,30 +192,47 @@ class Pool:
         while len(self.live) < min(self.n, len(items)):
             self.live.append(self._spawn())
         busy: dict[object, _Worker] = {}
+        starting: dict[object, _Worker] = {w.conn: w for w in self.live if not w.ready}
         retried: set[int] = set()
+        failed_starts = 0
 
         def feed(w: _Worker) -> None:
             if not todo:
                 return
             i = todo.pop()
             path, unit, name = items[i]
-            w.job, w.started = i, time.monotonic()
+            w.job, w.started = i, time.monotonic()  # the file's clock starts when its worker is ready
             try:
                 w.conn.send((str(path), unit, name))
             except (OSError, ValueError):  # the worker died between files
                 w.job = None
                 todo.append(i)
-                self._replace(w)
+                fresh = self._replace(w)
+                starting[fresh.conn] = fresh
                 return
             busy[w.conn] = w
 
         for w in list(self.live):
-            feed(w)
-        while busy:
+            if w.ready:
+                feed(w)
+        while busy or (todo and starting):
             now = time.monotonic()
-            deadline = min(w.started + self.seconds for w in busy.values())
-            ready = wait(list(busy), timeout=max(0.0, deadline - now))
-            for conn in ready:
+            deadline = min([w.started + self.seconds for w in busy.values()]
+                           + [w.spawned + START_SECONDS for w in starting.values()])
+            for conn in wait(list(busy) + list(starting), timeout=max(0.0, deadline - now)):
+                if conn in starting:
+                    w = starting.pop(conn)
+                    try:
+                        conn.recv()  # ("ready", None)
+                        w.ready, failed_starts = True, 0
+                        feed(w)
+                    except (EOFError, OSError):
+                        failed_starts += 1
+                        if failed_starts > 3:
+                            raise RuntimeError(f"parse workers cannot start ({w.death().reason_en})") from None
+                        fresh = self._replace(w)
+                        starting[fresh.conn] = fresh
+                    continue
                 w = busy.pop(conn)
                 i = w.job
                 path, _unit, name = items[i]
@@ -219,25 +240,29 @@ class Pool:
                     kind, value = conn.recv()
                 except (EOFError, OSError):
                     death = w.death()
-                    w = self._replace(w)
+                    fresh = self._replace(w)
+                    starting[fresh.conn] = fresh
                     if i not in retried:  # killed from outside (the OOM killer, an operator)? once more
                         retried.add(i)
                         todo.append(i)
                     else:
                         out[i] = failed(path, name or Path(path).name, death)
-                else:
-                    out[i] = value if kind == "ok" else failed(path, name or Path(path).name, Failure(kind, value))
+                    continue
+                out[i] = value if kind == "ok" else failed(path, name or Path(path).name, Failure(kind, value))
                 w.job = None
                 feed(w)
             now = time.monotonic()
             for conn, w in list(busy.items()):
-                if conn not in busy or now - w.started < self.seconds:
+                if now - w.started < self.seconds:
                     continue
                 busy.pop(conn)
                 path, _unit, name = items[w.job]
                 out[w.job] = failed(path, name or Path(path).name, Failure("timeout", f"{self.seconds:g}"))
-                w = self._replace(w)
-                feed(w)
+                fresh = self._replace(w)
+                starting[fresh.conn] = fresh
+            for w in list(starting.values()):
+                if now - w.spawned > START_SECONDS:
+                    raise RuntimeError(f"a parse worker did not start within {START_SECONDS:g} s")
         return out  # type: ignore[return-value]
 
     def _replace(self, w: _Worker) -> _Worker:
