@@ -30,9 +30,9 @@ from pathlib import Path
 IGNORED_PREFIXES = (".", "~$")  # hidden files, temp files and Excel lock files
 SOURCES = ("inbox", "submit", "slack", "web", "demo", "bench")
 QUARANTINE = ".quarantine"
-# what a unit code looks like in the catalog (LD, LD.SYT, LD.X0123, KHH.…): checked on the string
+# what a unit code looks like in the catalog (LD, LD.SYT, LD.X0123, P01.X0001): checked on the string
 # before it is ever joined to a path, so `../../x`, `LD/..`, `LD\0` never reach the file system
-UNIT_CODE = re.compile(r"^[A-Z]{2,3}(?:\.[A-Z0-9]{1,16})?$")
+UNIT_CODE = re.compile(r"^[A-Z][A-Z0-9]{1,5}(?:\.[A-Z0-9]{1,16})?$")
 _EXTS = ("xlsx", "xlsm", "xls", "xlsb", "ods", "csv", "txt")
 _STORED = re.compile(r"^([0-9a-f]{20})\.(" + "|".join(_EXTS) + r"|bin)$")
 _LEGACY = re.compile(r"^([0-9a-f]{20})__(.+)$")  # stores written before the sidecars: <id>__<name>
@@ -43,6 +43,7 @@ class UnitRefused(ValueError):
     """A unit code that is not a catalog unit: nothing is stored, nothing on disk is touched."""
 
     def __init__(self, code: str, known_syntax: bool):
+        self.code, self.known_syntax = code, known_syntax
         shown = code if len(code) <= 40 else code[:40] + "…"
         shown = shown.encode("unicode_escape").decode("ascii")
         if known_syntax:
@@ -52,6 +53,9 @@ class UnitRefused(ValueError):
         self.message_vi, self.message_en = vi, en
         super().__init__(f"{vi}: không nhận tệp; dùng mã đơn vị trong danh mục, ví dụ LD.X0001 / "
                          f"{en}: file not received; use a catalog unit code, e.g. LD.X0001")
+
+    def __reduce__(self):
+        return (UnitRefused, (self.code, self.known_syntax))
 
 
 @dataclass(frozen=True)
