@@ -252,10 +252,8 @@ def process(con, s: Settings, files: list[store_mod.StoredFile] | None = None, c
     files = pending(con, s) if files is None else files
     records = parse(files, con, cat)
     validate(records, con, cat)
-    answer.mark_loading(s, [r.submission_id for r in records])
     load(con, records)
     note_recorded(s, records)
-    answer.after_load()
     return records
 
 

@@ -66,9 +66,11 @@ def test_journal_tracks_the_warehouse(home, two_files):
     assert pipeline.nothing_pending(s)
 
 
-def test_triggered_run_with_nothing_pending_leaves_the_warehouse_alone(home, two_files, prefect_harness):
+def test_triggered_run_with_nothing_pending_leaves_the_warehouse_alone(home, two_files, prefect_harness, monkeypatch):
     """While another process holds the DuckDB file, a duplicate trigger still finishes at once."""
     from flows.cycle import process_submissions
+
+    monkeypatch.setenv("BAOCAO_LOCK_WAIT", "2")  # a writer waits this long for the lock, then says who holds it
 
     s = home
     con = pipeline.connection(s)

@@ -28,7 +28,7 @@ def connect(path: Path | str, read_only: bool = False, load_catalog: bool = True
     return con
 
 
-LOCK_WAIT = float(os.environ.get("BAOCAO_LOCK_WAIT", "30"))
+LOCK_WAIT = 30.0  # seconds; BAOCAO_LOCK_WAIT overrides
 _HOLDER = re.compile(r"Conflicting lock is held in (.*?) \(PID (\d+)\)")
 
 
@@ -41,14 +41,14 @@ class WarehouseBusy(RuntimeError):
         self.pid = int(m.group(2)) if m else None
         super().__init__(
             f"Kho dữ liệu {path} đang được một tiến trình khác ghi ({who}); đã chờ {waited:g} giây — chạy lại khi "
-            f"tiến trình đó xong / the warehouse is being written by another process ({who}); waited {waited:g} s — "
+            f"tiến trình đó xong / another process holds the warehouse's write lock ({who}); waited {waited:g} s — "
             "run again when it has finished")
 
 
 def open_writer(path: Path | str, wait: float | None = None) -> duckdb.DuckDBPyConnection:
     """The writer connection, waiting up to `wait` seconds (BAOCAO_LOCK_WAIT, default 30) while
     another process holds the lock; then WarehouseBusy, one line naming the holder's PID."""
-    wait = LOCK_WAIT if wait is None else wait
+    wait = float(os.environ.get("BAOCAO_LOCK_WAIT", LOCK_WAIT)) if wait is None else wait
     start = time.monotonic()
     delay = 0.1
     while True:
