@@ -7,7 +7,8 @@ without their annotated workbook; the files are no longer pending, so nothing wo
 * `mark_loading(s, ids)` before the load: `store/.unanswered` lists the ids about to be loaded (a
   hint that lets the next run know it has work even when no file is pending);
 * `repair(con, s, records)`, called where the feedback is queued: finds in the warehouse every
-  submission with no feedback row (a unit with recipients) and every missing annotated workbook,
+  submission of the journal with no feedback row (a unit with recipients) and every missing
+  annotated workbook,
   writes the workbooks and returns the records to queue with the batch's own (the outbox key
   `feedback:…:<submission_id>` keeps it exactly once); then clears the hint.
 
@@ -41,11 +42,16 @@ def mark_loading(s: Settings, ids: list[str]) -> None:
         os.fsync(fh.fileno())
 
 
-def unanswered_hint(s: Settings) -> bool:
+def marked(s: Settings) -> set[str]:
+    """The ids a run was loading when it last wrote the journal (and may not have answered)."""
     try:
-        return bool(_journal(s).read_text(encoding="utf-8").strip())
+        return {line.strip() for line in _journal(s).read_text(encoding="utf-8").splitlines() if line.strip()}
     except FileNotFoundError:
-        return False
+        return set()
+
+
+def unanswered_hint(s: Settings) -> bool:
+    return bool(marked(s))
 
 
 def after_load() -> None:
@@ -69,15 +75,16 @@ def _records(con, where: str, params: list) -> list[SubmissionRecord]:
     return out
 
 
-def unanswered(con, cat, exclude: set[str] = frozenset()) -> list[SubmissionRecord]:
-    """Loaded submissions of units that have recipients and no feedback row in the outbox."""
+def unanswered(con, cat, ids: set[str]) -> list[SubmissionRecord]:
+    """Of `ids` (what a run was loading), those loaded with no feedback row, for units with
+    recipients. Only these: older submissions are never answered again (a message that is no
+    longer true is never sent)."""
     units = sorted(cat.recipients)
-    if not units:
+    if not units or not ids:
         return []
-    recs = _records(con, """not exists (select 1 from ops.outbox o where o.kind = 'feedback'
-                                         and o.stage = s.submission_id)
-                            and list_contains(?, s.unit_code)""", [units])
-    return [r for r in recs if r.submission_id not in exclude]
+    return _records(con, """list_contains(?, s.submission_id) and list_contains(?, s.unit_code)
+                            and not exists (select 1 from ops.outbox o where o.kind = 'feedback'
+                                            and o.stage = s.submission_id)""", [sorted(ids), units])
 
 
 def missing_workbooks(con, s: Settings, exclude: set[str] = frozenset()) -> list[SubmissionRecord]:
@@ -107,7 +114,7 @@ def repair(con, s: Settings, records: list[SubmissionRecord], cat) -> list[Submi
     from baocao import pipeline
 
     mine = {r.submission_id for r in records}
-    extra = unanswered(con, cat, exclude=mine)
+    extra = unanswered(con, cat, marked(s) - mine)
     rebuilt = missing_workbooks(con, s, exclude=mine)
     for r in rebuilt:
         pipeline.write_findings_file(s, r, cat)
