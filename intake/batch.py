@@ -10,7 +10,8 @@ A file that crashes, aborts, hangs or overruns memory gets a P08 finding and is 
 (`intake.store.quarantine`); a quarantined file that the warehouse has not recorded yet is
 answered from its reason, without being parsed again.
 
-BAOCAO_PARSE_WORKERS sets the pool size (default: the CPU count, at most 4)."""
+`n_workers`, `seconds` and `memory_mb` come from the settings (parse_workers, parse_seconds,
+parse_memory_mb); the pool size defaults to the CPU count, at most 4."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ def workers() -> int:
 
 def parse_many(items: list[tuple[Path, str | None] | tuple[Path, str | None, str | None]], cat,
                n_workers: int | None = None, while_waiting: Callable[[], object] | None = None,
-               min_files: int = 0) -> list[ParsedSubmission]:
+               min_files: int = 0, seconds: float | None = None,
+               memory_mb: int | None = None) -> list[ParsedSubmission]:
     """(path, inbox unit[, name as sent]) → ParsedSubmission, in the same order. `min_files` is
     kept for callers of the earlier pool; every file is isolated whatever the batch size."""
     full = [(Path(t[0]), t[1], t[2] if len(t) > 2 else None) for t in items]
@@ -46,7 +48,7 @@ def parse_many(items: list[tuple[Path, str | None] | tuple[Path, str | None, str
         else:
             todo.append(i)
     if todo:
-        pool = isolate.pool(cat, n_workers)
+        pool = isolate.pool(cat, n_workers, seconds, memory_mb)
         result: list = []
         errors: list[BaseException] = []
 

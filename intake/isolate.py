@@ -5,9 +5,11 @@ calamine's Rust, CPython's XML) can still abort, allocate without end or take to
 built for it. So no file is parsed in a process that matters (the watcher, `serve`, a flow run):
 each goes to a worker of a small pool that lives as long as the process that uses it.
 
-* time: each file gets `FILE_SECONDS` (default 20 s, BAOCAO_PARSE_SECONDS) of wall time from the
+* time: each file gets `seconds` (default `FILE_SECONDS`, 20 s; the settings' parse_seconds,
+  BAOCAO_PARSE_SECONDS) of wall time from the
   moment its worker starts on it; past that the worker is killed and replaced;
-* memory: each worker runs under RLIMIT_AS = `MEMORY_MB` (default 1536 MB, BAOCAO_PARSE_MEMORY_MB),
+* memory: each worker runs under RLIMIT_AS = `memory_mb` (default `MEMORY_MB`, 1536 MB; the
+  settings' parse_memory_mb, BAOCAO_PARSE_MEMORY_MB),
   so a file that makes a library ask for 512 GiB gets a refused allocation (MemoryError or an
   abort), not the machine's memory;
 * a worker that dies (SIGABRT, SIGSEGV, killed by the kernel) is replaced and its file tried once
@@ -17,8 +19,9 @@ each goes to a worker of a small pool that lives as long as the process that use
   again; the rest of the batch goes on, on the other workers and the replacement.
 
 Workers are reused across files (starting one costs ~0.3 s of imports), so isolation costs a pipe
-round trip per file at national scale, not a process. BAOCAO_PARSE_WORKERS sets the pool size
-(default: the CPU count, at most 4).
+round trip per file at national scale, not a process. The settings' parse_workers
+(BAOCAO_PARSE_WORKERS) set the pool size (default: the CPU count, at most 4). Nothing here reads
+the environment: the limits are handed in.
 """
 
 from __future__ import annotations
@@ -39,8 +42,8 @@ from baocao.findings import error
 from intake.parse import ParsedSubmission, parse_file
 
 log = logging.getLogger(__name__)
-FILE_SECONDS = float(os.environ.get("BAOCAO_PARSE_SECONDS", "20"))
-MEMORY_MB = int(os.environ.get("BAOCAO_PARSE_MEMORY_MB", "1536"))
+FILE_SECONDS = 20.0  # defaults of Settings.parse_seconds / parse_memory_mb
+MEMORY_MB = 1536
 START_SECONDS = 120.0  # a worker's imports, on a machine under load
 RULE = "P08"
 _FIX_VI = "hãy lưu lại bằng Excel (Lưu thành > Excel Workbook .xlsx) và gửi lại; nếu vẫn lỗi, dùng mẫu biểu gốc"
@@ -48,9 +51,7 @@ _FIX_EN = "save it again in Excel (Save As > Excel Workbook .xlsx) and send it a
 
 
 def workers() -> int:
-    raw = os.environ.get("BAOCAO_PARSE_WORKERS", "").strip()
-    if raw:
-        return max(1, int(raw))
+    """The default pool size: the CPU count, at most 4."""
     n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return max(1, min(4, n))
 
@@ -283,14 +284,17 @@ class Pool:
 _POOLS: dict[tuple, Pool] = {}
 
 
-def pool(cat, n_workers: int | None = None) -> Pool:
-    """The process's pool for this catalog (started on first use, reused by every later batch)."""
-    key = (str(getattr(cat, "folder", "")), id(cat), n_workers or workers(), FILE_SECONDS, MEMORY_MB)
+def pool(cat, n_workers: int | None = None, seconds: float | None = None, memory_mb: int | None = None) -> Pool:
+    """The process's pool for this catalog and these limits (started on first use, reused by
+    every later batch)."""
+    seconds = FILE_SECONDS if seconds is None else seconds
+    memory_mb = MEMORY_MB if memory_mb is None else memory_mb
+    key = (str(getattr(cat, "folder", "")), id(cat), n_workers or workers(), seconds, memory_mb)
     if key not in _POOLS:
         for old in _POOLS.values():
             old.close()
         _POOLS.clear()
-        _POOLS[key] = Pool(cat, n_workers)
+        _POOLS[key] = Pool(cat, n_workers, seconds=seconds, memory_mb=memory_mb)
     return _POOLS[key]
 
 
@@ -300,8 +304,10 @@ def close_pools() -> None:
     _POOLS.clear()
 
 
-def parse_one(path: Path, inbox_unit: str | None = None, cat=None, name: str | None = None) -> ParsedSubmission:
+def parse_one(path: Path, inbox_unit: str | None = None, cat=None, name: str | None = None,
+              n_workers: int | None = None, seconds: float | None = None,
+              memory_mb: int | None = None) -> ParsedSubmission:
     import catalog as catalog_mod
 
     cat = cat or catalog_mod.load()
-    return pool(cat).parse([(Path(path), inbox_unit, name)])[0]
+    return pool(cat, n_workers, seconds, memory_mb).parse([(Path(path), inbox_unit, name)])[0]

@@ -210,12 +210,14 @@ def adopt_store(s: Settings, except_ids: set[str] = frozenset()) -> set[str]:
     return set(ids)
 
 
-def describe(stored: store_mod.StoredFile, cat=None) -> tuple[str | None, str | None]:
+def describe(stored: store_mod.StoredFile, cat=None, s: Settings | None = None) -> tuple[str | None, str | None]:
     """(data set, period) as the file states them, or None where it cannot be read."""
     from intake import isolate
 
-    try:  # in a bounded worker: a hostile file cannot stop the watcher
-        p = isolate.parse_one(stored.path, inbox_unit=stored.unit_code, cat=cat, name=stored.file_name)
+    try:  # in a bounded worker (the settings' limits): a hostile file cannot stop the watcher
+        p = isolate.parse_one(stored.path, inbox_unit=stored.unit_code, cat=cat, name=stored.file_name,
+                              n_workers=s.parse_workers if s else None, seconds=s.parse_seconds if s else None,
+                              memory_mb=s.parse_memory_mb if s else None)
         if p.failure:  # it broke its worker: quarantined, answered by the next processing run
             from intake.batch import quarantine_failures
 
@@ -238,7 +240,7 @@ def announce(
         if store_mod.stored_id(path.name) in done:
             continue
         f = store_mod.stored(path)
-        dataset, period = describe(f, cat)
+        dataset, period = describe(f, cat, s)
         if emit(ev.submission_received(f, dataset_code=dataset, period=period)) is None:
             break  # no Prefect API: leave the rest for a later poll, in order
         sent.append(f.submission_id)

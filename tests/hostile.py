@@ -20,6 +20,17 @@ PERIOD = "2026H1"
 DATASET = "XA_6T"
 
 
+def resources(home, now):
+    """Resources over a real warehouse in `home` with this catalog and a fixed server clock, with
+    the period's cycle of the commune report open (close them: `res.close()`)."""
+    from baocao.resources import FixedClock, Resources
+    from baocao.services import cycles
+
+    res = Resources.fake(home, clock=FixedClock(now), catalog=CAT)
+    cycles.open_cycle(res, PERIOD, [DATASET], now=now)
+    return res
+
+
 def communes(n: int) -> list[str]:
     return [u.code for u in CAT.expected_units(DATASET, on="2026-06-30")][:n]
 
@@ -28,7 +39,7 @@ def values_for(unit: str) -> dict:
     """Plausible figures for every element of the commune form (a clean file)."""
     import random
 
-    from baocao import demo
+    from testing import demo
 
     return demo.commune_values(random.Random(unit))
 
@@ -37,7 +48,7 @@ def workbook_bytes(unit: str, values: dict | None = None, tasks: dict | None = N
                    **kw) -> bytes:
     import random
 
-    from baocao import demo
+    from testing import demo
 
     rng = random.Random(unit)
     tasks = tasks if tasks is not None else demo._tasks(rng, CAT, DATASET, unit)

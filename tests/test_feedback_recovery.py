@@ -14,7 +14,6 @@ from pathlib import Path
 
 import duckdb
 
-from baocao import pipeline
 from baocao.settings import settings
 from intake import answer
 from intake import store as store_mod
@@ -47,9 +46,7 @@ def _state(s) -> tuple[int, list, list]:
 
 def test_a_run_killed_after_the_load_is_answered_by_the_next_run(tmp_path, prefect_harness):
     s = settings(tmp_path / "home")
-    con = pipeline.connection(s)
-    pipeline.open_cycle(con, hostile.PERIOD, [hostile.DATASET], now=NOW)
-    pipeline.close_connections()
+    hostile.resources(s.home, NOW).close()  # the cycle open
     units = hostile.communes(3)
     assert all(u in CAT.recipients for u in units)
     for u in units[:2]:
@@ -61,7 +58,7 @@ def test_a_run_killed_after_the_load_is_answered_by_the_next_run(tmp_path, prefe
     assert killed.returncode == -signal.SIGKILL, killed.stdout[-2000:] + killed.stderr[-2000:]
     n, fb, books = _state(s)
     assert n == 3 and fb == [] and books == []  # recorded, unanswered: what a crash used to lose for good
-    assert answer.unanswered_hint(s)
+    assert answer.unanswered_hint(s.store)
 
     again = _process(s.home)
     assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
@@ -69,7 +66,7 @@ def test_a_run_killed_after_the_load_is_answered_by_the_next_run(tmp_path, prefe
     ids = [f.submission_id for f in store_mod.store_files(s.store)]
     assert n == 3 and fb == [(sid, 1) for sid in sorted(ids)]  # every unit answered, once
     assert len(books) == 1 and "bao_cao_sai" in books[0]      # the rejected unit's annotated workbook
-    assert not answer.unanswered_hint(s)
+    assert not answer.unanswered_hint(s.store)
 
     third = _process(s.home)
     assert third.returncode == 0

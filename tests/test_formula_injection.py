@@ -11,12 +11,13 @@ import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from baocao import demo, pipeline
+from baocao.services import answer, process
 from baocao.settings import settings
 from intake import form
 from intake import store as store_mod
 from intake.template import write_template
 from reports.build import write_report
+from testing import demo
 from tests import hostile
 
 CAT = hostile.CAT
@@ -41,8 +42,7 @@ def test_no_workbook_baocao_writes_holds_a_formula_from_a_unit(tmp_path):
     import html
 
     s = settings(tmp_path / "home")
-    con = pipeline.connection(s)
-    pipeline.open_cycle(con, hostile.PERIOD, [hostile.DATASET], now=NOW)
+    res = hostile.resources(s.home, NOW)
     units = hostile.communes(4)
     first_task = CAT.tasks_for(hostile.DATASET, units[0])[0]
     status_todo = next(st["name"] for st in CAT.task_statuses if st["code"] == "chua_thuc_hien")
@@ -65,18 +65,18 @@ def test_no_workbook_baocao_writes_holds_a_formula_from_a_unit(tmp_path):
                    POP=PAYLOADS[1]), {}, {"kien_nghi": PAYLOADS[0]})
     store_mod.receive(s.store, units[3], csv_path, "u.csv", source="inbox", received_at=NOW, cat=CAT)
 
-    records = pipeline.process(con, s, cat=CAT)
+    records = process.process(res)
     assert {r.unit_code for r in records if r.status == "rejected"} >= {units[2], units[3]}
-    pipeline.aggregate(con)
-    pipeline.write_feedback_files(s, records, CAT)
-    xlsx, html_path = write_report(con, hostile.PERIOD, s.reports)
+    process.aggregate(res)
+    answer.write_feedback_files(res, records)
+    xlsx, html_path = write_report(res.con(), hostile.PERIOD, s.reports, generated_at=res.now())
     for r in records:  # every unit gets its annotated workbook (or findings-only workbook)
-        pipeline.write_findings_file(s, r, CAT) if r.findings else None
+        answer.write_findings_file(res, r) if r.findings else None
     write_template(s.templates / "t.xlsx", units[0], hostile.PERIOD, hostile.DATASET, cat=CAT,
                    values=dict(hostile.values_for(units[0]), POP=PAYLOADS[0]),
                    tasks={(first_task.plan_code, first_task.task_no): (status_todo, PAYLOADS[1])},
                    texts={"kien_nghi": PAYLOADS[2]})
-    pipeline.close_connections()
+    res.close()
 
     written = sorted(s.home.rglob("*.xlsx"))
     feedback = [p for p in written if s.feedback in p.parents]

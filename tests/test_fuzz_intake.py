@@ -14,10 +14,11 @@ import re
 import time
 from datetime import UTC, datetime
 
-from baocao import demo, pipeline
+from baocao.services import process
 from baocao.settings import settings
 from intake import isolate
 from intake import store as store_mod
+from testing import demo
 from tests import hostile
 
 CAT = hostile.CAT
@@ -136,12 +137,11 @@ def test_fuzzed_files_end_accepted_or_with_a_finding(tmp_path, capsys):
     assert n >= 16 and sum(v for k, v in counts.items() if k.startswith(("finding", "accepted"))) == n
     # a sample through the whole run on a real warehouse: the run itself never fails
     s = settings(tmp_path / "home")
-    con = pipeline.connection(s)
-    pipeline.open_cycle(con, hostile.PERIOD, [hostile.DATASET], now=NOW)
+    res = hostile.resources(s.home, NOW)
     for unit, data, name in sample:
         store_mod.receive(s.store, unit, data, name, source="inbox", received_at=NOW, cat=CAT)
-    records = pipeline.process(con, s, cat=CAT)
-    assert len(records) == len({(u, d) for u, d, _ in sample}) and pipeline.process(con, s, cat=CAT) == []
-    pipeline.close_connections()
+    records = process.process(res)
+    assert len(records) == len({(u, d) for u, d, _ in sample}) and process.process(res) == []
+    res.close()
     with capsys.disabled():
         print(f"\nfuzz seed={SEED} seconds={SECONDS:g} files={n} " + " ".join(f"{k}={v}" for k, v in sorted(counts.items())))

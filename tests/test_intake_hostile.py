@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from baocao import pipeline
+from baocao.services import process
 from baocao.settings import settings
 from intake import isolate, watch
 from intake import store as store_mod
@@ -24,13 +24,12 @@ NOW = datetime(2026, 7, 1, 3, 0, tzinfo=UTC)
 
 
 def _open(s):
-    con = pipeline.connection(s)
-    pipeline.open_cycle(con, hostile.PERIOD, [hostile.DATASET], now=NOW)
-    return con
+    return hostile.resources(s.home, NOW)
 
 
-def _facts(con) -> dict:
-    pipeline.aggregate(con)
+def _facts(res) -> dict:
+    process.aggregate(res)
+    con = res.con()
     return {
         "values": con.execute("""select unit_code, element_code, value from core.data_value order by all""").fetchall(),
         # what a file's figures feed (not who was expected to report: a rejected file is a report received)
@@ -55,15 +54,15 @@ def clean_facts(tmp_path_factory, batch):
     """The facts and marts of the same batch without the files that must be rejected."""
     cases, clean = batch
     s = settings(tmp_path_factory.mktemp("clean"))
-    con = _open(s)
+    res = _open(s)
     for u in clean:
         store_mod.receive(s.store, u, hostile.workbook_bytes(u), f"{u}.xlsx", source="inbox", received_at=NOW, cat=CAT)
     for u, h in cases.items():
         if h.severity == "warning":
             store_mod.receive(s.store, u, h.data, h.file_name, source="inbox", received_at=NOW, cat=CAT)
-    pipeline.process(con, s, cat=CAT)
-    facts = _facts(con)
-    pipeline.close_connections()
+    process.process(res)
+    facts = _facts(res)
+    res.close()
     assert facts["values"] and facts["indicators"]
     return facts
 
@@ -85,28 +84,30 @@ def _check_outcome(records, cases, clean):
 def test_every_hostile_class_through_process(tmp_path, batch, clean_facts):
     cases, clean = batch
     s = settings(tmp_path / "home")
-    con = _open(s)
+    res = _open(s)
+    con = res.con()
     for unit, h in cases.items():
         store_mod.receive(s.store, unit, h.data, h.file_name, source="inbox", received_at=NOW, cat=CAT)
     for u in clean:
         store_mod.receive(s.store, u, hostile.workbook_bytes(u), f"{u}.xlsx", source="inbox", received_at=NOW, cat=CAT)
-    records = pipeline.process(con, s, cat=CAT)  # no file hits its worker's limit: _check_outcome
+    records = process.process(res)  # no file hits its worker's limit: _check_outcome
     _check_outcome(records, cases, clean)
     # the rejected files add nothing to the facts or the marts
-    assert _facts(con) == clean_facts
+    assert _facts(res) == clean_facts
     rejected = [r.submission_id for r in records if r.status == "rejected"]
     assert con.execute("select count(*) from core.data_value where list_contains(?, submission_id)",
                        [rejected]).fetchone()[0] == 0
     # the next run touches nothing
-    assert pipeline.pending(con, s) == []
-    assert pipeline.process(con, s, cat=CAT) == []
-    pipeline.close_connections()
+    assert process.pending(res) == []
+    assert process.process(res) == []
+    res.close()
 
 
 def test_every_hostile_class_through_the_watcher(tmp_path, batch):
     cases, clean = batch
     s = settings(tmp_path / "home")
-    con = _open(s)
+    res = _open(s)
+    con = res.con()
     for unit, h in cases.items():
         (s.inbox / unit).mkdir(parents=True, exist_ok=True)
         (s.inbox / unit / h.file_name).write_bytes(h.data)
@@ -123,7 +124,7 @@ def test_every_hostile_class_through_the_watcher(tmp_path, batch):
     assert len(report.taken) == len(cases) + 2 and len(sent) == len(cases) + 2
     assert len(report.refused) == 1 and "KHONG.PHAI.DON.VI" in report.refused[0]
     assert (s.inbox / "KHONG.PHAI.DON.VI" / "x.xlsx").exists()
-    records = pipeline.process(con, s, cat=CAT)
+    records = process.process(res)
     _check_outcome(records, cases, clean)
     rows = dict(con.execute("""select unit_code, original_name_raw from raw.submission
                                where list_contains(?, unit_code)""", [list(names)]).fetchall())
@@ -133,20 +134,20 @@ def test_every_hostile_class_through_the_watcher(tmp_path, batch):
     assert shown[clean[0]] == hostile.LONG_NAME and "\ufffd" in shown[clean[1]]
     # a second poll and run touch nothing
     assert watch.poll(s, settle_seconds=0, emit=lambda spec: sent.append(spec) or spec, cat=CAT).taken == []
-    assert pipeline.process(con, s, cat=CAT) == []
-    pipeline.close_connections()
+    assert process.process(res) == []
+    res.close()
 
 
 def test_p_rule_messages_name_the_file_as_sent(tmp_path):
     s = settings(tmp_path / "home")
-    con = _open(s)
+    res = _open(s)
     unit = hostile.communes(1)[0]
     store_mod.receive(s.store, unit, b"%PDF-1.4 scanned", "Báo cáo ký số.xlsx", source="submit", received_at=NOW, cat=CAT)
-    (rec,) = pipeline.process(con, s, cat=CAT)
+    (rec,) = process.process(res)
     f = rec.findings[0]
     assert f.rule_id == "P02" and f.value_raw == "Báo cáo ký số.xlsx" and ".xlsx" in f.message_vi
     assert rec.file_name == "Báo cáo ký số.xlsx" and Path(rec.stored_path).name != rec.file_name
-    pipeline.close_connections()
+    res.close()
 
 
 # ------------------------------------------------------------------------------ the isolation
@@ -187,10 +188,10 @@ def test_workers_that_abort_hang_overrun_or_raise_cost_only_their_file(tmp_path)
 
 def test_a_file_that_breaks_its_worker_is_quarantined_answered_and_never_parsed_again(tmp_path, monkeypatch):
     s = settings(tmp_path / "home")
-    con = _open(s)
+    res = _open(s)
     units = hostile.communes(3)
     pool = isolate.Pool(CAT, n_workers=2, seconds=3, target=hostile.misbehaving_parse)
-    monkeypatch.setattr(isolate, "pool", lambda cat, n_workers=None: pool)
+    monkeypatch.setattr(isolate, "pool", lambda cat, *limits: pool)
     try:
         bad = store_mod.receive(s.store, units[0], b"ABORT" + b"-" * 40, "so_lieu.xlsx", source="inbox",
                                 received_at=NOW, cat=CAT)
@@ -198,7 +199,7 @@ def test_a_file_that_breaks_its_worker_is_quarantined_answered_and_never_parsed_
                                  received_at=NOW, cat=CAT)
         store_mod.receive(s.store, units[2], hostile.workbook_bytes(units[2]), "tot.xlsx", source="inbox",
                           received_at=NOW, cat=CAT)
-        records = {r.unit_code: r for r in pipeline.process(con, s, cat=CAT)}
+        records = {r.unit_code: r for r in process.process(res)}
         assert records[units[2]].status == "accepted"
         for unit, sf in ((units[0], bad), (units[1], hang)):
             r = records[unit]
@@ -210,8 +211,8 @@ def test_a_file_that_breaks_its_worker_is_quarantined_answered_and_never_parsed_
         again = store_mod.receive(s.store, units[0], b"ABORT" + b"-" * 40, "so_lieu (1).xlsx", source="inbox",
                                   received_at=NOW, cat=CAT)
         assert again.duplicate and not again.path.exists()
-        assert pipeline.process(con, s, cat=CAT) == []
+        assert process.process(res) == []
         assert pool.replaced == replaced
     finally:
         pool.close()
-        pipeline.close_connections()
+        res.close()

@@ -10,9 +10,9 @@ import signal
 import pytest
 
 import catalog
-from baocao import demo
 from intake import batch, isolate
 from intake.parse import parse_file
+from testing import demo
 from tests import corpus
 
 

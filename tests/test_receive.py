@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from baocao import pipeline
-from baocao.cli import app
+from baocao.services import process
 from baocao.settings import settings
+from cli.app import app
 from intake import store as store_mod
 from tests import hostile
 
@@ -67,8 +67,8 @@ def test_any_name_any_bytes(tmp_path):
 def test_lateness_is_from_the_server_clock_not_the_files_time(tmp_path):
     """A file kept four months with its old time arrives after the deadline: it is late."""
     s = settings(tmp_path / "home")
-    con = pipeline.connection(s)
-    pipeline.open_cycle(con, hostile.PERIOD, [hostile.DATASET], now=NOW)
+    res = hostile.resources(s.home, NOW)
+    con = res.con()
     deadline = con.execute("select deadline_at from ops.cycle").fetchone()[0]
     src = tmp_path / "bao_cao.xlsx"
     src.write_bytes(hostile.workbook_bytes("LD.X002"))
@@ -76,11 +76,11 @@ def test_lateness_is_from_the_server_clock_not_the_files_time(tmp_path):
     os.utime(src, (early, early))
     store_mod.receive(s.store, "LD.X002", src, src.name, source="inbox", received_at=deadline + timedelta(days=120),
                       cat=CAT)
-    (rec,) = pipeline.process(con, s, cat=CAT)
+    (rec,) = process.process(res)
     assert rec.is_late
     at, mtime = con.execute("select received_at, file_mtime from raw.submission").fetchone()
     assert at > deadline and mtime < deadline
-    pipeline.close_connections()
+    res.close()
 
 
 def test_submit_refuses_a_path_as_unit_in_one_line(tmp_path):
@@ -108,11 +108,11 @@ def test_submit_stores_now_through_receive(tmp_path):
 
 def test_a_second_writer_says_who_holds_the_warehouse(tmp_path):
     s = settings(tmp_path / "home")
-    pipeline.connection(s)  # this process holds the writer lock
+    holder = hostile.resources(s.home, NOW)  # this process holds the writer lock
     env = dict(os.environ, BAOCAO_LOCK_WAIT="1")
     proc = subprocess.run([str(Path(sys.executable).parent / "baocao"), "cycle", "status", "2026H1", "--home", str(s.home)],
                           capture_output=True, text=True, env=env, timeout=300)
-    pipeline.close_connections()
+    holder.close()
     assert proc.returncode == 3, proc.stderr[-2000:]
     out = [line for line in proc.stdout.splitlines() if line.strip()]
     assert len(out) == 1 and f"PID {os.getpid()}" in out[0] and "đang được một tiến trình khác ghi" in out[0]
@@ -121,12 +121,10 @@ def test_a_second_writer_says_who_holds_the_warehouse(tmp_path):
 
 def test_cycle_status_prints_markup_in_a_code_as_typed(tmp_path):
     s = settings(tmp_path / "home")
-    con = pipeline.connection(s)
-    pipeline.open_cycle(con, hostile.PERIOD, [hostile.DATASET], now=NOW)
+    res = hostile.resources(s.home, NOW)
     store_mod.receive(s.store, "LD.X004", b"%PDF-1.4", "[/]bad[bold].xlsx", source="inbox", received_at=NOW, cat=CAT)
-    pipeline.process(con, s, cat=CAT)
-    pipeline.close_connections()
+    process.process(res)
+    res.close()
     result = CliRunner().invoke(app, ["cycle", "status", hostile.PERIOD, "--home", str(s.home)])
-    pipeline.close_connections()
     assert result.exit_code == 0, result.output
     assert "[/]bad[bold].xlsx" in result.output.replace("\n", "").replace(" ", "") or "[/]bad" in result.output

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from warehouse import catalog_load, migrate, models
 
+if TYPE_CHECKING:
+    import duckdb
 
-def connect(path: Path | str, read_only: bool = False, load_catalog: bool = True) -> duckdb.DuckDBPyConnection:
+
+def connect(path: Path | str, read_only: bool = False, load_catalog: bool = True,
+            lock_wait: float | None = None) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
     path = Path(path)
     if read_only:
         return duckdb.connect(str(path), read_only=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = open_writer(path)
+    con = open_writer(path, lock_wait)
     con.execute("set timezone = 'Asia/Ho_Chi_Minh'")
     migrate.upgrade(con)
     if load_catalog:
@@ -28,7 +32,7 @@ def connect(path: Path | str, read_only: bool = False, load_catalog: bool = True
     return con
 
 
-LOCK_WAIT = 30.0  # seconds; BAOCAO_LOCK_WAIT overrides
+LOCK_WAIT = 30.0  # seconds (Settings.lock_wait, BAOCAO_LOCK_WAIT)
 _HOLDER = re.compile(r"Conflicting lock is held in (.*?) \(PID (\d+)\)")
 
 
@@ -46,9 +50,11 @@ class WarehouseBusy(RuntimeError):
 
 
 def open_writer(path: Path | str, wait: float | None = None) -> duckdb.DuckDBPyConnection:
-    """The writer connection, waiting up to `wait` seconds (BAOCAO_LOCK_WAIT, default 30) while
-    another process holds the lock; then WarehouseBusy, one line naming the holder's PID."""
-    wait = float(os.environ.get("BAOCAO_LOCK_WAIT", LOCK_WAIT)) if wait is None else wait
+    """The writer connection, waiting up to `wait` seconds (the settings' lock_wait, default 30)
+    while another process holds the lock; then WarehouseBusy, one line naming the holder's PID."""
+    import duckdb
+
+    wait = LOCK_WAIT if wait is None else wait
     start = time.monotonic()
     delay = 0.1
     while True:
