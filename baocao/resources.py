@@ -68,8 +68,9 @@ class Warehouse:
     its duration and closes it before another process may write (see `tasks.cycle.warehouse_lock`).
     `con()` gives a cursor on the one connection (each thread its own cursor)."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, lock_wait: float | None = None):
         self.path = Path(path)
+        self.lock_wait = lock_wait  # seconds to wait for another writer (None: warehouse.db's default)
         self._con = None
 
     @classmethod
@@ -84,7 +85,7 @@ class Warehouse:
         if self._con is None:
             from warehouse import db
 
-            self._con = db.connect(self.path)
+            self._con = db.connect(self.path, lock_wait=self.lock_wait)
         return self._con.cursor()
 
     def close(self) -> None:
@@ -329,7 +330,7 @@ def live(s: Settings | None = None, **override: Any) -> Resources:
         s = settings()
     built = dict(
         settings=s,
-        warehouse=Warehouse(s.db_path),
+        warehouse=Warehouse(s.db_path, lock_wait=s.lock_wait),
         snapshot=Snapshot(s.snapshot),
         store=Store.at(s.home),
         delivery=DeliveryStore(s.outbox_store),

@@ -15,6 +15,10 @@ warehouse, the inbox, the submission store, the published snapshot. The other va
 | BAOCAO_DELIVERY_DEADLINE | seconds one delivery run may take (what is left stays pending) | 240 |
 | BAOCAO_WAREHOUSE_LIMIT | Prefect global concurrency limit held while a run writes the warehouse | none |
 | BAOCAO_EVENTS | `0`/`off` sends no Prefect events | on |
+| BAOCAO_PARSE_SECONDS | wall time one file may take in its parse worker | 20 |
+| BAOCAO_PARSE_MEMORY_MB | address-space limit of a parse worker (MB) | 1536 |
+| BAOCAO_LOCK_WAIT | seconds a writer waits for the warehouse's lock before saying who holds it | 30 |
+| BAOCAO_TEST_KILL_AFTER_LOAD | test hook: `1` kills the run (SIGKILL) right after a load commits | off |
 | SLACK_BOT_TOKEN | Slack bot token; without it messages stay in the outbox | none |
 | SLACK_API_URL | a Slack-compatible Web API (the local test server) | Slack's |
 
@@ -46,6 +50,10 @@ class Settings:
     events: bool = True
     slack_bot_token: str | None = None
     slack_api_url: str | None = None
+    parse_seconds: float = 20.0
+    parse_memory_mb: int = 1536
+    lock_wait: float = 30.0
+    test_kill_after_load: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, home: str | Path | None = None) -> Settings:
@@ -88,6 +96,10 @@ class Settings:
             events=events_enabled(env),
             slack_bot_token=text("SLACK_BOT_TOKEN"),
             slack_api_url=text("SLACK_API_URL"),
+            parse_seconds=seconds("BAOCAO_PARSE_SECONDS", 20.0),
+            parse_memory_mb=number("BAOCAO_PARSE_MEMORY_MB", 1536) or 1536,
+            lock_wait=seconds("BAOCAO_LOCK_WAIT", 30.0),
+            test_kill_after_load=text("BAOCAO_TEST_KILL_AFTER_LOAD") == "1",
         )
 
     def with_home(self, home: str | Path) -> Settings:

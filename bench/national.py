@@ -17,7 +17,6 @@ jump from the previous period), a few percent late.
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import random
 import shutil
 from dataclasses import dataclass, field
@@ -187,7 +186,7 @@ def _write_unit(code: str, inbox: Path, cat, period: str, deadline: datetime, se
         path.write_bytes(data[: len(data) // 3])
     on_time = deadline - timedelta(days=urng.randint(0, 6), hours=urng.randint(1, 8))
     received = deadline + timedelta(days=urng.randint(1, 4)) if late else on_time
-    os.utime(path, (received.timestamp(), received.timestamp()))
+    demo.arrive(inbox, code, path, received, cat)
     return {"unit": code, "path": str(path), "kind": kind, "format": "csv" if as_csv else "xlsx", "late": late}
 
 
@@ -246,7 +245,7 @@ def seed_history(con, cat, period: str = PERIOD, seed: int = SEED) -> int:
         "value": pa.array([r[3] for r in rows], pa.float64()), "value_raw": [str(r[3]) for r in rows],
         "sheet": ["Số liệu"] * len(rows), "cell": [""] * len(rows), "is_flagged": [False] * len(rows)})
     con.execute("begin transaction")
-    con.execute("insert into raw.submission select * from sub")
+    con.execute("insert into raw.submission by name select * from sub")
     con.execute("insert into core.data_value select * from val")
     con.execute("commit")
     return len(rows)

@@ -41,6 +41,18 @@ def _reader(home: Path | None):
             yield res.con()
 
 
+def _writer(res):
+    """The warehouse's writer connection (a cursor), or one line (who holds the lock) and exit code 3."""
+    from baocao.escape import console_text
+    from warehouse.db import WarehouseBusy
+
+    try:
+        return res.con()
+    except WarehouseBusy as exc:
+        console.print(console_text(str(exc)), soft_wrap=True)
+        raise typer.Exit(3) from None
+
+
 @app.command()
 def demo(home: Path = typer.Option(Path("var/demo"), help="Thư mục của bản chạy thử / demo folder (recreated)."),
          period: str = typer.Option("2026H1", help="Kỳ báo cáo / period.")) -> None:
@@ -127,14 +139,11 @@ def template(period: str = typer.Argument(..., help="Kỳ báo cáo, ví dụ 20
 def submit(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Tệp báo cáo / report file"),
            unit: str = typer.Option(..., "--unit", help="Mã đơn vị gửi / sending unit"),
            home: Path = HomeOpt) -> None:
-    """Nộp một tệp vào hộp thư của đơn vị / drop a file into a unit's inbox."""
-    s = settings(home)
-    dest = s.inbox / unit
-    dest.mkdir(parents=True, exist_ok=True)
-    tmp = dest / f".{file.name}.tmp"
-    shutil.copyfile(file, tmp)
-    os.replace(tmp, dest / file.name)
-    console.print(f"Đã nhận {file.name} từ {unit} / received")
+    """Nộp một tệp cho đơn vị (lưu ngay, giờ nhận là giờ máy chủ) / submit a file for a unit (stored now, server time)."""
+    from cli.submit import submit_file
+
+    with resources(home) as res:
+        submit_file(res, file, unit, console)
 
 
 @app.command()
@@ -142,7 +151,9 @@ def process(home: Path = HomeOpt) -> None:
     """Xử lý mọi tệp đang chờ / process every pending submission now."""
     from flows.cycle import process_submissions
 
-    result = process_submissions(str(settings(home).home))
+    with resources(home) as res:
+        _writer(res)  # waits for the warehouse, or says in one line who holds it
+        result = process_submissions(str(res.settings.home), resources=res)
     console.print(result)
 
 
@@ -172,6 +183,7 @@ def cycle_status(period: str, home: Path = HomeOpt) -> None:
     from cli import summary
 
     with resources(home) as res:
+        _writer(res)  # waits for the warehouse, or says in one line who holds it
         process.aggregate(res)
         summary.print_summary(res.con(), period, console)
 

@@ -58,6 +58,7 @@ def watch(
     """Theo dõi hộp thư, nhận tệp và báo cho Prefect / watch the inbox, store new files, emit
     baocao.submission.received for each (and with --process, validate, load and answer them at once)."""
     from baocao import events as ev
+    from baocao.escape import console_text
     from baocao.resources import live
     from intake import watch as watch_mod
 
@@ -72,7 +73,9 @@ def watch(
     def show(report: watch_mod.PollReport) -> None:
         for t in report.taken:
             what = "mới / new" if t.new else "trùng / duplicate"
-            console.print(f"{t.stored.unit_code} {t.stored.file_name} → {t.stored.submission_id} ({what})")
+            console.print(console_text(f"{t.stored.unit_code} {t.stored.file_name} → {t.stored.submission_id} ({what})"))
+        for line in report.refused:
+            console.print(console_text(line), soft_wrap=True)
         for sid in report.announced:
             console.print(f"baocao.submission.received {sid}")
         if process and any(t.new for t in report.taken):

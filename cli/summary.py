@@ -6,6 +6,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from baocao.escape import console_text
+
 KEY_INDICATORS = ("DOCTORS_PER_10K", "BEDS_PER_10K", "HI_COVERAGE", "EPI_COVERAGE", "IMR", "U5MR",
                   "STATION_INSURED_VISITS_PCT", "STATIONS_WITH_DOCTOR_PCT", "LIFE_EXPECTANCY")
 
@@ -89,36 +91,37 @@ def print_summary(con, period: str, console: Console | None = None) -> None:
     for h in ("báo cáo", "phải nộp", "đã nhận", "hợp lệ", "đúng hạn", "trễ hạn", "thiếu"):
         t.add_column(h, justify="right")
     for row in completeness(con, period):
-        t.add_row(*[str(x) for x in row])
+        t.add_row(*[console_text(x) for x in row])
     c.print(t)
     for ds, *_ in completeness(con, period):
         miss, late = who(con, period, ds, "missing"), who(con, period, ds, "late")
         if miss:
-            c.print(f"  {ds} thiếu / missing: {', '.join(miss)}")
+            c.print(console_text(f"  {ds} thiếu / missing: {', '.join(miss)}"))
         if late:
-            c.print(f"  {ds} trễ hạn / late: {', '.join(late)}")
+            c.print(console_text(f"  {ds} trễ hạn / late: {', '.join(late)}"))
     t = Table(title="Báo cáo bị từ chối hoặc có cảnh báo / Failing units")
     for h in ("đơn vị", "tệp", "kết quả", "lỗi", "cảnh báo", "vị trí", "phát hiện đầu tiên"):
         t.add_column(h)
     for u, f, st, ne, nw, sh, cell, el, msg in failing(con, period):
-        t.add_row(u, f, st, str(ne), str(nw), f"{sh or ''} {cell or ''}".strip(), f"{el or ''} {msg or ''}"[:70])
+        t.add_row(*map(console_text, (u, f, st, ne, nw, f"{sh or ''} {cell or ''}".strip(),
+                                      f"{el or ''} {msg or ''}"[:70])))
     c.print(t)
     t = Table(title="Chỉ tiêu cấp tỉnh / Province indicators")
     for h in ("mã", "chỉ tiêu", "giá trị", "đơn vị", "đơn vị báo cáo"):
         t.add_column(h)
     for code, name, value, unit, n, e in indicators(con, period):
-        t.add_row(code, name[:60], f"{value:,.2f}" if value is not None else "—", unit, f"{n}/{e}")
+        t.add_row(*map(console_text, (code, name[:60], f"{value:,.2f}" if value is not None else "—", unit, f"{n}/{e}")))
     c.print(t)
     t = Table(title="Chỉ tiêu chính so với mục tiêu / Key indicators against targets")
     for h in ("chỉ tiêu", "giá trị", "kế hoạch", "mục tiêu", "năm", "đánh giá"):
         t.add_column(h)
     for code, _name, value, plan, target, year, verdict in key_targets(con, period):
-        t.add_row(code, value, plan, target, str(year), verdict)
+        t.add_row(*map(console_text, (code, value, plan, target, year, verdict)))
     c.print(t)
     t = Table(title="Mục tiêu theo kế hoạch / Targets by plan")
     t.add_column("kế hoạch")
     t.add_column("tình trạng")
     t.add_column("số mục tiêu", justify="right")
     for plan, st, n in target_counts(con, period):
-        t.add_row(plan, st, str(n))
+        t.add_row(*map(console_text, (plan, st, n)))
     c.print(t)

@@ -22,6 +22,7 @@ from typing import Any
 from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from intake import answer as journal
 from tasks import cycle as t
 from tasks import deliver as td
 
@@ -88,7 +89,7 @@ def _process_submissions(r, submission_id: str | None, refresh: bool, triggered_
         return {"collected": collected, "processed": 0, "submission_id": submission_id}
     with t.warehouse_lock(r):
         records = t.parse(r)
-        if not records:
+        if not records and not journal.unanswered_hint(r.store.root):  # else: answer what a crashed run loaded
             print(nothing)
             return {"collected": collected, "processed": 0, "submission_id": submission_id}
         t.validate(r, records)

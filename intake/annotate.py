@@ -11,6 +11,10 @@ cannot read get only that sheet (`annotate_findings_xlsx`). Writes are atomic (t
 A unit sending the annotated file back is fine: an earlier findings sheet, baocao's comments and
 its red/amber fills are removed before the new ones are added.
 
+The copy holds the unit's values, not their formulas (loaded with the cached values), and every
+text baocao writes is a string cell (baocao.escape), so no cell of an annotated workbook holds a
+formula that came from a unit.
+
 Limits (openpyxl): charts, and images when Pillow is not installed, are not carried over.
 """
 
@@ -32,6 +36,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
+from baocao.escape import xlsx_guard, xlsx_put
 from baocao.findings import Finding
 from intake import form, template
 from intake.numbers import fold
@@ -139,7 +144,9 @@ def _load(src: Path, findings: list[Finding]) -> Workbook | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "extension is not supported and will be removed" etc.
             # a file object, not the path: openpyxl refuses names not ending in .xlsx/.xlsm
-            return load_workbook(io.BytesIO(data), keep_vba=False, keep_links=True, rich_text=True)
+            # values, not formulas: the copy sent back holds no formula from the unit's file (a
+            # DDE `=cmd|…` or `=HYPERLINK(…)` stays in their original, never in what baocao writes)
+            return load_workbook(io.BytesIO(data), keep_vba=False, keep_links=False, rich_text=True, data_only=True)
     except Exception as exc:  # any failure means "list the findings only"
         log.info("cannot annotate %s (%s: %s); writing the findings sheet only", src, type(exc).__name__, exc)
         return None
@@ -280,15 +287,7 @@ def _findings_sheet(ws, findings: list[Finding], lang: str, source_name: str,
 
 def _put(ws, row: int, col: int, value):
     """Write a value as data: text is cleaned of characters XML cannot carry and never becomes a formula."""
-    c = ws.cell(row, col)
-    if isinstance(value, str):
-        value = _clean(value)[:_TEXT_MAX]
-        c.value = value
-        if value.startswith("="):
-            c.data_type = "s"
-    else:
-        c.value = value
-    return c
+    return xlsx_put(ws.cell(row, col), value)
 
 
 def _clean(text: str) -> str:
@@ -298,6 +297,7 @@ def _clean(text: str) -> str:
 # ------------------------------------------------------------------------------------ saving
 
 def _save(wb: Workbook, dest: Path) -> Path:
+    xlsx_guard(wb)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     os.close(fd)

@@ -1,66 +1,99 @@
-"""Parse a batch of stored files on a small process pool.
+"""Parse a batch of stored files, each in a bounded worker (intake.isolate).
 
-Each file is independent and parsing is pure Python plus calamine, so a national batch (3,321
-files, ~3 s on one core) splits over the machine's cores. While the pool works, the calling
-process would be idle in `Future.result()`; `while_waiting` lets it use that time (the cycle imports
-Great Expectations there, a ~2.5 s fixed cost of the next stage).
+Parsing is pure Python plus calamine, so a national batch (3,321 files) splits over the machine's
+cores. While the workers parse, the calling process would be idle; `while_waiting` lets it use
+that time (the cycle imports Great Expectations there, a ~2.5 s fixed cost of the next stage).
 
-Small batches (an event-driven run answers one file) are parsed in-process: starting a pool
-costs more than it saves. Workers come from a `forkserver` (a clean process, not a copy of a
-parent that holds Prefect's threads or a DuckDB connection). If a worker dies, the batch is
-parsed again in-process, so a pool problem costs time, never a submission.
+Every file goes to a worker, however small the batch: the workers are started once per process
+and reused, so an event-driven run that answers one file pays a pipe round trip, not a process.
+A file that crashes, aborts, hangs or overruns memory gets a P08 finding and is quarantined
+(`intake.store.quarantine`); a quarantined file that the warehouse has not recorded yet is
+answered from its reason, without being parsed again.
 
-BAOCAO_PARSE_WORKERS sets the pool size (default: the CPU count, at most 4; 1 = no pool)."""
+`n_workers`, `seconds` and `memory_mb` come from the settings (parse_workers, parse_seconds,
+parse_memory_mb); the pool size defaults to the CPU count, at most 4."""
 
 from __future__ import annotations
 
+import json
 import logging
-import multiprocessing
-import os
+import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from pathlib import Path
 
-from intake.parse import ParsedSubmission, parse_file
+from intake import isolate
+from intake import store as store_mod
+from intake.parse import ParsedSubmission
 
-POOL_MIN_FILES = 200  # below this, in-process is faster than starting workers
 log = logging.getLogger(__name__)
-_CAT = None
 
 
 def workers() -> int:
-    raw = os.environ.get("BAOCAO_PARSE_WORKERS", "").strip()
-    if raw:
-        return max(1, int(raw))
-    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+    return isolate.workers()
 
 
-def _init(cat) -> None:
-    global _CAT
-    _CAT = cat
+def parse_many(items: list[tuple[Path, str | None] | tuple[Path, str | None, str | None]], cat,
+               n_workers: int | None = None, while_waiting: Callable[[], object] | None = None,
+               min_files: int = 0, seconds: float | None = None,
+               memory_mb: int | None = None) -> list[ParsedSubmission]:
+    """(path, inbox unit[, name as sent]) → ParsedSubmission, in the same order. `min_files` is
+    kept for callers of the earlier pool; every file is isolated whatever the batch size."""
+    full = [(Path(t[0]), t[1], t[2] if len(t) > 2 else None) for t in items]
+    out: list[ParsedSubmission | None] = [None] * len(full)
+    todo = []
+    for i, (path, _unit, name) in enumerate(full):
+        if path.parent.name == store_mod.QUARANTINE:
+            out[i] = _from_quarantine(path, name)
+        else:
+            todo.append(i)
+    if todo:
+        pool = isolate.pool(cat, n_workers, seconds, memory_mb)
+        result: list = []
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                result.extend(pool.parse([full[i] for i in todo]))
+            except BaseException as exc:  # re-raised in the caller's thread
+                errors.append(exc)
+
+        t = threading.Thread(target=run, name="parse-dispatch", daemon=True)
+        t.start()
+        if while_waiting:
+            while_waiting()
+        t.join()
+        if errors:
+            raise errors[0]
+        for i, p in zip(todo, result, strict=True):
+            out[i] = p
+    elif while_waiting:
+        while_waiting()
+    return out  # type: ignore[return-value]
 
 
-def _parse_chunk(items: list[tuple[str, str | None]]) -> list[ParsedSubmission]:
-    return [parse_file(Path(p), inbox_unit=u, cat=_CAT) for p, u in items]
-
-
-def parse_many(items: list[tuple[Path, str | None]], cat, n_workers: int | None = None,
-               while_waiting: Callable[[], object] | None = None,
-               min_files: int = POOL_MIN_FILES) -> list[ParsedSubmission]:
-    """(path, inbox unit) pairs → ParsedSubmission, in the same order."""
-    n = workers() if n_workers is None else n_workers
-    if n <= 1 or len(items) < min_files:
-        return [parse_file(p, inbox_unit=u, cat=cat) for p, u in items]
-    size = -(-len(items) // (n * 4))  # a few chunks per worker, so a slow chunk does not hold the end
-    chunks = [[(str(p), u) for p, u in items[i:i + size]] for i in range(0, len(items), size)]
+def _from_quarantine(path: Path, name: str | None) -> ParsedSubmission:
+    sid = path.name[:20]
     try:
-        ctx = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(n, mp_context=ctx, initializer=_init, initargs=(cat,)) as pool:
-            futures = [pool.submit(_parse_chunk, c) for c in chunks]
-            if while_waiting:
-                while_waiting()
-            return [p for f in futures for p in f.result()]
-    except BrokenProcessPool as exc:  # a worker died (killed, out of memory): lose time, not files
-        log.warning("parse pool failed (%s); parsing %d files in-process", exc, len(items))
-        return [parse_file(p, inbox_unit=u, cat=cat) for p, u in items]
+        reason = json.loads((path.parent / f"{sid}.reason.json").read_text(encoding="utf-8"))
+        kind, _, detail = reason.get("reason_en", "error: ?").partition(": ")
+    except (OSError, ValueError):
+        kind, detail = "error", "?"
+    if kind not in ("timeout", "memory", "signal", "exit", "error"):
+        kind, detail = "error", kind
+    p = isolate.failed(path, name or path.name, isolate.Failure(kind, detail))
+    p.failure = None  # already quarantined
+    return p
+
+
+def quarantine_failures(files: list[store_mod.StoredFile], parsed: list[ParsedSubmission]) -> list[store_mod.StoredFile]:
+    """Quarantine every file whose worker failed on it; returns the files as they now are."""
+    out = []
+    for f, p in zip(files, parsed, strict=True):
+        if p.failure:
+            vi = p.findings[-1].message_vi if p.findings else "Tệp không đọc được"
+            dest = store_mod.quarantine(f, vi, p.failure)
+            f = replace(f, path=dest)
+            p.path = dest
+        out.append(f)
+    return out

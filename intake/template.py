@@ -10,6 +10,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 import catalog as catalog_mod
 from baocao import calendar
+from baocao.escape import xlsx_guard, xlsx_put
 from intake import form
 
 HEAD = Font(bold=True)
@@ -38,7 +39,7 @@ def build_template(unit_code: str, period: str, dataset_code: str, cat=None, val
     for i, (key, label) in enumerate(form.META_ROWS):
         r = form.META_FIRST_ROW + i
         meta.cell(r, 1, label).font = HEAD
-        meta.cell(r, 2, meta_values[key])
+        xlsx_put(meta.cell(r, 2), meta_values[key])
     meta.column_dimensions["A"].width = 34
     meta.column_dimensions["B"].width = 50
     meta.cell(form.META_FIRST_ROW + len(form.META_ROWS) + 1, 1,
@@ -57,7 +58,7 @@ def build_template(unit_code: str, period: str, dataset_code: str, cat=None, val
         data.cell(r, 1, el.code)
         data.cell(r, 2, el.name)
         data.cell(r, 3, el.unit)
-        c = data.cell(r, form.DATA_VALUE_COL, values.get(code))
+        c = xlsx_put(data.cell(r, form.DATA_VALUE_COL), values.get(code))
         c.fill = FILL
         c.protection = Protection(locked=False)
     for col, w in zip("ABCDE", (24, 70, 12, 16, 30), strict=True):
@@ -81,11 +82,11 @@ def build_template(unit_code: str, period: str, dataset_code: str, cat=None, val
             ts.cell(r, 3, t.title).alignment = Alignment(wrap_text=True, vertical="top")
             ts.cell(r, 4, t.deadline_text)
             st = tasks.get((t.plan_code, t.task_no))
-            c = ts.cell(r, form.TASK_STATUS_COL, st[0] if isinstance(st, tuple) else st)
+            c = xlsx_put(ts.cell(r, form.TASK_STATUS_COL), st[0] if isinstance(st, tuple) else st)
             c.fill = FILL
             dv.add(c)
             if isinstance(st, tuple):
-                ts.cell(r, 6, st[1])
+                xlsx_put(ts.cell(r, 6), st[1])
         for col, w in zip("ABCDEF", (12, 6, 80, 14, 18, 30), strict=True):
             ts.column_dimensions[col].width = w
 
@@ -99,7 +100,7 @@ def build_template(unit_code: str, period: str, dataset_code: str, cat=None, val
             r = form.HEADER_ROW + 1 + i
             tx.cell(r, 1, s["code"])
             tx.cell(r, 2, s["name"])
-            c = tx.cell(r, form.TEXT_VALUE_COL, texts.get(s["code"]))
+            c = xlsx_put(tx.cell(r, form.TEXT_VALUE_COL), texts.get(s["code"]))
             c.fill = FILL
             c.alignment = Alignment(wrap_text=True, vertical="top")
         for col, w in zip("ABC", (12, 28, 100), strict=True):
@@ -118,6 +119,7 @@ def write_template(path: Path, unit_code: str, period: str, dataset_code: str, *
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = build_template(unit_code, period, dataset_code, **kw)
     tmp = path.with_suffix(path.suffix + ".tmp")
+    xlsx_guard(wb)
     wb.save(tmp)
     tmp.replace(path)
     return path

@@ -2,8 +2,11 @@
 
 `baocao watch` polls the inbox (a local folder `inbox/<unit_code>/…`, or an fsspec URL such as
 `sftp://host/baocao/inbox` or `s3://bucket/inbox` with the same layout), moves every settled file
-into the submission store (intake.store.store_file) and emits `baocao.submission.received` for
-it; the Prefect deployment `process-submission` reacts to that event.
+into the submission store through `intake.store.receive` (the unit is the inbox folder's name,
+checked against the catalog first; the arrival time is the server's clock when the watcher first
+sees the file, never the file's own time) and emits `baocao.submission.received` for it; the
+Prefect deployment `process-submission` reacts to that event. A folder that is not a catalog
+unit is left alone and reported (`PollReport.refused`), so one stray folder cannot stop the rest.
 
 Exactly once, cheaply:
 * the submission id is the unit plus the content hash, so the same file dropped twice is the same
@@ -14,8 +17,8 @@ Exactly once, cheaply:
   poll announces it. The first watch on a store adopts what it holds as already announced (those
   files were collected before the watcher existed, and processing takes every pending file anyway);
 * files still being written are left for the next poll: a file is taken once its modification
-  time is `settle_seconds` old (units' files carry their arrival time as mtime; copies in
-  progress have a fresh one). Hidden files, Excel lock files and `*.tmp` are ignored.
+  time is `settle_seconds` old (copies in progress have a fresh one; the time is used for nothing
+  else). Hidden files, Excel lock files, `*.tmp` and symbolic links are ignored.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class PollReport:
     taken: list[Taken] = field(default_factory=list)
     announced: list[str] = field(default_factory=list)  # submission ids
     skipped: list[str] = field(default_factory=list)  # files not settled yet / gone meanwhile
+    refused: list[str] = field(default_factory=list)  # one line each: an inbox folder that is not a unit
 
     @property
     def duplicates(self) -> list[str]:
@@ -58,23 +62,23 @@ def _settled(mtime: float, settle_seconds: float, now: float) -> bool:
 
 def _stored_paths(store: Path) -> list[Path]:
     """The store's files, as intake.store.store_files lists them, without hashing them again."""
-    if not store.exists():
-        return []
-    return [
-        f
-        for d in sorted(store.iterdir())
-        if d.is_dir()
-        for f in sorted(d.iterdir())
-        if f.is_file() and "__" in f.name and not f.name.startswith(".")
-    ]
+    return store_mod.stored_paths(store)
 
 
 def _stored_ids(store: Path) -> set[str]:
-    return {p.name.partition("__")[0] for p in _stored_paths(store)}
+    return {store_mod.stored_id(p.name) for p in _stored_paths(store)}
 
 
-def _stored_by_id(store: Path, unit: str, sid: str) -> store_mod.StoredFile:
-    return store_mod.stored(next((store / unit).glob(f"{sid}__*")))
+def _refused(unit: str, cat, report: PollReport, seen: set[str]) -> bool:
+    """True (and reported once per poll) when an inbox folder is not a catalog unit."""
+    try:
+        store_mod.check_unit(unit, cat)
+        return False
+    except store_mod.UnitRefused as exc:
+        if unit not in seen:
+            seen.add(unit)
+            report.refused.append(str(exc))
+        return True
 
 
 def take_inbox(
@@ -83,51 +87,62 @@ def take_inbox(
     now: float | None = None,
     report: PollReport | None = None,
     inbox: Path | None = None,
+    cat=None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> list[Taken]:
     """Move every settled file of the local inbox (default `s.inbox`) into the store. Safe against
     another process (a flow's collect step, a second watcher) moving the same file meanwhile."""
     now = time.time() if now is None else now
     report = report if report is not None else PollReport()
-    known = _stored_ids(s.store)
-    out = []
+    cat = _catalog(cat)
+    out, refused = [], set()
     for unit, path in store_mod.inbox_files(inbox or s.inbox):
+        if _refused(unit, cat, report, refused):
+            continue
         try:
             if not _settled(path.stat().st_mtime, settle_seconds, now):
                 report.skipped.append(str(path))
                 continue
-            sid = store_mod.submission_id(unit, store_mod.file_sha256(path))
-            if sid in known:  # the same content again, perhaps under another name: not stored twice
-                out.append(Taken(_stored_by_id(s.store, unit, sid), new=False))
-                path.unlink()
-                continue
-            stored = store_mod.store_file(path, unit, s.store)
+            f = store_mod.receive(s.store, unit, path, os.fsencode(path.name), source="inbox",
+                                  received_at=clock(), cat=cat, move=True)
         except FileNotFoundError:  # taken by another process meanwhile
             report.skipped.append(str(path))
             continue
-        out.append(Taken(stored, new=True))
-        known.add(sid)
+        out.append(Taken(f, new=not f.duplicate))
     report.taken.extend(out)
     return out
 
 
+def _catalog(cat):
+    if cat is None:
+        import catalog as catalog_mod
+
+        cat = catalog_mod.load()
+    return cat
+
+
 def take_remote(
-    url: str, s: Settings, settle_seconds: float = 0.0, now: float | None = None, report: PollReport | None = None
+    url: str, s: Settings, settle_seconds: float = 0.0, now: float | None = None, report: PollReport | None = None,
+    cat=None, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> list[Taken]:
-    """The same from an fsspec URL: download each settled file to `home/incoming/<unit>/`
-    (keeping the remote modification time as the arrival time), store it, delete the remote copy."""
+    """The same from an fsspec URL: download each settled file to `home/incoming/<unit>/`, store
+    it (arrival: the server's clock when seen; the remote modification time kept as information),
+    delete the remote copy."""
     import fsspec
 
     now = time.time() if now is None else now
     report = report if report is not None else PollReport()
     fs, root = fsspec.core.url_to_fs(url)
-    known = _stored_ids(s.store)
-    out = []
+    cat = _catalog(cat)
+    out, refused = [], set()
     if not fs.exists(root):
         return out
     for unit_info in sorted(fs.ls(root, detail=True), key=lambda i: i["name"]):
         if unit_info.get("type") != "directory":
             continue
         unit = unit_info["name"].rstrip("/").rsplit("/", 1)[-1]
+        if _refused(unit, cat, report, refused):
+            continue
         for info in sorted(fs.ls(unit_info["name"], detail=True), key=lambda i: i["name"]):
             name = info["name"].rstrip("/").rsplit("/", 1)[-1]
             if info.get("type") != "file" or name.startswith(store_mod.IGNORED_PREFIXES) or name.endswith(".tmp"):
@@ -136,21 +151,16 @@ def take_remote(
             if mtime is not None and not _settled(mtime, settle_seconds, now):
                 report.skipped.append(info["name"])
                 continue
+            seen_at = clock()
             local_dir = s.home / "incoming" / unit
             local_dir.mkdir(parents=True, exist_ok=True)
-            tmp = local_dir / f".{name}.tmp"
-            fs.get_file(info["name"], str(tmp))
-            local = local_dir / name
-            os.replace(tmp, local)
-            stamp = mtime if mtime is not None else now
-            os.utime(local, (stamp, stamp))
-            sid = store_mod.submission_id(unit, store_mod.file_sha256(local))
-            if sid in known:
-                local.unlink()
-                out.append(Taken(_stored_by_id(s.store, unit, sid), new=False))
-            else:
-                out.append(Taken(store_mod.store_file(local, unit, s.store, source="inbox"), new=True))
-                known.add(sid)
+            local = local_dir / f".{os.getpid()}.download.tmp"
+            fs.get_file(info["name"], str(local))
+            f = store_mod.receive(s.store, unit, local, name.encode("utf-8", "surrogateescape"), source="inbox",
+                                  received_at=seen_at, cat=cat, move=True,
+                                  file_mtime=datetime.fromtimestamp(mtime, UTC) if mtime is not None else None)
+            local.unlink(missing_ok=True)
+            out.append(Taken(f, new=not f.duplicate))
             fs.rm_file(info["name"])
     report.taken.extend(out)
     return out
@@ -200,12 +210,18 @@ def adopt_store(s: Settings, except_ids: set[str] = frozenset()) -> set[str]:
     return set(ids)
 
 
-def describe(stored: store_mod.StoredFile, cat=None) -> tuple[str | None, str | None]:
+def describe(stored: store_mod.StoredFile, cat=None, s: Settings | None = None) -> tuple[str | None, str | None]:
     """(data set, period) as the file states them, or None where it cannot be read."""
-    try:
-        from intake.parse import parse_file
+    from intake import isolate
 
-        p = parse_file(stored.path, inbox_unit=stored.unit_code, cat=cat)
+    try:  # in a bounded worker (the settings' limits): a hostile file cannot stop the watcher
+        p = isolate.parse_one(stored.path, inbox_unit=stored.unit_code, cat=cat, name=stored.file_name,
+                              n_workers=s.parse_workers if s else None, seconds=s.parse_seconds if s else None,
+                              memory_mb=s.parse_memory_mb if s else None)
+        if p.failure:  # it broke its worker: quarantined, answered by the next processing run
+            from intake.batch import quarantine_failures
+
+            quarantine_failures([stored], [p])
         return p.dataset_code, p.period
     except Exception:
         return None, None
@@ -221,10 +237,10 @@ def announce(
         done = adopt_store(s, except_ids={t.stored.submission_id for t in report.taken if t.new})
     sent = []
     for path in _stored_paths(s.store):
-        if path.name.partition("__")[0] in done:
+        if store_mod.stored_id(path.name) in done:
             continue
         f = store_mod.stored(path)
-        dataset, period = describe(f, cat)
+        dataset, period = describe(f, cat, s)
         if emit(ev.submission_received(f, dataset_code=dataset, period=period)) is None:
             break  # no Prefect API: leave the rest for a later poll, in order
         sent.append(f.submission_id)
@@ -244,10 +260,10 @@ def poll(
     """One pass: take what has arrived, announce what is not announced yet."""
     report = PollReport()
     if inbox_url and "://" in inbox_url and not inbox_url.startswith("file://"):
-        take_remote(inbox_url, s, settle_seconds, report=report)
+        take_remote(inbox_url, s, settle_seconds, report=report, cat=cat)
     else:
         folder = Path(inbox_url.removeprefix("file://")).resolve() if inbox_url else None
-        take_inbox(s, settle_seconds, report=report, inbox=folder)
+        take_inbox(s, settle_seconds, report=report, inbox=folder, cat=cat)
     announce(s, emit=emit, cat=cat, report=report)
     return report
 

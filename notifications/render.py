@@ -37,6 +37,7 @@ from slack_sdk.models.blocks import (
 )
 
 from baocao import text
+from baocao.escape import slack_text
 from baocao.text import fmt_date, fmt_datetime, local_date
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -78,12 +79,7 @@ def escape(value: Any) -> str:
     `&`, `<`, `>` -> `&amp;`, `&lt;`, `&gt;` (so `<!here>`, `<@U123>`, `<http://x|y>` stay text);
     bare `@channel`, `@here`, `@everyone` and URL schemes (`https:`) get a zero-width space.
     """
-    if value is None:
-        return ""
-    s = _CONTROL.sub(" ", str(value))
-    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    s = _MENTION.sub("@" + _ZWSP, s)
-    return _SCHEME.sub(lambda m: m.group(1) + _ZWSP + m.group(2), s)
+    return slack_text(value)  # the one Slack escaper (baocao.escape)
 
 
 def escape_code(value: Any) -> str:

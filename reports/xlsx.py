@@ -8,6 +8,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from baocao.escape import xlsx_guard, xlsx_put
 from reports.data import ReportData, period_end
 from reports.labels import (
     COMPLETENESS,
@@ -95,8 +96,7 @@ def write_xlsx(data: ReportData, path: Path) -> Path:
                     STATUS[lang].get(t["status"], t["status"]),
                     TRAJECTORY[lang].get(t["trajectory"], "") if t["trajectory"] else None, label, t["note"]]
             for i, v in enumerate(vals, 1):
-                cell = ws.cell(r, i, v)
-                cell.alignment = WRAP
+                xlsx_put(ws.cell(r, i), v).alignment = WRAP
             ws.cell(r, 7).number_format = ws.cell(r, 8).number_format = _number_format(t["unit"], t["value"])
             ws.cell(r, 11).number_format = "0.00%"
             if css in STATUS_FILL:
@@ -109,8 +109,8 @@ def write_xlsx(data: ReportData, path: Path) -> Path:
                                           "Đơn vị tính" if lang == "vi" else "Unit"] + periods,
                    [28, 50, 10] + [12] * len(periods), f"{L['s_trends']} — {data.province['name']}")
     for tr in data.trends:
-        ws.cell(r, 1, tr["indicator_code"])
-        ws.cell(r, 2, tr["name"])
+        xlsx_put(ws.cell(r, 1), tr["indicator_code"])
+        xlsx_put(ws.cell(r, 2), tr["name"])
         ws.cell(r, 3, UNIT_CAPTION[lang].get(tr["unit"], tr["unit"]))
         by = {p["period"]: p["value"] for p in tr["points"]}
         for j, per in enumerate(periods, 4):
@@ -129,7 +129,7 @@ def write_xlsx(data: ReportData, path: Path) -> Path:
         vals = [x["dataset_code"], x["dataset_name"], fmt_time(x["deadline_at"], lang), x["expected"], x["received"],
                 x["accepted"], x["on_time"], x["late"], x["missing"], x["reporting_rate"], x["timeliness_rate"]]
         for i, v in enumerate(vals, 1):
-            ws.cell(r, i, v)
+            xlsx_put(ws.cell(r, i), v)
         ws.cell(r, 10).number_format = ws.cell(r, 11).number_format = "0.00%"
         r += 1
 
@@ -143,7 +143,7 @@ def write_xlsx(data: ReportData, path: Path) -> Path:
                 fmt_time(u["first_received_at"], lang), fmt_time(u["accepted_received_at"], lang),
                 u["is_on_time"], u["is_late"], u["is_missing"]]
         for i, v in enumerate(vals, 1):
-            ws.cell(r, i, v)
+            xlsx_put(ws.cell(r, i), v)
         if u["state"] in STATUS_FILL:
             ws.cell(r, 4).fill = PatternFill("solid", fgColor=STATUS_FILL[u["state"]])
         r += 1
@@ -156,7 +156,7 @@ def write_xlsx(data: ReportData, path: Path) -> Path:
         vals = [t["plan_code"], t["task_no"], t["title"], t["lead_agency"], t["deadline_text"], t["unit_code"],
                 t["unit_name"], TASK_STATUS[lang].get(t["status"], t["status"]), t["note"]]
         for i, v in enumerate(vals, 1):
-            ws.cell(r, i, v).alignment = WRAP
+            xlsx_put(ws.cell(r, i), v).alignment = WRAP
         r += 1
 
     # recommendations by theme
@@ -166,10 +166,11 @@ def write_xlsx(data: ReportData, path: Path) -> Path:
         for p in g["proposals"]:
             vals = [THEME_NAMES[lang][g["theme"]], p["text"], len(p["units"]), ", ".join(c for c, _ in p["units"])]
             for i, v in enumerate(vals, 1):
-                ws.cell(r, i, v).alignment = WRAP
+                xlsx_put(ws.cell(r, i), v).alignment = WRAP
             r += 1
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
+    xlsx_guard(wb)  # no cell of the report holds a formula (units' texts are data)
     wb.save(tmp)
     tmp.replace(path)
     return path

@@ -10,11 +10,8 @@ file_id). The sidecar of the first arrival is kept; the same bytes again (any na
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
-import tempfile
 import unicodedata
 from datetime import datetime
 from pathlib import Path
@@ -39,11 +36,12 @@ def safe_name(original: str | bytes, limit: int = 80) -> str:
 
 
 def sidecar_path(store: Path, unit_code: str, submission_id: str) -> Path:
-    return store / unit_code / f".{submission_id}.json"
+    """The store's own record of a submission (`intake.store.receive` writes it)."""
+    return store / unit_code / f"{submission_id}.json"
 
 
 def audit(store: Path, unit_code: str, submission_id: str) -> dict | None:
-    """The sidecar of a stored submission, or None."""
+    """The store's record of a submission (source, received_at, original name, meta), or None."""
     if not UNIT_CODE.match(unit_code or "") or not re.fullmatch(r"[0-9a-f]{20}", submission_id or ""):
         return None
     try:
@@ -54,26 +52,9 @@ def audit(store: Path, unit_code: str, submission_id: str) -> dict | None:
 
 def receive(store: Path, unit_code: str, data: bytes | Path, original_name: str | bytes, *, source: str,
             received_at: datetime, meta: dict | None = None) -> tuple[store_mod.StoredFile, bool]:
-    """Store one file for a unit; returns (stored file, True if it is new)."""
+    """Store one file for a unit through the one intake path; returns (stored file, True if new)."""
     if not UNIT_CODE.match(unit_code or ""):
         raise ValueError(f"mã đơn vị không hợp lệ / invalid unit code: {unit_code!r}")
-    payload = data.read_bytes() if isinstance(data, Path) else bytes(data)
-    sid = store_mod.submission_id(unit_code, hashlib.sha256(payload).hexdigest())
-    unit_dir = store / unit_code
-    unit_dir.mkdir(parents=True, exist_ok=True)
-    existing = sorted(unit_dir.glob(f"{sid}__*"))
-    if existing:  # the same bytes again, perhaps under another name: one submission
-        return store_mod.with_hash(store_mod.stored(existing[0], source)), False
-    side = sidecar_path(store, unit_code, sid)
-    # the audit trail first, so a stored file never lacks it (one left by a crash is replaced)
-    original = original_name.decode("utf-8", "replace") if isinstance(original_name, bytes) else str(original_name)
-    body = {"submission_id": sid, "unit_code": unit_code, "source": source,
-            "received_at": received_at.isoformat(), "original_name": original, "meta": meta or {}}
-    part = side.with_name(side.name + ".tmp")
-    part.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
-    os.replace(part, side)
-    with tempfile.TemporaryDirectory(dir=unit_dir, prefix=".in-") as tmp:
-        src = Path(tmp) / safe_name(original_name)
-        src.write_bytes(payload)
-        stored = store_mod.store_file(src, unit_code, store, source=source, move=True, received_at=received_at)
-    return stored, True
+    stored = store_mod.receive(store, unit_code, data, original_name, source=source, received_at=received_at,
+                               meta=meta)
+    return store_mod.with_hash(stored), not stored.duplicate

@@ -21,6 +21,7 @@ from baocao import events as ev
 from baocao.resources import Resources, live
 from baocao.services import answer, cycles, process
 from baocao.settings import settings
+from intake import answer as journal
 from tasks import deliver as deliver_tasks
 from warehouse import queries
 
@@ -175,8 +176,11 @@ def load(r: Resources, records: list) -> dict:
 
     con = r.con()
     before = known_ids(con, [rec.submission_id for rec in records])
+    # the journal says "answer these" until their feedback is queued (a crash in between loses nothing)
+    journal.mark_loading(r.store.root, [rec.submission_id for rec in records if rec.submission_id not in before])
     counts = process.load(r, records)
     process.note_recorded(r, records)
+    journal.after_load(r.settings.test_kill_after_load)
     new = {rec.submission_id: rec for rec in records if rec.submission_id not in before}
     versions = queries.submission_versions(con, list(new))
     r.events.emit_all(ev.submission_loaded(rec, versions.get(sid)) for sid, rec in new.items())

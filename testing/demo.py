@@ -1,8 +1,8 @@
 """Deterministic sample submissions for the sample province (synthetic data).
 
 Writes, into an inbox, one report per expected unit for a period — as xlsx (most) or CSV (some,
-with Vietnamese number formats, NFD text and legacy encodings) — with arrival times set as file
-modification times: most on time, some late, a few units missing, and a handful of bad files that
+with Vietnamese number formats, NFD text and legacy encodings) — each received by the store on
+its simulated arrival day (`arrive`): most on time, some late, a few units missing, and a handful of bad files that
 a real cycle meets: a corrupt workbook, an unknown unit code, a unit reporting for another unit,
 text in a number cell, a rule broken across elements, an implausible value (warning), and a unit
 that is rejected and then resubmits a corrected file.
@@ -223,16 +223,27 @@ def generate(inbox: Path, period: str = "2026H1", cat=None, seed: int = SEED, sc
             first = folder / ("lan1_" + name)
             bad.save(first)
             t1 = received - timedelta(days=2)
-            os.utime(first, (t1.timestamp(), t1.timestamp()))
+            arrive(inbox, u.code, first, t1, cat)
             plan.files.append({"unit": u.code, "dataset": d.code, "path": str(first), "kind": "resubmit_first",
                                "received_at": t1})
-        os.utime(path, (received.timestamp(), received.timestamp()))
+        arrive(inbox, u.code, path, received, cat)
         plan.files.append({"unit": u.code, "dataset": d.code, "path": str(path), "kind": kind, "received_at": received})
         if u.code in late:
             plan.late.append(u.code)
         if kind in ("ok", "outlier", "resubmit"):
             plan.values[u.code] = {k: float(v) for k, v in values.items() if isinstance(v, (int, float))}
     return plan
+
+
+def arrive(inbox: Path, unit: str, path: Path, at: datetime, cat=None) -> None:
+    """The simulated arrival of `path` at `at`: the server receives it then (into the store beside
+    the inbox, `intake.store.receive`), as it would have on that day. The copy left in the inbox is
+    what a late re-upload of the same bytes looks like: collecting it stores nothing new."""
+    from intake import store as store_mod
+
+    os.utime(path, (at.timestamp(), at.timestamp()))
+    store_mod.receive(Path(inbox).parent / "store", unit, path, os.fsencode(path.name), source="demo",
+                      received_at=at, cat=cat)
 
 
 HISTORY = ("2024", "2025H2")  # the year before the merger (pre-merger communes), then the previous half

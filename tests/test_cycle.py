@@ -3,10 +3,13 @@ DuckDB file and the committed Great Expectations suites."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pytest
 
 from baocao.services import operator, process
+from intake import store as store_mod
 from intake.parse import parse_file
 from testing import demo
 
@@ -123,9 +126,9 @@ def test_rerun_never_duplicates(demo_copy, prefect_harness, open_res):
     loaded, outbox = _loaded(con), _outbox(con)
     assert loaded["submissions"] and loaded["values"] and outbox
     # the same files dropped again land in the store under the same ids and are recognised
-    for f in sorted(s.store.glob("*/*"))[:5]:
-        (s.inbox / f.parent.name).mkdir(parents=True, exist_ok=True)
-        (s.inbox / f.parent.name / f.name.split("__", 1)[1]).write_bytes(f.read_bytes())
+    for f in store_mod.store_files(s.store)[:5]:
+        (s.inbox / f.unit_code).mkdir(parents=True, exist_ok=True)
+        (s.inbox / f.unit_code / f.file_name).write_bytes(f.path.read_bytes())
     def today() -> str:
         return res.now().astimezone(calendar.TZ).strftime("%Y-%m-%d")
 
@@ -181,7 +184,7 @@ def test_operator_accepts_a_warning_and_the_unit_is_not_warned_again(demo_copy, 
 
     from intake.store import store_file
 
-    copy = s.home / "resend" / ("lan2_" + current.split("__", 1)[1])
+    copy = s.home / "resend" / ("lan2_" + store_mod.stored(Path(current)).file_name)
     copy.parent.mkdir(exist_ok=True)
     wb = openpyxl.load_workbook(current)  # same figures, a different file (new hash)
     wb["Thông tin"]["B9"] = "người lập: kế toán"

@@ -179,9 +179,10 @@ def _save(wb, path: Path) -> Path:
 
 def test_formula_after_self_closing_cells_is_located(tmp_path):
     """Flag rows have an empty unit cell (<c r="C29" .../>) right before the value cell."""
-    wb = build_template("LD.X001", "2026H1", "XA_6T", cat=CAT, values={"STATION_NCD": "=1+0"})
-    p = parse_file(_save(wb, tmp_path / "f.xlsx"), cat=CAT)
+    wb = build_template("LD.X001", "2026H1", "XA_6T", cat=CAT)
     row = form.HEADER_ROW + 1 + CAT.datasets["XA_6T"].elements.index("STATION_NCD")
+    wb[form.SHEET_DATA][f"D{row}"] = "=1+0"  # a real formula (templates write text as text)
+    p = parse_file(_save(wb, tmp_path / "f.xlsx"), cat=CAT)
     assert [(f.rule_id, f.cell, f.value_raw) for f in p.findings] == [("V02", f"D{row}", "=1+0")]
 
 

@@ -17,6 +17,8 @@ import pytest
 import yaml
 from python_calamine import CalamineWorkbook
 
+from intake.store import store_files
+
 ROOT = Path(__file__).resolve().parent.parent
 PERIODS = ("2025H2", "2026H1")  # required; any other period the demo loads (2024) is checked too
 
@@ -95,8 +97,8 @@ def independent(demo_cycle):
            if f["kind"] == "resubmit_first" or f["unit"] in p.bad}
     assert any(k == "resubmit_first" for k in (f["kind"] for f in plan.files)), "the demo has a resubmission"
     records, seen = [], set()
-    for path in sorted(s.store.glob("*/*__*")):
-        unit, name = path.parent.name, path.name.partition("__")[2]
+    for stored in store_files(s.store):
+        path, unit, name = stored.path, stored.unit_code, stored.file_name
         if (unit, name) in bad:
             continue  # rejected by design: bad units' files and the resubmitting unit's first file
         meta, values = read_csv(path) if path.suffix.lower() == ".csv" else read_xlsx(path)

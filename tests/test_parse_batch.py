@@ -1,5 +1,6 @@
-"""Parsing a batch on the process pool gives exactly what parsing in-process gives, in order,
-hostile files included; a pool whose worker dies costs time, not files."""
+"""Parsing a batch on the bounded worker pool (intake.isolate) gives exactly what parsing
+in-process gives, in order, hostile files included; a worker killed from outside costs time, not
+files."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import signal
 import pytest
 
 import catalog
-from intake import batch
+from intake import batch, isolate
+from intake.parse import parse_file
 from testing import demo
 from tests import corpus
 
@@ -33,9 +35,9 @@ def _key(p):
 def test_pool_equals_in_process(items):
     cat = catalog.load()
     waited = []
-    pooled = batch.parse_many(items, cat, n_workers=2, min_files=10, while_waiting=lambda: waited.append(os.getpid()))
-    alone = batch.parse_many(items, cat, n_workers=1)
-    assert waited == [os.getpid()]  # the pool ran (in-process parsing does not wait)
+    pooled = batch.parse_many(items, cat, n_workers=2, while_waiting=lambda: waited.append(os.getpid()))
+    alone = [parse_file(p, inbox_unit=u, cat=cat) for p, u in items]
+    assert waited == [os.getpid()]
     assert [p.path for p in pooled] == [p for p, _ in items]
     assert [_key(p) for p in pooled] == [_key(p) for p in alone]
     assert any(p.findings for p in pooled) and any(not p.has_errors for p in pooled)
@@ -44,13 +46,17 @@ def test_pool_equals_in_process(items):
 def test_a_dead_worker_loses_no_file(items):
     cat = catalog.load()
 
+    pool = isolate.pool(cat, 2)
+    before = pool.replaced
+
     def kill_a_worker():
-        import multiprocessing
+        import time
 
-        kids = multiprocessing.active_children()
-        assert kids, "the pool has workers"
-        os.kill(kids[0].pid, signal.SIGKILL)
+        time.sleep(0.2)  # the workers have started on their first files
+        assert pool.live, "the pool has workers"
+        os.kill(pool.live[0].proc.pid, signal.SIGKILL)
 
-    out = batch.parse_many(items, cat, n_workers=2, min_files=10, while_waiting=kill_a_worker)
+    out = batch.parse_many(items, cat, n_workers=2, while_waiting=kill_a_worker)
+    assert pool.replaced == before + 1
     assert [p.path for p in out] == [p for p, _ in items]
-    assert [_key(p) for p in out] == [_key(p) for p in batch.parse_many(items, cat, n_workers=1)]
+    assert [_key(p) for p in out] == [_key(parse_file(p, inbox_unit=u, cat=cat)) for p, u in items]

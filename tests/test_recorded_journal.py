@@ -66,10 +66,13 @@ def test_journal_tracks_the_warehouse(home, res, two_files):
 
 
 @pytest.mark.timeout(300)  # only catches a hang: a run that waited for the lock would wait forever
-def test_triggered_run_with_nothing_pending_leaves_the_warehouse_alone(home, res, two_files, prefect_harness):
+def test_triggered_run_with_nothing_pending_leaves_the_warehouse_alone(home, res, two_files, prefect_harness,
+                                                                        monkeypatch):
     """While another process holds the DuckDB file (until this test lets it go), a duplicate
     trigger and an untriggered pass with nothing pending finish without opening the warehouse."""
     from flows.cycle import process_submissions
+
+    monkeypatch.setenv("BAOCAO_LOCK_WAIT", "2")  # a writer waits this long for the lock, then says who holds it
 
     s = home
     cycles.open_cycle(res, "2026H1", datasets=["XA_6T"])

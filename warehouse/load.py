@@ -4,6 +4,7 @@ their findings but none of their values."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -34,6 +35,9 @@ class SubmissionRecord:
     values: list[dict] = field(default_factory=list)
     tasks: list[dict] = field(default_factory=list)
     texts: list[dict] = field(default_factory=list)
+    original_name_raw: bytes | None = None   # the name exactly as sent (file_name is for display)
+    meta: dict | None = None                 # the channel's audit trail
+    file_mtime: datetime | None = None       # the file's own time: information only
 
     @property
     def n_errors(self) -> int:
@@ -91,14 +95,20 @@ def load_batch(con: duckdb.DuckDBPyConnection, records: list[SubmissionRecord], 
             "n_errors": pa.array([r.n_errors for r in new], _I),
             "n_warnings": pa.array([r.n_warnings for r in new], _I),
             "is_late": pa.array([r.is_late for r in new], _B),
+            "original_name_raw": pa.array([r.original_name_raw for r in new], pa.binary()),
+            "meta": pa.array([json.dumps(r.meta, ensure_ascii=False) if r.meta else None for r in new], _S),
+            "file_mtime": pa.array([r.file_mtime for r in new], _TS),
         })
         con.execute("""
-            insert into raw.submission
+            insert into raw.submission (submission_id, unit_code, period, dataset_code, version, file_name, stored_path,
+                sha256, size_bytes, file_format, received_at, source, status, n_errors, n_warnings, validated_at, is_late,
+                original_name_raw, meta, file_mtime)
             select s.submission_id, s.unit_code, s.period, s.dataset_code,
                    coalesce(v.max_version, 0) + row_number() over (
                        partition by s.unit_code, s.period, s.dataset_code order by s.received_at, s.submission_id),
                    s.file_name, s.stored_path, s.sha256, s.size_bytes, s.file_format, s.received_at, s.source,
-                   s.status, s.n_errors, s.n_warnings, ?::timestamptz, s.is_late
+                   s.status, s.n_errors, s.n_warnings, ?::timestamptz, s.is_late, s.original_name_raw, s.meta::json,
+                   s.file_mtime
             from sub s
             left join (select unit_code, period, dataset_code, max(version) as max_version
                        from raw.submission group by all) v using (unit_code, period, dataset_code)

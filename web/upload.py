@@ -104,16 +104,13 @@ def receive(store: Path, unit_code: str, data: bytes | Path, original_name: str 
 
 
 def sent_through_web(store: Path, unit_code: str, submission_id: str) -> bool:
-    """The upload's sidecar is there: the answerer will write its result."""
-    return (store / unit_code / f".{submission_id}.meta.json").exists()
+    """The store's record says the file came through the web: the answerer will write its result."""
+    return (store_mod._read_sidecar(store / unit_code / f"{submission_id}.json") or {}).get("source") == "web"
 
 
 def original_name(stored_path: Path, submission_id: str) -> str | None:
-    side = stored_path.parent / f".{submission_id}.meta.json"
-    try:
-        return json.loads(side.read_text(encoding="utf-8")).get("original_name")
-    except (OSError, ValueError):
-        return None
+    """The name the unit's file had, as the store recorded it."""
+    return (store_mod._read_sidecar(stored_path.parent / f"{submission_id}.json") or {}).get("original_name")
 
 
 def announce(s: Settings, stored: store_mod.StoredFile) -> bool:

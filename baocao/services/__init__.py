@@ -10,8 +10,8 @@ or any new door.
 | `deliver` | hand the outbox over to the delivery store (warehouse runs); send from it through the sender resource, without the warehouse |
 | `operator` | an operator's decisions and questions: accept a warning, a unit's history, data docs |
 
-A new door (e-mail, say) hands each file it receives to `intake.store` (`receive`, or
-`store_file` until it lands), then calls `services.process.process(res)` (or lets the watcher's
+A new door (e-mail, say) hands each file it receives to `intake.store.receive` (received at
+`res.now()`, the server's clock), then calls `services.process.process(res)` (or lets the watcher's
 event do it); the answers go out through the outbox (`services.deliver.handoff(res)` in the run
 that enqueued, then `services.deliver.deliver(res)` or the deliver-notifications flow). That is
 one adapter file and nothing else.

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from baocao import calendar
 from baocao.services.cycles import open_cycles
+from intake import answer as journal
+from intake import store as store_mod
 from warehouse import queries
 from warehouse.load import SubmissionRecord
 
@@ -18,12 +20,32 @@ def feedback_path(res, rec: SubmissionRecord) -> Path | None:
     if not rec.findings:
         return None
     return (res.settings.feedback / rec.period / rec.unit_code
-            / f"{Path(rec.file_name).stem}_kiem_tra_{rec.submission_id[:8]}.xlsx")
+            / f"{store_mod.safe_stem(rec.file_name)}_kiem_tra_{rec.submission_id[:8]}.xlsx")
 
 
 def write_feedback_files(res, records: list[SubmissionRecord]) -> int:
     """Write the annotated workbooks the feedback messages link to (before they are delivered)."""
-    return sum(write_findings_file(res, r) is not None for r in records)
+    n = sum(write_findings_file(res, r) is not None for r in records)
+    journal.answered(res.store.root)  # the batch and any repaired answers are queued and their workbooks written
+    return n
+
+
+def repair(res, records: list[SubmissionRecord]) -> list[SubmissionRecord]:
+    """The records to answer: the batch's plus every submission a crashed run loaded and left
+    unanswered (`intake.answer`'s journal); writes the annotated workbooks that are missing (the
+    batch's own are written by `write_feedback_files`)."""
+    from baocao.services.process import findings_of
+
+    con = res.con()
+    mine = {r.submission_id for r in records}
+
+    def found(sid: str):
+        return findings_of(res, sid)
+
+    extra = journal.unanswered(con, res.cat, journal.marked(res.store.root) - mine, found)
+    for r in journal.missing_workbooks(con, lambda rec: feedback_path(res, rec), found, exclude=mine):
+        write_findings_file(res, r)
+    return list(records) + extra
 
 
 def write_findings_file(res, rec: SubmissionRecord) -> Path | None:
@@ -55,6 +77,7 @@ def enqueue_feedback(res, records: list[SubmissionRecord]) -> int:
 
     cat = res.cat
     con = res.con()
+    records = repair(res, records)  # and every loaded submission a crash left unanswered
     cycles = open_cycles(con)
     todo = [r for r in records if r.unit_code in cat.recipients]  # a unit that no longer exists: no one to tell
     if not todo:

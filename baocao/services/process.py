@@ -13,7 +13,7 @@ from baocao.findings import Finding, error
 from baocao.services.cycles import open_cycles
 from expectations import validate as validate_mod
 from expectations.validate import BatchItem, validate_batch
-from intake import batch
+from intake import answer, batch
 from intake import store as store_mod
 from warehouse import models, publish, queries
 from warehouse.load import SubmissionRecord, known_ids, load_batch
@@ -26,12 +26,13 @@ def collect(res) -> list[store_mod.StoredFile]:
     bytes again are recognised by their submission id and not stored twice)."""
     from intake import watch
 
-    return [t.stored for t in watch.take_inbox(res.settings, inbox=res.store.inbox)]
+    # received at the clock's now (the server's time), never the file's own
+    return [t.stored for t in watch.take_inbox(res.settings, inbox=res.store.inbox, clock=res.clock.now)]
 
 
 def pending(res) -> list[store_mod.StoredFile]:
     """Stored files not yet recorded in the warehouse (what the next processing run takes)."""
-    files = store_mod.store_files(res.store.root)
+    files = store_mod.store_files(res.store.root) + store_mod.quarantined_files(res.store.root)
     done = known_ids(res.con(), [f.submission_id for f in files])
     store_mod.write_recorded(res.store.root, res.warehouse.path, done)
     return [store_mod.with_hash(f) for f in files if f.submission_id not in done]
@@ -46,6 +47,8 @@ def nothing_pending(res, submission_id: str | None = None) -> bool:
     """True when the store's journal shows `submission_id` (or, without it, every stored
     submission) recorded, so a run can stop without opening the warehouse or waiting for its
     writer slot. False when unsure."""
+    if answer.unanswered_hint(res.store.root):  # a run died between loading and answering: this one answers
+        return False
     if submission_id:
         done = store_mod.recorded_ids(res.store.root, res.warehouse.path)
         return done is not None and submission_id in done
@@ -62,8 +65,11 @@ def parse(res, files: list[store_mod.StoredFile]) -> list[SubmissionRecord]:
     cycles = open_cycles(res.con())
     out = []
     # the validation stage's fixed cost (importing Great Expectations) is paid while the pool parses
-    parsed = batch.parse_many([(f.path, f.unit_code) for f in files], cat, n_workers=res.settings.parse_workers,
+    s = res.settings
+    parsed = batch.parse_many([(f.path, f.unit_code, f.file_name) for f in files], cat, n_workers=s.parse_workers,
+                              seconds=s.parse_seconds, memory_mb=s.parse_memory_mb,
                               while_waiting=validate_mod.warm if files else None)
+    files = batch.quarantine_failures(files, parsed)  # a file that broke its worker is never parsed again
     for f, p in zip(files, parsed, strict=True):
         if f.unit_code not in cat.org_units and not p.has_errors:
             p.findings.append(error("S04", f"Hộp thư «{f.unit_code}» không thuộc đơn vị nào trong danh mục",
@@ -86,7 +92,8 @@ def parse(res, files: list[store_mod.StoredFile]) -> list[SubmissionRecord]:
             file_name=f.file_name, stored_path=str(f.path), sha256=f.sha256, size_bytes=f.size_bytes,
             file_format=p.file_format, received_at=f.received_at, source=f.source,
             is_late=bool(deadline and f.received_at > deadline),
-            findings=list(p.findings), values=p.values, tasks=p.tasks, texts=p.texts)
+            findings=list(p.findings), values=p.values, tasks=p.tasks, texts=p.texts,
+            original_name_raw=f.original_name_raw or None, meta=f.meta or None, file_mtime=f.file_mtime)
         out.append(rec)
     return out
 
