@@ -188,6 +188,7 @@ class ValidationChunk:
 def validation_chunks(records: list[SubmissionRecord], con, cat=None, chunk_size: int = 0) -> list[ValidationChunk]:
     """Group the parseable submissions by data set and period; with `chunk_size` > 0 cut each
     group into chunks of that many units (peers are still judged against the whole group)."""
+    from expectations import context
     from expectations.validate import peer_stats
 
     cat = cat or catalog_mod.load()
@@ -198,8 +199,9 @@ def validation_chunks(records: list[SubmissionRecord], con, cat=None, chunk_size
     out = []
     for (ds, period), recs in groups.items():
         items = [BatchItem(key=r.submission_id, unit_code=r.unit_code, values=r.values, tasks=r.tasks) for r in recs]
-        previous = previous_values(con, period, ds)
-        peers = peer_stats(ds, items, cat)
+        previous = context.unit_series(con, period, ds, cat.rules.get("history", {}).get("series_length", 1))
+        peers = peer_stats(ds, items, cat, context.counted_values(  # the cycle's peers, not the run's
+            con, period, ds, ["POP", *cat.rules.get("peers", {}).get("rates", [])]))
         size = chunk_size if chunk_size > 0 else len(items)
         for i in range(0, len(items), size):
             part = items[i:i + size]
@@ -228,6 +230,8 @@ def apply_validation(records: list[SubmissionRecord], chunks: list[ValidationChu
             r = by_id[key]
             r.findings.extend(f for f in fs if not (f.severity == "warning"
                                                     and (r.unit_code, chunk.dataset_code, f.element_code) in accepted))
+        if st.get("peer_check"):
+            stats.setdefault("peer_check", {})[f"{chunk.dataset_code} {chunk.period}"] = st["peer_check"]
         stats["rows"] += st["rows"]
         stats["expectations"] += st["expectations"]
     return stats

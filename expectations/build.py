@@ -8,7 +8,9 @@ fails on any difference, so the committed suites are the reviewed ones.
 Derived columns (computed in expectations/frames.py):
   frac__<E>      fractional part of E (integer elements must have 0)
   rhs__<RULE>    right-hand side of a cross-element rule (right element × factor)
-  hist__<E>      relative change of E from the unit's previous period (warning band)
+  hist__<E>      E against the unit's own series, scaled so that |x| > 1 is implausible: modified
+                 z over the last periods where there are enough, else the change from the previous
+                 value over the element's band (expectations/validate.py: history_scores)
   peer__<E>      robust z-score of E per 10,000 population against the cycle's peers (warning)
 """
 
@@ -75,10 +77,11 @@ def values_suite(ds, cat) -> dict:
         if cat.elements[code].value_type in ("flag",):
             continue
         band = hist.get("bands", {}).get(code, hist.get("default_band", 0.5))
-        out.append(_exp("expect_column_values_to_be_between", {"column": f"hist__{code}", "min_value": -band, "max_value": band},
+        out.append(_exp("expect_column_values_to_be_between", {"column": f"hist__{code}", "min_value": -1, "max_value": 1},
                         "warning", rule_id="W01", kind="history", element_code=code, band=band,
-                        vi=f"Thay đổi hơn {band:.0%} so với kỳ trước".replace("%", " %"),
-                        en=f"Changed by more than {band:.0%} from the previous period",
+                        max_modified_z=hist.get("max_modified_z", 3.5), min_series=hist.get("min_series", 4),
+                        vi=f"Khác thường so với các kỳ trước của đơn vị (thay đổi hơn {band:.0%})".replace("%", " %"),
+                        en=f"Unusual against the unit's earlier periods (changed by more than {band:.0%})",
                         expected_vi="kiểm tra lại; nếu đúng, xác nhận với tỉnh", expected_en="check it; if correct, confirm with the province"))
     peers = cat.rules.get("peers", {})
     for code in peers.get("rates", []):

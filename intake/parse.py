@@ -37,7 +37,7 @@ import catalog as catalog_mod
 from baocao import calendar
 from baocao.findings import Finding, error
 from intake import form
-from intake.numbers import NotANumber, fold, format_vn, nfc, parse_number
+from intake.numbers import AmbiguousNumber, NotANumber, fold, format_vn, nfc, read_cell_number
 
 MAX_FILE_BYTES = 5 * 1024 * 1024        # a filled form is ~20 KB; 5 MB leaves room for logos
 MAX_UNZIPPED_BYTES = 50 * 1024 * 1024   # beyond this an xlsx is treated as a zip bomb
@@ -845,7 +845,11 @@ def _add_value(p, el, raw, where: dict) -> None:
         elif el.value_type == "flag" and isinstance(raw, str) and fold(raw) in _YES | _NO:
             value = 1.0 if fold(raw) in _YES else 0.0
         else:
-            value = parse_number(raw, percent=el.value_type == "percent")
+            value = read_cell_number(raw, el.value_type)
+    except AmbiguousNumber as amb:  # "1,5" in a count: two readings, the locale setting behind them
+        p.findings.append(error("V04", amb.vi, amb.en, value_raw=_s(raw), **where,
+                                expected_vi=amb.expected_vi, expected_en=amb.expected_en))
+        return
     except NotANumber:
         vi, en = "Ô số liệu chứa chữ, không phải số", "The cell holds text, not a number"
         if isinstance(raw, bool):
