@@ -20,6 +20,9 @@ app = typer.Typer(help="baocao — chu kỳ báo cáo 6 tháng và năm về y t
 cycle_app = typer.Typer(help="Mở, đóng, xem tình hình một kỳ báo cáo / open, close, status of a cycle.",
                         no_args_is_help=True)
 app.add_typer(cycle_app, name="cycle")
+from baocao import cli_decisions  # noqa: E402  accept-error, release, held, cycle reopen
+
+cli_decisions.register(app, cycle_app)
 console = Console(width=140)
 
 HomeOpt = typer.Option(None, "--home", help="Thư mục dữ liệu (mặc định ./var hoặc $BAOCAO_HOME) / data folder.")

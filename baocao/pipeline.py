@@ -12,7 +12,7 @@ import duckdb
 import pyarrow as pa
 
 import catalog as catalog_mod
-from baocao import calendar
+from baocao import calendar, decisions
 from baocao.findings import Finding, error
 from baocao.settings import Settings
 from expectations import validate as validate_mod
@@ -134,21 +134,19 @@ def parse(files: list[store_mod.StoredFile], con, cat=None) -> list[SubmissionRe
         period = p.period or _fallback_period(cycles)
         dataset = p.dataset_code if p.dataset_code in cat.datasets else _fallback_dataset(cat, f.unit_code, period)
         cyc = cycles.get((period, dataset))
-        if not p.has_errors and (cyc is None or cyc["closed_at"] is not None):
-            opened = sorted({per for (per, ds), c in cycles.items() if ds == dataset and c["closed_at"] is None})
-            p.findings.append(error(
-                "S10", f"Kỳ báo cáo {period} của báo cáo {dataset} chưa mở hoặc đã đóng",
-                f"Period {period} of report {dataset} is not open",
-                sheet="CSV" if p.file_format == "csv" else "Thông tin", cell=None if p.file_format == "csv" else "B6",
-                value_raw=period,
-                expected_vi=f"kỳ đang mở: {', '.join(opened) or 'không có'}", expected_en=f"open periods: {', '.join(opened) or 'none'}"))
+        held = False
+        if not p.has_errors:  # the period has ended, its cycle is open, the file is not past closing
+            found = decisions.period_finding(period, dataset, f.received_at, cycles, cat, {
+                "sheet": "CSV" if p.file_format == "csv" else "Thông tin", "cell": None if p.file_format == "csv" else "B6"})
+            p.findings += [found] if found else []
+            held = bool(found) and found.rule_id == decisions.HOLD_RULE
         deadline = cyc["deadline_at"] if cyc else None
         rec = SubmissionRecord(
             submission_id=f.submission_id, unit_code=f.unit_code, period=period or "?", dataset_code=dataset or "?",
             file_name=f.file_name, stored_path=str(f.path), sha256=f.sha256, size_bytes=f.size_bytes,
             file_format=p.file_format, received_at=f.received_at, source=f.source,
             is_late=bool(deadline and f.received_at > deadline),
-            findings=list(p.findings), values=p.values, tasks=p.tasks, texts=p.texts)
+            findings=list(p.findings), values=p.values, tasks=p.tasks, texts=p.texts, decision="held" if held else None)
         out.append(rec)
     return out
 
@@ -226,10 +224,12 @@ def apply_validation(records: list[SubmissionRecord], chunks: list[ValidationChu
         accepted = {(u, d, e) for u, d, e in con.execute(
             "select unit_code, dataset_code, element_code from ops.warning_acceptance where period = ?",
             [chunk.period]).fetchall()}
+        overridden = decisions.overrides(con, chunk.period)
         for key, fs in zip(chunk.keys, found, strict=True):
             r = by_id[key]
             r.findings.extend(f for f in fs if not (f.severity == "warning"
                                                     and (r.unit_code, chunk.dataset_code, f.element_code) in accepted))
+            decisions.apply_overrides(r, overridden)
         if st.get("peer_check"):
             stats.setdefault("peer_check", {})[f"{chunk.dataset_code} {chunk.period}"] = st["peer_check"]
         stats["rows"] += st["rows"]
@@ -372,8 +372,8 @@ def enqueue_schedule(con, period: str, now: datetime | None = None, stage: str |
         if not rows:
             continue
         units = [{"unit_code": u, "accepted": a, "received": r} for u, a, r, _ in rows]
-        summary = [(u, st if st in ("accepted", "accepted_with_warnings", "rejected") else "missing")
-                   for u, _, _, st in rows]
+        summary = [(u, st if st in ("accepted", "accepted_with_warnings", "rejected") else ("accepted" if a else "missing"))
+                   for u, a, _, st in rows]
         con.execute("begin transaction")
         try:
             with batch(con):
