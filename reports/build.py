@@ -30,6 +30,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from baocao import calendar
+from reports import overrides
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -142,9 +143,9 @@ LABELS = {
 
 STATUS = {
     "vi": {"met": "Đạt", "not_met": "Không đạt", "not_yet_due": "Chưa đến hạn", "no_data": "Chưa có số liệu",
-           "no_baseline": "Thiếu số liệu gốc"},
+           "no_baseline": "Thiếu số liệu gốc", "insufficient_data": "Chưa đủ số liệu"},
     "en": {"met": "Met", "not_met": "Not met", "not_yet_due": "Not yet due", "no_data": "No data",
-           "no_baseline": "No baseline"},
+           "no_baseline": "No baseline", "insufficient_data": "Insufficient data"},
 }
 TRAJECTORY = {
     "vi": {"on_track": "Đúng tiến độ", "at_risk": "Có nguy cơ chậm", "off_track": "Chậm tiến độ"},
@@ -300,6 +301,7 @@ class ReportData:
     recommendations: list[dict]
     n_rec_units: int
     counts: dict = field(default_factory=dict)
+    overrides: list[dict] = field(default_factory=list)  # errors the operator accepted (reports/overrides.py)
 
 
 def collect(con, period: str, lang: str = "vi") -> ReportData:
@@ -396,7 +398,8 @@ def collect(con, period: str, lang: str = "vi") -> ReportData:
     return ReportData(period=code, lang=lang, province=province, generated_at=datetime.now(calendar.TZ),
                       reporting=reporting, units=units, plans=plans, trends=trends, overdue=overdue,
                       overdue_tasks=list(grouped.values()), recommendations=recs,
-                      n_rec_units=len({t["unit_code"] for t in texts}), counts=counts)
+                      n_rec_units=len({t["unit_code"] for t in texts}), counts=counts,
+                      overrides=overrides.rows(con, code))
 
 
 def _target_counts(targets: list[dict]) -> dict:
@@ -579,7 +582,13 @@ def assessment(t: dict, lang: str = "vi") -> tuple[str, str]:
     """(css class, label) for a target row: the status when due, the trajectory when ahead."""
     if t["status"] == "not_yet_due" and t["trajectory"]:
         return t["trajectory"], TRAJECTORY[lang][t["trajectory"]]
-    return t["status"], STATUS[lang].get(t["status"], t["status"])
+    if t["status"] == "insufficient_data":  # says how much the value rests on
+        return "no_data", f"{STATUS[lang]['insufficient_data']} ({fmt_rate(t['coverage'], lang)} {'đơn vị' if lang == 'vi' else 'of units'})"
+    label = STATUS[lang].get(t["status"], t["status"])
+    if t.get("judged_on") == "later_data" and t["status"] in ("met", "not_met"):
+        label += (f" (theo số liệu {t['value_period']}, sau năm mốc)" if lang == "vi"
+                  else f" (judged on {t['value_period']} data, after the milestone year)")
+    return t["status"], label
 
 
 # ------------------------------------------------------------------------------------- HTML
@@ -618,6 +627,7 @@ def render_html(data: ReportData) -> str:
         target_unit=target_unit, show_notes=lang != "vi",
         trend_svg=lambda tr: trend_svg(tr["points"], data.period, tr["unit"], lang, tr["goals"]),
         unit_suffix=UNIT_CAPTION[lang], fmt_goal=lambda g, u: fmt_goal(g, u, lang),
+        OL=overrides.LABELS[lang], override_cells=lambda r: overrides.cells(r, lang),
     )
 
 
@@ -768,6 +778,7 @@ def write_xlsx(data: ReportData, path: Path) -> Path:
             for i, v in enumerate(vals, 1):
                 ws.cell(r, i, v).alignment = WRAP
             r += 1
+    overrides.add_sheet(wb, data.overrides, lang, _sheet, data.period)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     wb.save(tmp)
