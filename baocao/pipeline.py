@@ -4,7 +4,7 @@ load), aggregate, publish. Prefect tasks in tasks/ wrap these; tests call them d
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -181,13 +181,14 @@ class ValidationChunk:
     items: list[BatchItem]
     previous: dict
     peers: dict
+    changes: dict = field(default_factory=dict)  # how the cycle's units changed, per element
 
 
 def validation_chunks(records: list[SubmissionRecord], con, cat=None, chunk_size: int = 0) -> list[ValidationChunk]:
     """Group the parseable submissions by data set and period; with `chunk_size` > 0 cut each
     group into chunks of that many units (peers are still judged against the whole group)."""
     from expectations import context
-    from expectations.validate import peer_stats
+    from expectations.validate import change_stats, peer_stats
 
     cat = cat or catalog_mod.load()
     groups: dict[tuple[str, str], list[SubmissionRecord]] = defaultdict(list)
@@ -198,20 +199,22 @@ def validation_chunks(records: list[SubmissionRecord], con, cat=None, chunk_size
     for (ds, period), recs in groups.items():
         items = [BatchItem(key=r.submission_id, unit_code=r.unit_code, values=r.values, tasks=r.tasks) for r in recs]
         previous = context.unit_series(con, period, ds, cat.rules.get("history", {}).get("series_length", 1))
-        peers = peer_stats(ds, items, cat, context.counted_values(  # the cycle's peers, not the run's
-            con, period, ds, ["POP", *cat.rules.get("peers", {}).get("rates", [])]))
+        counted = context.counted_values(con, period, ds, list(cat.datasets[ds].elements))
+        peers = peer_stats(ds, items, cat, counted)  # the cycle's peers and changes, not the run's
+        changes = change_stats(ds, items, cat, counted, previous)
         size = chunk_size if chunk_size > 0 else len(items)
         for i in range(0, len(items), size):
             part = items[i:i + size]
             units = {it.unit_code for it in part}
             out.append(ValidationChunk(ds, period, [it.key for it in part], part,
-                                       {k: v for k, v in previous.items() if k[0] in units}, peers))
+                                       {k: v for k, v in previous.items() if k[0] in units}, peers, changes))
     return out
 
 
 def validate_chunk(chunk: ValidationChunk, cat=None) -> tuple[list[list[Finding]], dict]:
     """Plain and picklable: no warehouse, so it runs on any worker."""
-    found, stats = validate_batch(chunk.dataset_code, chunk.items, chunk.previous, cat, peers=chunk.peers)
+    found, stats = validate_batch(chunk.dataset_code, chunk.items, chunk.previous, cat, peers=chunk.peers,
+                                  changes=chunk.changes)
     return [found[i] for i in range(len(chunk.items))], stats
 
 

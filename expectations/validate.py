@@ -106,25 +106,55 @@ def peer_stats(dataset_code: str, items: list[BatchItem], cat,
     return out
 
 
+def change_stats(dataset_code: str, items: list[BatchItem], cat, counted: dict[str, dict[str, float]] | None,
+                 previous: dict) -> dict[str, tuple[float, float, int]]:
+    """Median, scaled MAD and number of units of each element's change from the previous period
+    (log of value / previous value) over the cycle (the warehouse's values that count, the batch's
+    units replacing theirs): how much communes moved this half, so that a change is judged against
+    how every unit changed (campaigns, seasons, a new rule) rather than a fixed band alone."""
+    ds = cat.datasets[dataset_code]
+    units: dict[str, dict[str, float]] = {u: dict(v) for u, v in (counted or {}).items()}
+    for it in items:
+        units[it.unit_code] = {v["element_code"]: v["value"] for v in it.values if v["value"] is not None}
+    out = {}
+    for code in ds.elements:
+        if cat.elements[code].value_type == "flag":
+            continue
+        logs = []
+        for unit, vals in units.items():
+            x, series = vals.get(code), _series(previous.get((unit, code)))
+            if x is not None and series and x > 0 and series[-1][1] > 0:
+                logs.append(math.log(x / series[-1][1]))
+        out[code] = robust_center(logs)
+    return out
+
+
 def _rate(x, pop) -> float | None:
     if x is None or pop is None or not pop or pop <= 0:
         return None
     return x / pop * 10000
 
 
-def history_scores(values: np.ndarray, units: list[str], code: str, previous: dict, cat) -> np.ndarray:
+def history_scores(values: np.ndarray, units: list[str], code: str, previous: dict, cat,
+                   change: tuple[float, float, int] | None = None) -> np.ndarray:
     """How far each value is from its unit's own series, scaled so that |score| > 1 is implausible.
 
     With at least `history.min_series` earlier values: the modified z-score against their median
     (scale: the MAD, floored at the Poisson noise of a count and 2 % of the median), divided by
     `history.max_modified_z`. With fewer: the change from the latest earlier value over its
     tolerance (the element's band, at least `history.poisson_z` Poisson standard deviations),
-    only when that value is at least `history.min_previous`. NaN where there is no history."""
+    only when that value is at least `history.min_previous`, and — when `change` (the cycle's
+    changes of this element, see `change_stats`) rests on at least `peers.min_peers` units — only
+    when the change is also beyond `max_modified_z` robust deviations of how the cycle's units
+    changed. NaN where there is no history."""
     hist = cat.rules.get("history", {})
     band = hist.get("bands", {}).get(code, hist.get("default_band", 0.5))
     min_prev, min_series = hist.get("min_previous", 0), hist.get("min_series", 4)
     max_z, pz = hist.get("max_modified_z", 3.5), hist.get("poisson_z", 3)
     count = cat.elements[code].value_type == "count"
+    need = cat.rules.get("peers", {}).get("min_peers", 1)
+    c_med, c_mad, c_n = change if change is not None else (math.nan, math.nan, 0)
+    c_scale = max(c_mad, hist.get("min_change_scale", 0.05)) if c_n >= need else math.nan
     out = np.full(len(units), np.nan)
     for i, unit in enumerate(units):
         x, series = values[i], _series(previous.get((unit, code)))
@@ -141,7 +171,10 @@ def history_scores(values: np.ndarray, units: list[str], code: str, previous: di
             if prev < min_prev or prev <= 0:
                 continue
             tol = max(band * prev, pz * math.sqrt(prev) if count else 0.0)
-            out[i] = (x - prev) / tol
+            score = (x - prev) / tol
+            if x > 0 and math.isfinite(c_scale):  # and unusual against how the cycle's units changed
+                score = math.copysign(min(abs(score), abs(math.log(x / prev) - c_med) / c_scale / max_z), score)
+            out[i] = score
     return out
 
 
@@ -155,7 +188,7 @@ def _series(v) -> list[tuple[str, float]]:
 
 
 def values_frame(dataset_code: str, items: list[BatchItem], previous: dict, cat,
-                 peers: dict[str, tuple] | None = None) -> pd.DataFrame:
+                 peers: dict[str, tuple] | None = None, changes: dict[str, tuple] | None = None) -> pd.DataFrame:
     """Wide frame: row_id, unit_code, one column per element, derived columns for the suites.
     `previous`: (unit, element) -> the unit's earlier values ([(period, value), …] or one float)."""
     ds = cat.datasets[dataset_code]
@@ -174,7 +207,8 @@ def values_frame(dataset_code: str, items: list[BatchItem], previous: dict, cat,
     units = list(df["unit_code"])
     for code in ds.elements:
         if cat.elements[code].value_type != "flag":
-            df[f"hist__{code}"] = history_scores(df[code].to_numpy(), units, code, previous or {}, cat)
+            df[f"hist__{code}"] = history_scores(df[code].to_numpy(), units, code, previous or {}, cat,
+                                                 (changes or {}).get(code))
     if "POP" in ds.elements:
         min_peers = cat.rules.get("peers", {}).get("min_peers", 1)
         if peers is None:  # the frame alone (data docs): its own rows are the peers
@@ -215,7 +249,7 @@ def _run(suite_name: str, df: pd.DataFrame):
 
 
 def validate_batch(dataset_code: str, items: list[BatchItem], previous: dict | None = None,
-                   cat=None, peers: dict | None = None) -> tuple[dict[int, list[Finding]], dict]:
+                   cat=None, peers: dict | None = None, changes: dict | None = None) -> tuple[dict[int, list[Finding]], dict]:
     """Validate all items of one data set together. Returns findings per item index and stats."""
     cat = cat or catalog_mod.load()
     previous = previous or {}
@@ -227,10 +261,13 @@ def validate_batch(dataset_code: str, items: list[BatchItem], previous: dict | N
     if suite_exists(dataset_code):
         if peers is None:
             peers = peer_stats(dataset_code, items, cat)
-        df = values_frame(dataset_code, items, previous, cat, peers=peers)
+        if changes is None:
+            changes = change_stats(dataset_code, items, cat, {}, previous)
+        df = values_frame(dataset_code, items, previous, cat, peers=peers, changes=changes)
         for cfg, row_id in _failures(dataset_code, df, stats):
-            context = {"series": _series(previous.get((items[row_id].unit_code, cfg.meta.get("element_code")))),
-                       "peers": peers.get(cfg.meta.get("element_code"))}
+            code = cfg.meta.get("element_code")
+            context = {"series": _series(previous.get((items[row_id].unit_code, code))),
+                       "peers": peers.get(code), "change": changes.get(code)}
             findings[row_id].append(_value_finding(cfg.meta, cfg, cells[row_id], df.iloc[row_id], cat, context))
         stats["peer_check"] = _peer_check(peers, cat)
     if suite_exists(f"{dataset_code}__tasks"):
@@ -273,7 +310,7 @@ def _value_finding(meta: dict, cfg, cells: dict, row, cat, context: dict | None 
     vi, en = meta["vi"], meta["en"]
     context = context or {}
     if meta.get("kind") == "history" and context.get("series"):
-        vi, en = _history_text(vi, en, code, cells, row, context["series"], cat)
+        vi, en = _history_text(vi, en, code, cells, row, context["series"], cat, context.get("change"))
     if meta.get("kind") == "peer" and context.get("peers"):
         med, mad, n = context["peers"]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -304,7 +341,8 @@ def _task_finding(meta: dict, cfg, info: dict) -> Finding:
         expected_vi=meta.get("expected_vi"), expected_en=meta.get("expected_en"))
 
 
-def _history_text(vi: str, en: str, code: str, cells: dict, row, series: list, cat) -> tuple[str, str]:
+def _history_text(vi: str, en: str, code: str, cells: dict, row, series: list, cat,
+                  change: tuple | None = None) -> tuple[str, str]:
     """The message of a history warning with the unit's own series in it."""
     hist = cat.rules.get("history", {})
     now = _typed(cells, code, row)
@@ -316,9 +354,13 @@ def _history_text(vi: str, en: str, code: str, cells: dict, row, series: list, c
                 f" (trung vị {_fmt(med)})",
                 f"Unusual against the unit's own series: {code} = {now}; earlier periods {past_en} (median {med:,.10g})")
     prev = series[-1][1]
-    change = (row.get(code) / prev - 1) if prev else float("nan")
-    return (f"Thay đổi {change:+.0%} so với kỳ trước: {code} = {now}; các kỳ trước {past_vi}".replace("%", " %"),
-            f"Changed by {change:+.0%} from the previous period: {code} = {now}; earlier periods {past_en}")
+    rel = (row.get(code) / prev - 1) if prev else float("nan")
+    moved = change is not None and change[2] >= cat.rules.get("peers", {}).get("min_peers", 1)
+    typical = math.exp(change[0]) - 1 if moved else None
+    return ((f"Thay đổi {rel:+.0%} so với kỳ trước: {code} = {now}; các kỳ trước {past_vi}"
+             + (f"; các đơn vị trong kỳ thay đổi trung vị {typical:+.0%}" if moved else "")).replace("%", " %"),
+            f"Changed by {rel:+.0%} from the previous period: {code} = {now}; earlier periods {past_en}"
+            + (f"; the cycle's units changed by a median {typical:+.0%}" if moved else ""))
 
 
 def _typed(cells: dict, code: str, row) -> str:
