@@ -69,9 +69,11 @@ def values_suite(ds, cat) -> dict:
                         {"column_A": rhs, "column_B": r["left"], "or_equal": r["op"] == "le",
                          "ignore_row_if": "either_value_is_missing"},
                         r["severity"], rule_id=r["id"], kind="rule", element_code=r["left"], right=r["right"],
-                        right_factor=factor, vi=r["vi"], en=r["en"],
-                        expected_vi=f"{r['left']} ≤ {r['right']}" + (f" × {factor:g}" if factor != 1 else ""),
-                        expected_en=f"{r['left']} ≤ {r['right']}" + (f" × {factor:g}" if factor != 1 else "")))
+                        right_factor=factor, vi=r["vi"], en=r["en"], overridable=bool(r.get("overridable")),
+                        expected_vi=f"{r['left']} ≤ {r['right']}" + (f" × {factor:g}" if factor != 1 else "")
+                        + ("; nếu số liệu đúng, báo tỉnh xác nhận để được chấp nhận" if r.get("overridable") else ""),
+                        expected_en=f"{r['left']} ≤ {r['right']}" + (f" × {factor:g}" if factor != 1 else "")
+                        + ("; if the figures are right, ask the province to accept them" if r.get("overridable") else "")))
     hist = cat.rules.get("history", {})
     for code in ds.elements:
         if cat.elements[code].value_type in ("flag",):
