@@ -14,6 +14,7 @@ import logging
 import math
 import os
 import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,26 +156,36 @@ def history_scores(values: np.ndarray, units: list[str], code: str, previous: di
     need = cat.rules.get("peers", {}).get("min_peers", 1)
     c_med, c_mad, c_n = change if change is not None else (math.nan, math.nan, 0)
     c_scale = max(c_mad, hist.get("min_change_scale", 0.05)) if c_n >= need else math.nan
-    out = np.full(len(units), np.nan)
-    for i, unit in enumerate(units):
-        x, series = values[i], _series(previous.get((unit, code)))
-        if not series or not np.isfinite(x):
-            continue
-        past = np.array([v for _, v in series], dtype=float)
-        if len(past) >= min_series:
-            med = float(np.median(past))
-            scale = max(float(np.median(np.abs(past - med))) * 1.4826, 0.02 * abs(med),
-                        math.sqrt(max(abs(med), 1.0)) if count else 0.0, 1e-9)
-            out[i] = (x - med) / scale / max_z
-        else:
-            prev = past[-1]
-            if prev < min_prev or prev <= 0:
-                continue
-            tol = max(band * prev, pz * math.sqrt(prev) if count else 0.0)
-            score = (x - prev) / tol
-            if x > 0 and math.isfinite(c_scale):  # and unusual against how the cycle's units changed
-                score = math.copysign(min(abs(score), abs(math.log(x / prev) - c_med) / c_scale / max_z), score)
-            out[i] = score
+    x = np.asarray(values, dtype=float)
+    past = _series_matrix(units, code, previous)
+    k = (~np.isnan(past)).sum(axis=1)
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # rows without history: all-NaN medians
+        med = np.nanmedian(past, axis=1)
+        mad = np.nanmedian(np.abs(past - med[:, None]), axis=1) * 1.4826
+        floor = np.sqrt(np.maximum(np.abs(med), 1.0)) if count else np.zeros(len(x))
+        scale = np.maximum.reduce([mad, 0.02 * np.abs(med), floor, np.full(len(x), 1e-9)])
+        series_score = (x - med) / scale / max_z
+        prev = past[:, -1]  # right-aligned: the latest earlier value
+        tol = np.maximum(band * prev, pz * np.sqrt(prev) if count else 0.0)
+        prev_score = (x - prev) / tol
+        if math.isfinite(c_scale):  # and unusual against how the cycle's units changed
+            cycle = np.abs(np.log(x / prev) - c_med) / c_scale / max_z
+            prev_score = np.where(x > 0, np.sign(prev_score) * np.minimum(np.abs(prev_score), cycle), prev_score)
+    usable_prev = (k >= 1) & (prev >= min_prev) & (prev > 0)
+    out = np.where(k >= min_series, series_score, np.where(usable_prev, prev_score, np.nan))
+    out[~np.isfinite(x)] = np.nan
+    return out
+
+
+def _series_matrix(units: list[str], code: str, previous: dict) -> np.ndarray:
+    """One row per unit: its earlier values of `code`, oldest first, right-aligned, NaN-padded."""
+    rows = [[v for _, v in _series(previous.get((u, code)))] for u in units]
+    width = max((len(r) for r in rows), default=0) or 1
+    out = np.full((len(units), width), np.nan)
+    for i, r in enumerate(rows):
+        if r:
+            out[i, width - len(r):] = r
     return out
 
 

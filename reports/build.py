@@ -585,9 +585,10 @@ def assessment(t: dict, lang: str = "vi") -> tuple[str, str]:
     if t["status"] == "insufficient_data":  # says how much the value rests on
         return "no_data", f"{STATUS[lang]['insufficient_data']} ({fmt_rate(t['coverage'], lang)} {'đơn vị' if lang == 'vi' else 'of units'})"
     label = STATUS[lang].get(t["status"], t["status"])
-    if t.get("judged_on") == "later_data" and t["status"] in ("met", "not_met"):
-        label += (f" (theo số liệu {t['value_period']}, sau năm mốc)" if lang == "vi"
-                  else f" (judged on {t['value_period']} data, after the milestone year)")
+    if t.get("judged_on") in ("later_data", "earlier_data") and t["status"] in ("met", "not_met"):
+        when = {"vi": {"later_data": "sau", "earlier_data": "trước"}, "en": {"later_data": "after", "earlier_data": "before"}}
+        label += (f" (theo số liệu {t['value_period']}, {when['vi'][t['judged_on']]} năm mốc)" if lang == "vi"
+                  else f" (judged on {t['value_period']} data, {when['en'][t['judged_on']]} the milestone year)")
     return t["status"], label
 
 

@@ -326,3 +326,20 @@ def test_a_target_on_sixty_percent_coverage_shows_insufficient_data(forms, tmp_p
         using (indicator_code) where tp.period = ? and i.numerator = 'DOCTORS'""", [PERIOD]).fetchall()}
     assert "insufficient_data" not in statuses
     pipeline.close_connections()
+
+
+def test_a_past_milestone_says_which_years_data_judged_it(demo_cycle):
+    """A 2025 target judged in 2026H1 without 2025 data is marked with the year it rests on."""
+    from reports.build import assessment, collect
+
+    s, _, _ = demo_cycle
+    con = pipeline.connection(s)
+    rows = con.execute("""select target_id, value_period, judged_on, status from marts.target_progress
+                          where period = '2026H1' and milestone_year = 2025 and value is not null""").fetchall()
+    assert rows
+    for _tid, value_period, judged_on, status in rows:
+        assert status in ("met", "not_met")
+        assert judged_on == ("earlier_data" if value_period < "2025" else
+                             "milestone_year" if value_period.startswith("2025") else "later_data"), (value_period, judged_on)
+    t = next(t for p in collect(con, "2026H1").plans for t in p["targets"] if t["target_id"] == rows[0][0])
+    assert f"theo số liệu {rows[0][1]}" in assessment(t)[1]

@@ -3,7 +3,8 @@
 -- gt/ge/lt/le strictly as written; "about" within 1% (at least 0.05); a range "a–b" is reached at a
 -- (the plans set ranges as levels to reach, so above b still counts); eq 100% within 0.05;
 -- increase over the plan's baseline (absolute or relative); a past milestone is judged on the value
--- of its own year when the warehouse has one, else on later data and says so (judged_on). A value
+-- of its own year when the warehouse has one, else on the latest data and says whether that came
+-- after or before the milestone year (judged_on). A value
 -- from fewer units than the data set's min_coverage (catalog/datasets.yaml) is not judged:
 -- status insufficient_data ("chưa đủ số liệu"), with the coverage it rests on.
 create or replace table marts.target_progress as
@@ -30,6 +31,7 @@ latest as (
            arg_max(pv.value, pv.period_end) filter (where pv.period_end <= p.period_end) as value,
            arg_max(pv.period, pv.period_end) filter (where pv.period_end <= p.period_end) as value_period,
            arg_max(pv.coverage, pv.period_end) filter (where pv.period_end <= p.period_end) as coverage,
+           max(pv.period_end) filter (where pv.period_end <= p.period_end) as value_end,
            arg_max(pv.value, pv.period_end) filter (where pv.period_end <= t.milestone_year + 1
                                                      and pv.period_end > t.milestone_year) as milestone_value,
            arg_max(pv.period, pv.period_end) filter (where pv.period_end <= t.milestone_year + 1
@@ -52,7 +54,8 @@ t as (
                 then l.milestone_coverage else l.coverage end as coverage,
            case when l.value is null then null
                 when l.period_end > t.milestone_year + 1 and l.milestone_value is not null then 'milestone_year'
-                when l.period_end > t.milestone_year + 1 then 'later_data'
+                when l.period_end > t.milestone_year + 1 and l.value_end > t.milestone_year + 1 then 'later_data'
+                when l.period_end > t.milestone_year + 1 then 'earlier_data'
                 else 'latest' end as judged_on,
            case when t.op in ('lt', 'le') then -1 else 1 end as direction,
            case
@@ -138,7 +141,7 @@ comment on column marts.target_progress.value is 'Province value judged: the lat
 comment on column marts.target_progress.value_period is 'Period the judged value comes from (annual statistics arrive once a year).';
 comment on column marts.target_progress.coverage is 'Share of expected units behind the judged value (0–1).';
 comment on column marts.target_progress.min_coverage is 'Coverage the value needs to be judged (the data set''s min_coverage in catalog/datasets.yaml); below it the status is insufficient_data.';
-comment on column marts.target_progress.judged_on is 'latest (the latest value known by the period), milestone_year (a past milestone judged on its own year) or later_data (a past milestone judged on data after its year, none of its own year being available).';
+comment on column marts.target_progress.judged_on is 'latest (the latest value known by the period), milestone_year (a past milestone judged on its own year), later_data or earlier_data (a past milestone judged on data from after or before its year, none of its own year being available).';
 comment on column marts.target_progress.threshold is 'The value the indicator must reach (range: its lower bound, above the upper bound still counts; increase: baseline + increase).';
 comment on column marts.target_progress.status is 'met, not_met (milestone due), not_yet_due, no_data (no value), insufficient_data (chưa đủ số liệu: coverage below min_coverage) or no_baseline (increase target without a baseline).';
 comment on column marts.target_progress.trajectory is 'For targets not yet due: on_track, at_risk or off_track (linear between baseline and milestone).';
