@@ -22,6 +22,14 @@ def _con(home):
     return pipeline.connection(settings(home))
 
 
+def _refresh(con, home) -> None:
+    """Rebuild the marts and publish the snapshot, so analysts see the decision's effect."""
+    from baocao import pipeline
+
+    pipeline.aggregate(con)
+    pipeline.publish_all(con, settings(home))
+
+
 def _fail(exc: ValueError) -> None:
     console.print(str(exc), style="red", markup=False, highlight=False)
     raise typer.Exit(1)
@@ -35,7 +43,7 @@ def accept_error(unit: str = typer.Option(..., "--unit", help="Mã đơn vị / 
                  home: Path = HomeOpt) -> None:
     """Chấp nhận một lỗi của quy tắc được phép (overridable) cho đơn vị và kỳ; đơn vị được tính vào tổng hợp /
     accept an overridable error for a unit and period; the unit then counts."""
-    from baocao import decisions, pipeline
+    from baocao import decisions
 
     con = _con(home)
     try:
@@ -43,7 +51,7 @@ def accept_error(unit: str = typer.Option(..., "--unit", help="Mã đơn vị / 
     except ValueError as exc:
         _fail(exc)
     if row["status"] == "accepted_by_override":
-        pipeline.aggregate(con)
+        _refresh(con, home)
         console.print(f"Đã ghi nhận; {unit} {period} được tính vào tổng hợp / recorded; the unit now counts "
                       f"({row['rule_id']} {row['element_code']}, {row['decided_by']}: {row['reason']})", markup=False, highlight=False)
     else:
@@ -56,14 +64,14 @@ def release(submission: str = typer.Option(..., "--submission", help="Mã bản 
             by: str = typer.Option(..., "--by", help="Người quyết định / who decides"),
             home: Path = HomeOpt) -> None:
     """Đưa một bản báo cáo đang giữ lại (gửi sau ngày đóng kỳ) vào tổng hợp / release a held version."""
-    from baocao import decisions, pipeline
+    from baocao import decisions
 
     con = _con(home)
     try:
         row = decisions.release_held(con, submission, by, reason)
     except ValueError as exc:
         _fail(exc)
-    pipeline.aggregate(con)
+    _refresh(con, home)
     console.print(f"{row['unit_code']} {row['period']} {row['dataset_code']}: {row['status']}", markup=False, highlight=False)
 
 
