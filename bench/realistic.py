@@ -166,12 +166,29 @@ def write_period(inbox: Path, cat, codes: list[str], period: str, step: int, see
     return out, typos
 
 
-def run(scale: float, seed: int, typo_rate: float, keep: bool = False) -> dict:
+def _band_only(folder: Path) -> None:
+    """The history rule as it was before the cycle's changes and Poisson noise were considered:
+    the previous value against a fixed band only (for comparison)."""
+    import yaml
+
+    path = folder / "validation_rules.yaml"
+    rules = yaml.safe_load(path.read_text(encoding="utf-8"))
+    rules["history"].update(poisson_z=0, cycle_changes=False)
+    path.write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+
+
+def run(scale: float, seed: int, typo_rate: float, keep: bool = False, band_only: bool = False) -> dict:
+    import catalog as catalog_mod
     from warehouse import catalog_load, models
 
     tmp = Path(tempfile.mkdtemp(prefix="baocao-realistic-"))
     try:
         cat = national.write_catalog(tmp / "catalog", scale, seed)
+        if band_only:
+            _band_only(tmp / "catalog")
+            catalog_mod.load.cache_clear()  # load() caches per folder
+            cat = catalog_mod.load(tmp / "catalog")
+            assert cat.rules["history"]["cycle_changes"] is False
         s = settings(tmp / "home")
         con = pipeline.connection(s)
         con.execute("begin transaction")
@@ -213,10 +230,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scale", type=float, default=0.25, help="share of the 3,321 communes (default 0.25)")
     ap.add_argument("--seed", type=int, default=national.SEED)
     ap.add_argument("--typos", type=float, default=0.02, help="share of units with one count typed ×10 (2nd period)")
+    ap.add_argument("--band-only", action="store_true",
+                    help="history rule without the cycle's changes and Poisson noise (the rule before, for comparison)")
     args = ap.parse_args(argv)
-    rep = run(args.scale, args.seed, args.typos)
+    rep = run(args.scale, args.seed, args.typos, band_only=args.band_only)
     load = os.getloadavg()
-    print(f"# realistic validation: {rep['communes']} communes, periods {', '.join(PERIODS)}, seed {args.seed}; "
+    print(f"# realistic validation{' (history: band only)' if args.band_only else ''}: {rep['communes']} communes, "
+          f"periods {', '.join(PERIODS)}, seed {args.seed}; "
           f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     for period, p in rep["periods"].items():
         print(f"{period}: {p['files']} files ({p['clean']} without a planted typo), {p['accepted']} accepted, "

@@ -155,7 +155,8 @@ def history_scores(values: np.ndarray, units: list[str], code: str, previous: di
     count = cat.elements[code].value_type == "count"
     need = cat.rules.get("peers", {}).get("min_peers", 1)
     c_med, c_mad, c_n = change if change is not None else (math.nan, math.nan, 0)
-    c_scale = max(c_mad, hist.get("min_change_scale", 0.05)) if c_n >= need else math.nan
+    use_cycle = hist.get("cycle_changes", True) and c_n >= need
+    c_scale = max(c_mad, hist.get("min_change_scale", 0.05)) if use_cycle else math.nan
     x = np.asarray(values, dtype=float)
     past = _series_matrix(units, code, previous)
     k = (~np.isnan(past)).sum(axis=1)
