@@ -1,4 +1,4 @@
-"""Periods respected and the operator's decisions (plain functions; the CLI is baocao/cli_decisions.py).
+"""Periods respected and the operator's decisions (plain functions; the services are baocao/services/operator.py, the CLI cli/decisions.py).
 
 - `period_finding`: a file for a period that has not ended is refused with the date it opens; a
   file for a closed cycle is refused with the command that reopens it; a version sent after its

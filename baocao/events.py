@@ -19,7 +19,6 @@ ISO strings) so every trigger template can render them.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -187,7 +186,7 @@ def _cycle(
 
 
 def cycle_opened(row: dict) -> EventSpec:
-    """`row`: one of baocao.pipeline.open_cycle's rows."""
+    """`row`: one of baocao.services.cycles.open_cycle's rows."""
     return _cycle(
         CYCLE_OPENED,
         row["period"],
@@ -246,8 +245,11 @@ def aggregates_published(snapshot: str, models: Iterable[str] = ()) -> EventSpec
 def enabled() -> bool:
     """True when a Prefect API is there to receive events: PREFECT_API_URL is set, or we are
     inside a flow or task run (which already talks to an API, possibly an ephemeral one). A plain
-    script without either sends nothing (rather than starting an ephemeral server to send to)."""
-    if os.environ.get("BAOCAO_EVENTS", "").lower() in ("0", "off", "false", "no"):
+    script without either sends nothing (rather than starting an ephemeral server to send to).
+    BAOCAO_EVENTS=0 (the settings' `events`) sends nothing."""
+    from baocao.settings import events_enabled
+
+    if not events_enabled():
         return False
     try:
         from prefect.context import FlowRunContext, TaskRunContext

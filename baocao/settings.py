@@ -1,16 +1,84 @@
-"""Where baocao keeps its files. Everything generated lives under one home folder (default
-`./var`, or $BAOCAO_HOME): the warehouse, the inbox, the submission store, the published snapshot."""
+"""Every setting baocao reads from the environment, read in one place, once.
+
+Everything generated lives under one home folder (default `./var`, or $BAOCAO_HOME): the
+warehouse, the inbox, the submission store, the published snapshot. The other variables:
+
+| variable | meaning | default |
+|---|---|---|
+| BAOCAO_HOME | the home folder | `var` |
+| BAOCAO_TASK_RUNNER | `dask` spreads validation chunks over Dask workers | in-process |
+| BAOCAO_VALIDATION_CHUNK | units per validation chunk (0: one chunk per data set) | 0 |
+| BAOCAO_DASK_ADDRESS | an existing Dask scheduler (workers on other hosts) | a local cluster |
+| BAOCAO_DASK_WORKERS | processes of the local Dask cluster | 2 |
+| BAOCAO_PARSE_WORKERS | processes parsing a large batch | min(4, cores) |
+| BAOCAO_DISPATCH_WORKERS | threads delivering the outbox | 4 |
+| BAOCAO_WAREHOUSE_LIMIT | Prefect global concurrency limit held while a run writes the warehouse | none |
+| BAOCAO_EVENTS | `0`/`off` sends no Prefect events | on |
+| SLACK_BOT_TOKEN | Slack bot token; without it messages stay in the outbox | none |
+| SLACK_API_URL | a Slack-compatible Web API (the local test server) | Slack's |
+
+Nothing else in the project reads these variables: code gets a `Settings` (or the resources
+built from it, `baocao.resources`) handed in.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+FALSE = ("0", "off", "false", "no")
 
 
 @dataclass(frozen=True)
 class Settings:
     home: Path
+    task_runner: str = ""
+    validation_chunk: int = 0
+    dask_address: str | None = None
+    dask_workers: int = 2
+    parse_workers: int | None = None
+    dispatch_workers: int = 4
+    warehouse_limit: str | None = None
+    events: bool = True
+    slack_bot_token: str | None = None
+    slack_api_url: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, home: str | Path | None = None) -> Settings:
+        """Read every BAOCAO_* / SLACK_* variable of `env` (default: this process's)."""
+        env = os.environ if env is None else env
+
+        def text(name: str) -> str | None:
+            return (env.get(name) or "").strip() or None
+
+        def number(name: str, default: int | None) -> int | None:
+            raw = text(name)
+            try:
+                return int(raw) if raw is not None else default
+            except ValueError:
+                raise ValueError(f"{name}={raw!r}: cần một số nguyên / must be a whole number") from None
+
+        runner = (text("BAOCAO_TASK_RUNNER") or "").lower()
+        if runner not in ("", "default", "thread", "dask"):
+            raise ValueError(f"BAOCAO_TASK_RUNNER={runner!r}: dùng 'dask' hoặc để trống / use 'dask' or leave it empty")
+        return cls(
+            home=Path(home or text("BAOCAO_HOME") or "var").resolve(),
+            task_runner="dask" if runner == "dask" else "",
+            validation_chunk=number("BAOCAO_VALIDATION_CHUNK", 0) or 0,
+            dask_address=text("BAOCAO_DASK_ADDRESS"),
+            dask_workers=number("BAOCAO_DASK_WORKERS", 2) or 2,
+            parse_workers=number("BAOCAO_PARSE_WORKERS", None),
+            dispatch_workers=max(1, number("BAOCAO_DISPATCH_WORKERS", 4) or 4),
+            warehouse_limit=text("BAOCAO_WAREHOUSE_LIMIT"),
+            events=events_enabled(env),
+            slack_bot_token=text("SLACK_BOT_TOKEN"),
+            slack_api_url=text("SLACK_API_URL"),
+        )
+
+    def with_home(self, home: str | Path) -> Settings:
+        return replace(self, home=Path(home).resolve())
 
     @property
     def db_path(self) -> Path:
@@ -45,6 +113,17 @@ class Settings:
     def reports(self) -> Path:
         return self.home / "reports"
 
+    @property
+    def datadocs(self) -> Path:
+        return self.home / "datadocs"
 
-def settings(home: str | Path | None = None) -> Settings:
-    return Settings(Path(home or os.environ.get("BAOCAO_HOME", "var")).resolve())
+
+def events_enabled(env: Mapping[str, str] | None = None) -> bool:
+    """BAOCAO_EVENTS (`0`/`off`: no Prefect events), for emitters handed no Settings (the watcher)."""
+    env = os.environ if env is None else env
+    return (env.get("BAOCAO_EVENTS") or "").strip().lower() not in FALSE
+
+
+def settings(home: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """The process's settings (from its environment), with `home` if given."""
+    return Settings.from_env(env, home=home)

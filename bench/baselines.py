@@ -104,7 +104,7 @@ def floor(paths: list[Path], db_path: Path, threads: int | None = None) -> dict:
 
 def naive(records: list, con, cat, n: int = 20) -> dict:
     """One fresh GX ValidationDefinition per submission (values + tasks suites) on a sample."""
-    from baocao import pipeline
+    from baocao.services import process
     from expectations.validate import (
         BatchItem,
         _gx,
@@ -121,7 +121,7 @@ def naive(records: list, con, cat, n: int = 20) -> dict:
     sample = ok[::step][:n]
     gx, ctx, batch_def = _gx()
     result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": ["row_id"]}
-    previous = pipeline.previous_values(con, sample[0].period, sample[0].dataset_code)
+    previous = process.previous_values(con, sample[0].period, sample[0].dataset_code)
     times = []
     for i, r in enumerate(sample):
         item = BatchItem(key=r.submission_id, unit_code=r.unit_code, values=r.values, tasks=r.tasks)

@@ -1,15 +1,15 @@
-"""The real cycle stages of baocao/pipeline.py, in-process, on the national catalog, measured.
+"""The real cycle stages of baocao.services, in-process, on the national catalog, measured.
 
-The national catalog is handed to every stage that takes one (`cat=`). One place still loads the
-one-province catalog by itself (bench/README.md, "Catalog work-arounds"): `warehouse.db.connect`
-(via `pipeline.connection`) loads catalog/ into the core dimension tables. The open stage then
+The national catalog is handed in as the resources' catalog (`FixedCatalog`), and a fixed clock
+four days after the deadline. One place still loads the one-province catalog by itself
+(bench/README.md, "Catalog work-arounds"): `warehouse.db.connect` (when the Warehouse resource
+first opens) loads catalog/ into the core dimension tables. The open stage then
 replaces them with the national catalog through the public `warehouse.catalog_load.load_catalog(con,
 cat)` and rebuilds the core models, in one transaction.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -17,7 +17,9 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from baocao import calendar, pipeline
+from baocao import calendar
+from baocao.resources import FixedCatalog, FixedClock, Resources, live
+from baocao.services import answer, cycles, deliver, process
 from baocao.settings import Settings
 from bench import national
 from bench.measure import Meter
@@ -28,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @contextmanager
 def slack_server(recipients_csv: Path):
     """The local Slack-compatible server as a child process (so its work is not this process's)."""
-    proc = subprocess.Popen([sys.executable, "-m", "notifications.slack_server", "--port", "0",
+    proc = subprocess.Popen([sys.executable, "-m", "testing.slack_server", "--port", "0",
                              "--recipients", str(recipients_csv)], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     env = {}
@@ -40,16 +42,7 @@ def slack_server(recipients_csv: Path):
             k, _, v = line.strip().partition("=")
             if k in ("SLACK_API_URL", "SLACK_BOT_TOKEN"):
                 env[k] = v
-        old = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
-            yield env
-        finally:
-            for k, v in old.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+        yield env
     finally:
         proc.terminate()
         try:
@@ -63,66 +56,75 @@ def _deadline(cat, period: str):
     return calendar.deadline(per, calendar.DeadlineRule.from_dict(cat.datasets[national.DATASET].deadline))
 
 
-def run_cycle(s: Settings, cat, catalog_dir: Path, period: str = national.PERIOD, notify: bool = True) -> dict:
+def resources(s: Settings, cat, period: str = national.PERIOD) -> Resources:
+    """The live resources of the bench's home with the national catalog and a clock set four days
+    after the deadline (no sender until the local Slack server runs)."""
+    return live(s, catalog=FixedCatalog(cat), clock=FixedClock(_deadline(cat, period) + timedelta(days=4)), sender=None)
+
+
+def run_cycle(res: Resources, catalog_dir: Path, period: str = national.PERIOD, notify: bool = True) -> dict:
     """open → collect → pending → parse → validate → load → aggregate → notify → publish."""
     from warehouse import catalog_load, models
 
+    cat = res.cat
     meter = Meter()
-    deadline = _deadline(cat, period)
-    opened_at, now = deadline - timedelta(days=20), deadline + timedelta(days=4)
+    opened_at = _deadline(cat, period) - timedelta(days=20)
     out: dict = {"meter": meter}
 
     with meter.stage("open", "org units loaded") as st:
-        con = pipeline.connection(s)
+        con = res.con()
         con.execute("begin transaction")
         catalog_load.load_catalog(con, cat)
         models.build(con, layers=("core",))
         con.execute("commit")
-        pipeline.open_cycle(con, period, datasets=[national.DATASET], now=opened_at, cat=cat)
+        cycles.open_cycle(res, period, datasets=[national.DATASET], now=opened_at)
         st.rows = len(cat.org_units)
     out["history_rows"] = national.seed_history(con, cat, period)   # set-up between stages, not timed
 
     with meter.stage("collect", "files") as st:
-        st.rows = len(pipeline.collect(s))
+        st.rows = len(process.collect(res))
     with meter.stage("pending", "files") as st:
-        files = pipeline.pending(con, s)
+        files = process.pending(res)
         st.rows = len(files)
     with meter.stage("parse", "values+tasks+texts") as st:
-        records = pipeline.parse(files, con, cat)
+        records = process.parse(res, files)
         st.rows = sum(len(r.values) + len(r.tasks) + len(r.texts) for r in records)
         st.note = f"{len(records)} files"
     parsed_ok = [r for r in records if not any(f.severity == "error" for f in r.findings)]
     with meter.stage("validate", "values+tasks") as st:
-        vstats = pipeline.validate(records, con, cat)
+        vstats = process.validate(res, records)
         st.rows = sum(len(r.values) + len(r.tasks) for r in parsed_ok)
         st.note = f"{vstats['batches']} GX batch(es), {vstats['rows']} frame rows"
     with meter.stage("load", "rows inserted") as st:
-        counts = pipeline.load(con, records)
+        counts = process.load(res, records)
         st.rows = counts["submissions"] + counts["values"] + counts["findings"]
         st.note = f"{counts['submissions']} submissions, {counts['values']} values, {counts['findings']} findings"
     with meter.stage("aggregate", "mart rows") as agg:
-        built = pipeline.aggregate(con)
+        built = process.aggregate(res)
     agg.rows = sum(con.execute(f"select count(*) from marts.{t}").fetchone()[0] for t in   # counted untimed
                    ("indicator_value", "target_progress", "reporting_completeness", "reporting_rate", "task_progress"))
     agg.note = f"{len(built)} models"
     if notify:
         with meter.stage("enqueue", "messages") as st:
-            n_feedback = pipeline.enqueue_feedback(con, s, records, cat)
-            n_schedule = pipeline.enqueue_schedule(con, period, now, cat=cat)
+            n_feedback = answer.enqueue_feedback(res, records)
+            n_schedule = answer.enqueue_schedule(res, period)
             st.rows = n_feedback + n_schedule
             st.note = f"{n_feedback} feedback + {n_schedule} scheduled into the outbox"
     with meter.stage("publish", "mart rows exported") as st:
-        snap = pipeline.publish_all(con, s)
+        snap = process.publish_all(res)
         st.rows = agg.rows
         st.note = f"snapshot {snap.stat().st_size / 1048576:.0f} MB + parquet"
     if notify:
         # delivery comes after publishing: analysts and the operator do not wait for Slack
-        with slack_server(catalog_dir / "recipients.csv"):
+        with slack_server(catalog_dir / "recipients.csv") as env:
+            from notifications.sender import SlackSender
+
+            sender = SlackSender(env["SLACK_BOT_TOKEN"], base_url=env["SLACK_API_URL"])
             with meter.stage("deliver", "messages") as st:
                 t0 = time.perf_counter()
-                n_files = pipeline.write_feedback_files(s, records, cat)
+                n_files = answer.write_feedback_files(res, records)
                 t1 = time.perf_counter()
-                report = pipeline.dispatch(con)
+                report = deliver.dispatch(res, sender)
                 st.rows = len(report.sent)
                 st.extra = {"annotate_s": t1 - t0, "dispatch_s": time.perf_counter() - t1}
                 st.note = (f"{n_files} annotated workbooks in {t1 - t0:.1f}s; "

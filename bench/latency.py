@@ -11,7 +11,7 @@ renamed into the inbox. A first drop warms the server and is reported apart.
 
 The served flows use the reviewed catalog (catalog/, province LD): the national catalog of the
 cycle benchmark cannot be handed to a deployment, and latency is per submission anyway.
-Needs prefect.yaml and baocao/cli_ops.py (`baocao serve`); without them: NA with the reason.
+Needs prefect.yaml and cli/procs.py (`baocao serve`); without them: NA with the reason.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-NEEDS = ("prefect.yaml", "baocao/cli_ops.py")
+NEEDS = ("prefect.yaml", "cli/procs.py")
 READY = "ready: PREFECT_API_URL="
 PERIOD = "2026H1"
 
@@ -37,7 +37,7 @@ def missing() -> list[str]:
 
 
 def _stop_group(proc: subprocess.Popen) -> None:
-    from baocao.cli_ops import stop_serve_group
+    from cli.procs import stop_serve_group
 
     stop_serve_group(proc)
 
@@ -92,7 +92,7 @@ def measure(n: int = 10, pause: float = 3.0, wait_each: float = 240.0, keep: boo
                 "reason": f"{' and '.join(gone)} not present (event-driven serving not built yet); nothing to measure"}
     if db == "sqlite":
         return _measure(n, pause, wait_each, keep, {})
-    from baocao import pg
+    from testing import pg
 
     try:
         with pg.cluster() as url:
@@ -102,16 +102,18 @@ def measure(n: int = 10, pause: float = 3.0, wait_each: float = 240.0, keep: boo
 
 
 def _measure(n: int, pause: float, wait_each: float, keep: bool, db_env: dict) -> dict:
-    from baocao import demo, pipeline
-    from baocao.cli_ops import free_port
+    from baocao.resources import live
+    from baocao.services import cycles
     from baocao.settings import settings
+    from cli.procs import free_port
     from intake.watch import copy_into_inbox
-    from notifications.slack_server import from_recipients
+    from testing import demo
+    from testing.slack_server import from_recipients
 
     tmp = Path(tempfile.mkdtemp(prefix="baocao-bench-latency-"))
     s = settings(tmp / "home")
-    pipeline.open_cycle(pipeline.connection(s), PERIOD)   # the operator opens the cycle
-    pipeline.close_connections()
+    with live(s) as res:
+        cycles.open_cycle(res, PERIOD)   # the operator opens the cycle
     plan = demo.generate(tmp / "staging", PERIOD, with_problems=False)
     files = [f for f in plan.files if f["dataset"] == "XA_6T"][: n + 1]
     slack = from_recipients().start()
@@ -123,7 +125,7 @@ def _measure(n: int, pause: float, wait_each: float, keep: bool, db_env: dict) -
     port = free_port()
     t_start = time.monotonic()
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-c", "from baocao.cli import app; app()", "serve", "--home",
+        proc = subprocess.Popen([sys.executable, "-c", "from cli.app import app; app()", "serve", "--home",
                                  str(s.home), "--port", str(port), "--no-ui"], cwd=ROOT, env=env, stdout=out,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     result: dict = {"p50": None, "p95": None, "latencies": [], "warmup": None}

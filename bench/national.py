@@ -7,7 +7,7 @@ tasks.csv copied as they are, org_units.csv and recipients.csv generated for 34 
 with `catalog.load(folder)`. The folder is needed (not just a `Catalog` object) because the
 notification code reads org_units.csv and recipients.csv from a folder (see bench/README.md).
 
-Everything is deterministic for a seed and a scale. Submissions are written like baocao/demo.py
+Everything is deterministic for a seed and a scale. Submissions are written like testing/demo.py
 writes them (`commune_values`, `write_csv`, `build_template`): 80% xlsx, 20% CSV (NFD text,
 Windows-1258 and `;` variants), a few percent with errors (corrupt workbook, text in a number
 cell, a broken cross-element rule, an unknown unit, another unit's file) and warnings (peer outlier,
@@ -27,10 +27,11 @@ from pathlib import Path
 import pyarrow as pa
 
 import catalog as catalog_mod
-from baocao import calendar, demo
+from baocao import calendar
 from catalog import build_org_units
 from intake import form
 from intake.template import build_template, template_name
+from testing import demo
 
 SEED = 20260630
 N_PROVINCES = 34
@@ -135,7 +136,7 @@ class Plan:
 
 
 def _values(code: str, period: str, seed: int) -> dict[str, float]:
-    """A commune's figures: stable per unit, drifting a little per period (as baocao/demo.py)."""
+    """A commune's figures: stable per unit, drifting a little per period (as testing/demo.py)."""
     per = calendar.parse_period(period)
     values = demo.commune_values(random.Random(f"{seed}:{code}"))
     drift = 1 + (per.year - 2025) * 0.02 + (per.half or 2) * 0.005

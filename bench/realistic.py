@@ -32,9 +32,12 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
-from baocao import calendar, demo, pipeline
+from baocao import calendar
+from baocao.resources import FixedCatalog, live
+from baocao.services import cycles, process
 from baocao.settings import settings
 from bench import national
+from testing import demo
 
 PERIODS = ("2025H2", "2026H1")
 DATASET = national.DATASET
@@ -182,6 +185,7 @@ def run(scale: float, seed: int, typo_rate: float, keep: bool = False, band_only
     from warehouse import catalog_load, models
 
     tmp = Path(tempfile.mkdtemp(prefix="baocao-realistic-"))
+    res = None
     try:
         cat = national.write_catalog(tmp / "catalog", scale, seed)
         if band_only:
@@ -190,7 +194,8 @@ def run(scale: float, seed: int, typo_rate: float, keep: bool = False, band_only
             cat = catalog_mod.load(tmp / "catalog")
             assert cat.rules["history"]["cycle_changes"] is False
         s = settings(tmp / "home")
-        con = pipeline.connection(s)
+        res = live(s, catalog=FixedCatalog(cat), sender=None)
+        con = res.con()
         con.execute("begin transaction")
         catalog_load.load_catalog(con, cat)
         models.build(con, layers=("core",))
@@ -199,11 +204,11 @@ def run(scale: float, seed: int, typo_rate: float, keep: bool = False, band_only
         previous: dict = {}
         report = {"communes": len(codes), "periods": {}}
         for step, period in enumerate(PERIODS):
-            pipeline.open_cycle(con, period, datasets=[DATASET], cat=cat)
+            cycles.open_cycle(res, period, datasets=[DATASET])
             previous, typos = write_period(s.inbox, cat, codes, period, step, seed, previous, typo_rate)
             t0 = time.perf_counter()
-            pipeline.collect(s)
-            records = pipeline.process(con, s, cat=cat)
+            process.collect(res)
+            records = process.process(res)
             seconds = time.perf_counter() - t0
             clean = [r for r in records if r.unit_code not in typos]
             accepted = [r for r in clean if r.status.startswith("accepted")]
@@ -217,10 +222,11 @@ def run(scale: float, seed: int, typo_rate: float, keep: bool = False, band_only
                                    for r in clean if r.status == "rejected"][:5],
                 "share": len(warned) / len(accepted) if accepted else float("nan"), "rules": rules.most_common(8),
                 "typos": len(typos), "typos_caught": caught, "seconds": seconds}
-        pipeline.close_connections()
+        res.close()
         return report
     finally:
-        pipeline.close_connections()
+        if res is not None:
+            res.close()
         if not keep:
             shutil.rmtree(tmp, ignore_errors=True)
 

@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 GROWTH_SCALES = (1.0, 2.0, 4.0)
 PYCACHE = Path(tempfile.gettempdir()) / "baocao-bench-pycache"
 WARM_IMPORTS = ("great_expectations, pandas, numpy, duckdb, pyarrow, python_calamine, openpyxl, slack_sdk, yaml, "
-                "baocao.pipeline, expectations.validate, notifications.notify, notifications.outbox, "
-                "notifications.sender, notifications.slack_server, bench.cycle, bench.baselines")
+                "baocao.services, expectations.validate, notifications.notify, notifications.outbox, "
+                "notifications.sender, testing.slack_server, bench.cycle, bench.baselines")
 
 
 def use_bytecode_cache() -> str:
@@ -64,10 +64,9 @@ def parse_lines(text: str) -> dict[str, str]:
 
 def run_scale(scale: float, workdir: Path, *, jobs: int, naive_files: int, cycle_only: bool,
               profile: Path | None, notify: bool = True) -> dict:
-    from baocao import pipeline
     from baocao.settings import Settings
     from bench import baselines, national
-    from bench.cycle import run_cycle
+    from bench.cycle import resources, run_cycle
     from bench.measure import maxrss_mb
 
     catalog_dir = workdir / "catalog"
@@ -86,7 +85,8 @@ def run_scale(scale: float, workdir: Path, *, jobs: int, naive_files: int, cycle
         import cProfile
         prof = cProfile.Profile()
         prof.enable()
-    res = run_cycle(s, cat, catalog_dir, notify=notify)
+    resources_ = resources(s, cat)
+    res = run_cycle(resources_, catalog_dir, notify=notify)
     if prof:
         prof.disable()
         prof.dump_stats(str(profile))
@@ -124,7 +124,7 @@ def run_scale(scale: float, workdir: Path, *, jobs: int, naive_files: int, cycle
                    naive_per_file_s=nv["per_file_s"],
                    naive_over_baocao_per_file=nv["per_file_s"] / out["baocao_per_file_s"])
     out["process_maxrss_mb"] = maxrss_mb()
-    pipeline.close_connections()
+    resources_.close()
     return out
 
 

@@ -3,35 +3,39 @@ notifications → publish → deliver notifications. The same flows run in-proce
 (prefect.yaml): scheduled passes open cycles, remind and close them; events drive processing.
 
 Every flow that touches the warehouse holds the `warehouse_lock` (a Prefect global concurrency
-limit when deployed; nothing in-process): DuckDB allows one writer process at a time."""
+limit when deployed; nothing in-process): DuckDB allows one writer process at a time.
+
+Each flow takes `home` (deployments: a string parameter) and, in-process, `resources`: a
+`baocao.resources.Resources` handed in (a test's temporary warehouse, recording sender and fixed
+clock; the CLI's). Without it the flow builds the live resources from the settings and closes
+them when it ends."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from prefect import flow
+from prefect.task_runners import ThreadPoolTaskRunner
 
-from baocao import runners
-from baocao.settings import settings
 from tasks import cycle as t
 
 
-@flow(name="reporting-cycle", log_prints=True, task_runner=runners.task_runner())
-def reporting_cycle(period: str, home: str | None = None, now: datetime | None = None) -> dict:
-    s = settings(home)
-    with t.warehouse_lock():
-        t.open_cycle(s, period)
-        collected = t.collect(s)
-        records = t.parse(s)
-        chunks = t.validation_chunks(s, records)
-        results = t.validate_chunk.map(chunks)  # spread over the task runner's workers (Dask)
-        validation = t.apply_validation(s, records, chunks, results)
-        loaded = t.load(s, records)
-        models = t.aggregate(s)
-        notified = t.enqueue(s, records, period, now)
-        snapshot = t.publish(s, models)  # analysts and the operator do not wait for Slack
-        t.write_feedback(s, records)
-        notified["dispatch"] = t.dispatch(s)
+@flow(name="reporting-cycle", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=1))
+def reporting_cycle(period: str, home: str | None = None, now: datetime | None = None, resources: Any = None) -> dict:
+    with t.resources(home, resources) as r, t.warehouse_lock(r):
+        t.open_cycle(r, period)
+        collected = t.collect(r)
+        records = t.parse(r)
+        chunks = t.validation_chunks(r, records)
+        results = t.validate_chunks(r, chunks)  # spread over Dask workers with BAOCAO_TASK_RUNNER=dask
+        validation = t.apply_validation(r, records, chunks, results)
+        loaded = t.load(r, records)
+        models = t.aggregate(r)
+        notified = t.enqueue(r, records, period, now)
+        snapshot = t.publish(r, models)  # analysts and the operator do not wait for Slack
+        t.write_feedback(r, records)
+        notified["dispatch"] = t.dispatch(r)
     return {
         "period": period,
         "collected": collected,
@@ -39,20 +43,25 @@ def reporting_cycle(period: str, home: str | None = None, now: datetime | None =
         "loaded": loaded,
         "notified": notified,
         "snapshot": snapshot,
-        "statuses": [(r.unit_code, r.file_name, r.status) for r in records],
+        "statuses": [(rec.unit_code, rec.file_name, rec.status) for rec in records],
     }
 
 
 @flow(name="process-submissions", log_prints=True)
 def process_submissions(
-    home: str | None = None, submission_id: str | None = None, refresh: bool = True, triggered_by: str | None = None
+    home: str | None = None, submission_id: str | None = None, refresh: bool = True, triggered_by: str | None = None,
+    resources: Any = None,
 ) -> dict:
     """Take every pending submission (a burst coalesces into one run; a run that finds nothing
     does nothing), validate, load, answer each unit; with `refresh`, also rebuild the aggregates
     and the snapshot (the event-driven deployment leaves that to `refresh-aggregates`).
     `submission_id`/`triggered_by` say which event started the run: a run triggered for a
     submission the store's journal lists as recorded stops at once."""
-    s = settings(home)
+    with t.resources(home, resources) as r:
+        return _process_submissions(r, submission_id, refresh, triggered_by)
+
+
+def _process_submissions(r, submission_id: str | None, refresh: bool, triggered_by: str | None) -> dict:
     if triggered_by:
         print(f"Triggered by {triggered_by} (submission {submission_id})")
     nothing = (
@@ -62,19 +71,19 @@ def process_submissions(
     # before it announces), and a watcher answering in its warm process (`baocao serve`) has
     # usually recorded it. The store's journal says so without the warehouse's writer slot; a
     # run that is needed processes every pending file.
-    collected = 0 if submission_id else t.collect(s)
-    if t.nothing_pending(s, submission_id):
+    collected = 0 if submission_id else t.collect(r)
+    if t.nothing_pending(r, submission_id):
         print(nothing)
         return {"collected": collected, "processed": 0, "submission_id": submission_id}
-    with t.warehouse_lock():
-        records = t.parse(s)
+    with t.warehouse_lock(r):
+        records = t.parse(r)
         if not records:
             print(nothing)
             return {"collected": collected, "processed": 0, "submission_id": submission_id}
-        t.validate(s, records)
-        loaded = t.load(s, records)
-        notified = t.notify(s, records, None)
-        snapshot = t.publish(s, t.aggregate(s)) if refresh else None
+        t.validate(r, records)
+        loaded = t.load(r, records)
+        notified = t.notify(r, records, None)
+        snapshot = t.publish(r, t.aggregate(r)) if refresh else None
     return {
         "collected": collected,
         "processed": len(records),
@@ -82,19 +91,18 @@ def process_submissions(
         "notified": notified,
         "snapshot": snapshot,
         "submission_id": submission_id,
-        "statuses": [(r.submission_id, r.unit_code, r.status) for r in records],
+        "statuses": [(rec.submission_id, rec.unit_code, rec.status) for rec in records],
     }
 
 
 @flow(name="refresh-aggregates", log_prints=True)
-def refresh_aggregates(home: str | None = None, reason: str | None = None) -> dict:
+def refresh_aggregates(home: str | None = None, reason: str | None = None, resources: Any = None) -> dict:
     """Rebuild the marts and publish the snapshot (after submissions were loaded)."""
-    s = settings(home)
     if reason:
         print(f"Refreshing after {reason}")
-    with t.warehouse_lock():
-        models = t.aggregate(s)
-        snapshot = t.publish(s, models)
+    with t.resources(home, resources) as r, t.warehouse_lock(r):
+        models = t.aggregate(r)
+        snapshot = t.publish(r, models)
     return {"models": len(models), "snapshot": snapshot}
 
 
@@ -105,48 +113,50 @@ def open_cycle(
     period: str | None = None,
     home: str | None = None,
     now: datetime | None = None,
+    resources: Any = None,
 ) -> dict:
     """Open the period whose window has just ended (or `period`) for the data sets of frequency
     `kind` (H six-monthly, Y annual) whose deadlines follow `semantic` (calendar: health
     statistics; admin: Decree 09 cut-off), then tell the units."""
-    s = settings(home)
-    due, datasets = t.due_period(kind, semantic, now)
-    period = period or due
-    with t.warehouse_lock():
-        rows = t.open_cycle(s, period, now, datasets)
-        models = t.aggregate(s)
-        notified = t.notify(s, [], period, now)
-        snapshot = t.publish(s, models)
-    return {"period": period, "opened": [r["dataset_code"] for r in rows], "notified": notified, "snapshot": snapshot}
+    with t.resources(home, resources) as r, t.warehouse_lock(r):
+        due, datasets = t.due_period(r, kind, semantic, now)
+        period = period or due
+        rows = t.open_cycle(r, period, now, datasets)
+        models = t.aggregate(r)
+        notified = t.notify(r, [], period, now)
+        snapshot = t.publish(r, models)
+    return {"period": period, "opened": [row["dataset_code"] for row in rows], "notified": notified, "snapshot": snapshot}
 
 
 @flow(name="cycle-reminders", log_prints=True)
-def cycle_reminders(period: str | None = None, home: str | None = None, now: datetime | None = None) -> dict:
+def cycle_reminders(
+    period: str | None = None, home: str | None = None, now: datetime | None = None, resources: Any = None
+) -> dict:
     """The daily pass during open cycles (all open ones, or `period`): deadline events, reminders,
     overdue notices, escalations, operator summary."""
-    s = settings(home)
-    with t.warehouse_lock():
-        rows = t.open_rows(s, period)
+    with t.resources(home, resources) as r, t.warehouse_lock(r):
+        rows = t.open_rows(r, period)
         if not rows:
             return {"open_cycles": 0}
-        emitted = t.cycle_events(rows, now)
-        t.aggregate(s)
-        notified = {p: t.notify(s, [], p, now) for p in sorted({r.period for r in rows})}
+        emitted = t.cycle_events(r, rows, now)
+        t.aggregate(r)
+        notified = {p: t.notify(r, [], p, now) for p in sorted({row.period for row in rows})}
     return {"open_cycles": len(rows), "events": emitted, "notified": notified}
 
 
 @flow(name="close-cycle", log_prints=True)
-def close_cycle(period: str | None = None, home: str | None = None, now: datetime | None = None) -> dict:
+def close_cycle(
+    period: str | None = None, home: str | None = None, now: datetime | None = None, resources: Any = None
+) -> dict:
     """Close `period` (every data set), or, without it, each data set's cycle whose deadline +
     grace has passed; pending submissions are processed first; the snapshot is published."""
-    s = settings(home)
-    with t.warehouse_lock():
-        rows = t.to_close(s, period, now)
+    with t.resources(home, resources) as r, t.warehouse_lock(r):
+        rows = t.to_close(r, period, now)
         if not rows:
             return {"closed": []}
-        result = process_submissions(home, refresh=False)
-        closed = t.close_cycle(s, rows, now)
-        models = t.aggregate(s)
-        notified = {p: t.notify(s, [], p, now) for p in sorted({p for p, _ in closed})}
-        snapshot = t.publish(s, models)
+        result = process_submissions(home, refresh=False, resources=r)
+        closed = t.close_cycle(r, rows, now)
+        models = t.aggregate(r)
+        notified = {p: t.notify(r, [], p, now) for p in sorted({p for p, _ in closed})}
+        snapshot = t.publish(r, models)
     return {"processed": result, "closed": closed, "notified": notified, "snapshot": snapshot}

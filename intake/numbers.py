@@ -8,10 +8,10 @@ some Excel locales do. Text arrives in NFC or NFD (decomposed) form.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
-import unicodedata
+
+from baocao.text import fmt_number, fold, nfc  # noqa: F401  (fold: the label key intake matches with)
 
 # Only ASCII digits: `\d` would also accept Arabic-Indic and other digits that float() reads.
 _SPACE = r"[ \u00a0\u202f\u2009\u2007]"
@@ -24,21 +24,6 @@ _EN_THOUSANDS_DEC = re.compile(r"^[+-]?[0-9]{1,3}(,[0-9]{3})+\.[0-9]+$")    # 1,
 _DECIMAL_COMMA = re.compile(r"^[+-]?[0-9]+,[0-9]+$")                        # 74,5
 _DECIMAL_DOT = re.compile(r"^[+-]?[0-9]+\.[0-9]+$")                         # 74.5 (not 1.234: see above)
 _MINUS = str.maketrans({"\u2212": "-", "\u2013": "-", "\uff0b": "+"})       # minus sign, en dash
-
-
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
-
-
-@functools.lru_cache(maxsize=1 << 16)  # labels, headers and statuses repeat in every file
-def fold(text: str) -> str:
-    """Case- and accent-insensitive key for matching labels typed by hand (đ -> d).
-
-    Runs of whitespace (no-break spaces included) count as one space, so `Hoàn  thành` and
-    `Hoàn\u00a0thành` match `Hoàn thành`.
-    """
-    t = unicodedata.normalize("NFD", " ".join(text.split()).casefold()).replace("đ", "d")
-    return "".join(c for c in t if unicodedata.category(c) != "Mn")
 
 
 class NotANumber(ValueError):
@@ -147,8 +132,4 @@ def format_vn(value: float | None, decimals: int = 1) -> str:
     """1234.5 -> '1.234,5' (integers without decimals)."""
     if value is None:
         return ""
-    if float(value).is_integer():
-        s = f"{int(value):,}"
-        return s.replace(",", ".")
-    s = f"{value:,.{decimals}f}"
-    return s.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return fmt_number(value, None if float(value).is_integer() else decimals)

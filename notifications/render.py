@@ -22,7 +22,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,6 +33,9 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     SectionBlock,
 )
+
+from baocao import text
+from baocao.text import fmt_date, fmt_datetime
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -104,48 +106,8 @@ def clip(text: str, limit: int) -> str:
 
 
 def fmt_number(value: float | None, lang: str = "vi", decimals: int | None = None) -> str:
-    """1234.5 -> "1.234,5" (vi) or "1,234.5" (en). Integers keep no decimals; other values
-    show up to 2 decimals (trailing zeros dropped) unless `decimals` is given."""
-    if value is None:
-        return "—"
-    d = Decimal(str(value))
-    if decimals is None:
-        if d == d.to_integral_value():
-            s = f"{int(d):,}"
-        else:
-            s = f"{d.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}".rstrip("0").rstrip(
-                "."
-            )
-    else:
-        s = f"{d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP):,.{decimals}f}"
-    if lang == "en":
-        return s
-    return s.translate(str.maketrans({",": ".", ".": ","}))
-
-
-def local_date(value: date | datetime) -> date:
-    """The calendar date in Vietnam (naive datetimes are taken as local time)."""
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(TZ)
-        return value.date()
-    return value
-
-
-def fmt_date(value: date | datetime | None) -> str:
-    """dd/mm/yyyy (the date in Vietnam)."""
-    if value is None:
-        return "—"
-    return local_date(value).strftime("%d/%m/%Y")
-
-
-def fmt_datetime(value: datetime | None) -> str:
-    """HH:MM dd/mm/yyyy in Vietnam."""
-    if value is None:
-        return "—"
-    if value.tzinfo is not None:
-        value = value.astimezone(TZ)
-    return value.strftime("%H:%M %d/%m/%Y")
+    """`baocao.text.fmt_number` with the language first (as every message builder here calls it)."""
+    return text.fmt_number(value, decimals, lang)
 
 
 _PERIOD = re.compile(r"^(\d{4})(?:[-\s]?H([12]))?$", re.IGNORECASE)

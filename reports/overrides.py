@@ -1,6 +1,6 @@
 """The operator's decisions in the draft report: every error accepted by override (unit, rule,
 value as typed, who, when, why), so the figures that rest on them can be defended. Read by
-reports/build.py (one query call, one template include, one sheet)."""
+reports/data.py (one query call), reports/html.py (one template include) and reports/xlsx.py (one sheet)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def cells(r: dict, lang: str) -> list:
 
 
 def add_sheet(wb, data_rows: list[dict], lang: str, make_sheet, period: str) -> None:
-    """One sheet listing the decisions (`make_sheet`: reports.build._sheet). Cell text is written
+    """One sheet listing the decisions (`make_sheet`: reports.xlsx._sheet). Cell text is written
     as strings (a leading «=» stays text: openpyxl writes data_type 's' for it only if told)."""
     L = LABELS[lang]
     ws, r = make_sheet(wb, L["sheet"], L["cols"], [30, 10, 8, 22, 12, 22, 16, 50, 10], f"{L['title']} — {period}")

@@ -1,2 +1,2 @@
-"""Prefect tasks: thin wrappers over the plain functions in baocao/pipeline.py (tested without
-Prefect). Each task opens the process's warehouse connection from the settings it is given."""
+"""Prefect tasks: thin wrappers over the plain functions of `baocao.services` (tested without
+Prefect). Each task is handed the flow run's `baocao.resources.Resources`."""

@@ -2,40 +2,55 @@
 the Prefect server records only ~40 task runs a second, and one validation over the whole batch is
 far cheaper than one per file.
 
-Each task wraps plain functions (baocao.pipeline, tasks.plan) and emits baocao's
-events (baocao.events) for what it did; emitting never fails a task.
+Each task is a thin wrapper over a plain function of `baocao.services`, called with the
+`Resources` the flow holds, and emits baocao's events (baocao.events) through the resources'
+event emitter; emitting never fails a task.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from baocao import events as ev
-from baocao import pipeline
-from baocao.settings import Settings
-from tasks import plan
+from baocao.resources import Resources, live
+from baocao.services import answer, cycles, deliver, process
+from baocao.settings import settings
+from warehouse import queries
 
-# ------------------------------------------------------------------------------ warehouse lock
+# ----------------------------------------------------------------------------- resources, lock
 
-LIMIT_ENV = "BAOCAO_WAREHOUSE_LIMIT"
+
+@contextlib.contextmanager
+def resources(home: str | None = None, handed_in: Any = None) -> Iterator[Resources]:
+    """The resources a flow run works with: those handed in (tests, the CLI, a parent flow), or
+    the live ones built from the settings (`home`, else $BAOCAO_HOME); those built here are
+    closed when the run ends."""
+    if handed_in is not None:
+        yield handed_in
+        return
+    with live(settings(home)) as res:
+        yield res
+
+
 _LOCK_DEPTH = 0
 
 
 @contextlib.contextmanager
-def warehouse_lock() -> Iterator[None]:
-    """Hold the global concurrency limit named by $BAOCAO_WAREHOUSE_LIMIT (limit 1) while a flow
-    uses the warehouse: DuckDB allows one writer process, and each deployment run is its own
-    process. Re-entrant within a process (close-cycle runs process-submissions as a subflow).
-    Before the slot is released the process's connections are closed, so the next run can open
-    the file. Without the variable (in-process runs: make demo, tests) it does nothing."""
+def warehouse_lock(res: Resources) -> Iterator[None]:
+    """Hold the global concurrency limit named by the settings' warehouse_limit
+    ($BAOCAO_WAREHOUSE_LIMIT, limit 1) while a flow uses the warehouse: DuckDB allows one writer
+    process, and each deployment run is its own process. Re-entrant within a process (close-cycle
+    runs process-submissions as a subflow). Before the slot is released the warehouse is closed,
+    so the next run can open the file. Without a limit (in-process runs: make demo, tests) it
+    only counts."""
     global _LOCK_DEPTH
-    name = os.environ.get(LIMIT_ENV, "").strip()
+    name = res.settings.warehouse_limit
     if not name or _LOCK_DEPTH:
         _LOCK_DEPTH += 1
         try:
@@ -51,152 +66,157 @@ def warehouse_lock() -> Iterator[None]:
             yield
         finally:
             _LOCK_DEPTH -= 1
-            pipeline.close_connections()
+            res.warehouse.close()
 
 
 # ------------------------------------------------------------------------------------ cycles
 
 
 @task(name="open-cycle", cache_policy=NO_CACHE)
-def open_cycle(s: Settings, period: str, now: datetime | None = None, datasets: list[str] | None = None) -> list[dict]:
-    rows = pipeline.open_cycle(pipeline.connection(s), period, datasets=datasets, now=now)
-    ev.emit_all(ev.cycle_opened(r) for r in rows)
+def open_cycle(r: Resources, period: str, now: datetime | None = None, datasets: list[str] | None = None) -> list[dict]:
+    rows = cycles.open_cycle(r, period, datasets=datasets, now=now)
+    r.events.emit_all(ev.cycle_opened(row) for row in rows)
     return rows
 
 
 @task(name="due-period", cache_policy=NO_CACHE)
-def due_period(kind: str, semantic: str, now: datetime | None = None) -> tuple[str, list[str]]:
+def due_period(r: Resources, kind: str, semantic: str, now: datetime | None = None) -> tuple[str, list[str]]:
     """The period an open pass opens at `now`, and the data sets it opens."""
-    import catalog
-
-    now = now or pipeline.now_utc()
-    return plan.period_to_open(now, kind, semantic), plan.datasets_to_open(catalog.load(), kind, semantic)
+    now = now or r.now()
+    return cycles.period_to_open(now, kind, semantic), cycles.datasets_to_open(r.cat, kind, semantic)
 
 
 @task(name="open-cycles", cache_policy=NO_CACHE)
-def open_rows(s: Settings, period: str | None = None) -> list[plan.CycleRow]:
-    return plan.open_rows(plan.cycle_rows(pipeline.connection(s)), period)
+def open_rows(r: Resources, period: str | None = None) -> list[cycles.CycleRow]:
+    return cycles.open_rows(cycles.cycle_rows(r.con()), period)
 
 
 @task(name="cycle-events", cache_policy=NO_CACHE)
-def cycle_events(rows: list[plan.CycleRow], now: datetime | None = None) -> list[str]:
+def cycle_events(r: Resources, rows: list[cycles.CycleRow], now: datetime | None = None) -> list[str]:
     """deadline.approaching / deadline.passed events due since the previous daily pass."""
-    specs = plan.due_cycle_events(rows, now or pipeline.now_utc())
-    ev.emit_all(specs)
+    specs = cycles.due_cycle_events(rows, now or r.now())
+    r.events.emit_all(specs)
     return [f"{s.event} {s.resource_id}" for s in specs]
 
 
 @task(name="cycles-to-close", cache_policy=NO_CACHE)
-def to_close(s: Settings, period: str | None = None, now: datetime | None = None) -> list[plan.CycleRow]:
+def to_close(r: Resources, period: str | None = None, now: datetime | None = None) -> list[cycles.CycleRow]:
     """Every open data set of `period`, or without it each one whose deadline + grace has passed."""
-    rows = plan.open_rows(plan.cycle_rows(pipeline.connection(s)), period)
-    return rows if period else plan.due_closings(rows, now or pipeline.now_utc())
+    rows = cycles.open_rows(cycles.cycle_rows(r.con()), period)
+    return rows if period else cycles.due_closings(rows, now or r.now())
 
 
 @task(name="close-cycle", cache_policy=NO_CACHE)
-def close_cycle(s: Settings, rows: list[plan.CycleRow], now: datetime | None = None) -> list[tuple[str, str]]:
-    closed = plan.close_rows(pipeline.connection(s), rows, now or pipeline.now_utc())
-    ev.emit_all(ev.cycle_closed(r.period, r.dataset_code, r.deadline_at, r.closed_at) for r in closed)
-    return [(r.period, r.dataset_code) for r in closed]
+def close_cycle(r: Resources, rows: list[cycles.CycleRow], now: datetime | None = None) -> list[tuple[str, str]]:
+    closed = cycles.close_rows(r.con(), rows, now or r.now())
+    r.events.emit_all(ev.cycle_closed(c.period, c.dataset_code, c.deadline_at, c.closed_at) for c in closed)
+    return [(c.period, c.dataset_code) for c in closed]
 
 
 # ----------------------------------------------------------------------------------- process
 
 
 @task(name="collect", cache_policy=NO_CACHE)
-def collect(s: Settings) -> int:
-    return len(pipeline.collect(s))
+def collect(r: Resources) -> int:
+    return len(process.collect(r))
 
 
 @task(name="nothing-pending", cache_policy=NO_CACHE)
-def nothing_pending(s: Settings, submission_id: str | None = None) -> bool:
-    return pipeline.nothing_pending(s, submission_id)
+def nothing_pending(r: Resources, submission_id: str | None = None) -> bool:
+    return process.nothing_pending(r, submission_id)
 
 
 @task(name="parse", cache_policy=NO_CACHE)
-def parse(s: Settings) -> list:
-    con = pipeline.connection(s)
-    return pipeline.parse(pipeline.pending(con, s), con)
+def parse(r: Resources) -> list:
+    return process.parse(r, process.pending(r))
 
 
 @task(name="validate", cache_policy=NO_CACHE)
-def validate(s: Settings, records: list) -> dict:
-    stats = pipeline.validate(records, pipeline.connection(s))
-    ev.emit_all(ev.submission_outcome(r) for r in records)
+def validate(r: Resources, records: list) -> dict:
+    stats = process.validate(r, records)
+    r.events.emit_all(ev.submission_outcome(rec) for rec in records)
     return stats
 
 
 @task(name="validation-chunks", cache_policy=NO_CACHE)
-def validation_chunks(s: Settings, records: list) -> list:
+def validation_chunks(r: Resources, records: list) -> list:
     """Cut the batch into chunks to validate (one per data set unless BAOCAO_VALIDATION_CHUNK)."""
-    from baocao import runners
-
-    return pipeline.validation_chunks(records, pipeline.connection(s), chunk_size=runners.chunk_size())
+    return process.validation_chunks(r, records)
 
 
 @task(name="validate-chunk", cache_policy=NO_CACHE)
 def validate_chunk(chunk) -> tuple:
     """One Great Expectations run over a chunk; no warehouse, so it can run on any worker."""
-    return pipeline.validate_chunk(chunk)
+    return process.validate_chunk(chunk)
+
+
+def validate_chunks(r: Resources, chunks: list) -> list:
+    """Run `validate-chunk` over the chunks on the flow's task runner; with BAOCAO_TASK_RUNNER=dask
+    on a Dask runner built for this run from the settings."""
+    if r.settings.task_runner == "dask":
+        from baocao import runners
+
+        with runners.task_runner(r.settings) as runner:
+            return [f.result() for f in runner.map(validate_chunk, {"chunk": chunks})]
+    return [f.result() for f in validate_chunk.map(chunks)]
 
 
 @task(name="apply-validation", cache_policy=NO_CACHE)
-def apply_validation(s: Settings, records: list, chunks: list, results: list) -> dict:
-    stats = pipeline.apply_validation(records, chunks, results, pipeline.connection(s))
-    ev.emit_all(ev.submission_outcome(r) for r in records)
+def apply_validation(r: Resources, records: list, chunks: list, results: list) -> dict:
+    stats = process.apply_validation(r, records, chunks, results)
+    r.events.emit_all(ev.submission_outcome(rec) for rec in records)
     return stats
 
 
 @task(name="load", cache_policy=NO_CACHE, retries=1)
-def load(s: Settings, records: list) -> dict:
+def load(r: Resources, records: list) -> dict:
     from warehouse.load import known_ids
 
-    con = pipeline.connection(s)
-    before = known_ids(con, [r.submission_id for r in records])
-    counts = pipeline.load(con, records)
-    pipeline.note_recorded(s, records)
-    new = {r.submission_id: r for r in records if r.submission_id not in before}
-    versions = plan.versions(con, list(new))
-    ev.emit_all(ev.submission_loaded(r, versions.get(sid)) for sid, r in new.items())
+    con = r.con()
+    before = known_ids(con, [rec.submission_id for rec in records])
+    counts = process.load(r, records)
+    process.note_recorded(r, records)
+    new = {rec.submission_id: rec for rec in records if rec.submission_id not in before}
+    versions = queries.submission_versions(con, list(new))
+    r.events.emit_all(ev.submission_loaded(rec, versions.get(sid)) for sid, rec in new.items())
     return counts
 
 
 @task(name="aggregate", cache_policy=NO_CACHE)
-def aggregate(s: Settings) -> list[str]:
-    return pipeline.aggregate(pipeline.connection(s))
+def aggregate(r: Resources) -> list[str]:
+    return process.aggregate(r)
 
 
 @task(name="notify", cache_policy=NO_CACHE)
-def notify(s: Settings, records: list, period: str | None, now: datetime | None = None) -> dict:
+def notify(r: Resources, records: list, period: str | None, now: datetime | None = None) -> dict:
     """Enqueue what is due and deliver it now (feedback on a submission should not wait)."""
-    queued = enqueue.fn(s, records, period, now)
-    write_feedback.fn(s, records)
-    return {**queued, "dispatch": dispatch.fn(s)}
+    queued = enqueue.fn(r, records, period, now)
+    write_feedback.fn(r, records)
+    return {**queued, "dispatch": dispatch.fn(r)}
 
 
 @task(name="write-feedback-files", cache_policy=NO_CACHE)
-def write_feedback(s: Settings, records: list) -> int:
+def write_feedback(r: Resources, records: list) -> int:
     """The annotated workbooks the feedback messages link to."""
-    return pipeline.write_feedback_files(s, records)
+    return answer.write_feedback_files(r, records)
 
 
 @task(name="enqueue-notifications", cache_policy=NO_CACHE)
-def enqueue(s: Settings, records: list, period: str | None, now: datetime | None = None) -> dict:
+def enqueue(r: Resources, records: list, period: str | None, now: datetime | None = None) -> dict:
     """Write the due notifications into the outbox (exactly-once keys); fast, no network."""
-    con = pipeline.connection(s)
-    n_feedback = pipeline.enqueue_feedback(con, s, records)
-    n_schedule = pipeline.enqueue_schedule(con, period, now) if period else 0
+    n_feedback = answer.enqueue_feedback(r, records)
+    n_schedule = answer.enqueue_schedule(r, period, now=now) if period else 0
     return {"feedback": n_feedback, "scheduled": n_schedule}
 
 
 @task(name="dispatch-notifications", cache_policy=NO_CACHE)
-def dispatch(s: Settings):
+def dispatch(r: Resources):
     """Deliver the outbox (Slack when configured; otherwise rows stay for `baocao outbox`)."""
-    return pipeline.dispatch(pipeline.connection(s))
+    return deliver.dispatch(r)
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish(s: Settings, models: list[str] | None = None) -> str:
-    snapshot = str(pipeline.publish_all(pipeline.connection(s), s))
-    ev.emit(ev.aggregates_published(snapshot, models or []))
+def publish(r: Resources, models: list[str] | None = None) -> str:
+    snapshot = str(process.publish_all(r))
+    r.events.emit(ev.aggregates_published(snapshot, models or []))
     return snapshot

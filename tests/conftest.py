@@ -23,12 +23,35 @@ def prefect_harness():
 
 @pytest.fixture
 def home(tmp_path):
-    from baocao import pipeline
-    from baocao.settings import settings
+    from baocao.settings import Settings
 
-    s = settings(tmp_path / "home")
-    yield s
-    pipeline.close_connections()
+    return Settings(home=(tmp_path / "home").resolve())
+
+
+@pytest.fixture
+def res(home):
+    """Live resources on the test's home folder (a real DuckDB warehouse), closed afterwards."""
+    from baocao.resources import live
+
+    with live(home) as r:
+        yield r
+
+
+@pytest.fixture
+def open_res():
+    """Opens live resources on a given Settings (`open_res(s)`); all closed after the test."""
+    from baocao.resources import live
+
+    opened = []
+
+    def _open(s, **override):
+        r = live(s, **override)
+        opened.append(r)
+        return r
+
+    yield _open
+    for r in opened:
+        r.close()
 
 
 @pytest.fixture(scope="session")
@@ -36,9 +59,9 @@ def demo_cycle(tmp_path_factory, prefect_harness):
     """The demo: 2024 (annual, reported by pre-merger communes) and 2025H2 (clean history), then
     2026H1 (late, missing and bad files), through the real flow. Returns (settings, plan of 2026H1,
     flow result); plan.history holds the earlier periods' plans."""
-    from baocao import demo, pipeline
     from baocao.settings import settings
     from flows.cycle import reporting_cycle
+    from testing import demo
 
     s = settings(tmp_path_factory.mktemp("demo"))
     history = {}
@@ -49,4 +72,3 @@ def demo_cycle(tmp_path_factory, prefect_harness):
     plan.history = history
     result = reporting_cycle("2026H1", str(s.home))
     yield s, plan, result
-    pipeline.close_connections()

@@ -28,9 +28,9 @@ from pathlib import Path
 
 import catalog as catalog_mod
 from baocao import calendar
-from baocao.demo import encode_cp1258
 from intake import form, parse
 from intake.template import build_template
+from testing.demo import encode_cp1258
 
 TEXTS = {
     "ket_qua": "Đã triển khai tiêm chủng mở rộng đầy đủ; khám sàng lọc bệnh không lây nhiễm cho người cao tuổi.",

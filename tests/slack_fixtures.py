@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from notifications.sender import SlackSender
-from notifications.slack_server import SlackServer, from_recipients
+from testing.slack_server import SlackServer, from_recipients
 from warehouse.migrate import upgrade
 
 

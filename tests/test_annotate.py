@@ -10,10 +10,10 @@ import pytest
 from openpyxl import load_workbook
 
 import catalog as catalog_mod
-from baocao.demo import commune_values
 from baocao.findings import error, warning
 from intake import annotate, form
 from intake.template import build_template
+from testing.demo import commune_values
 
 PERIOD, DATASET = "2026H1", "XA_6T"
 

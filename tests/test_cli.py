@@ -6,17 +6,16 @@ import re
 
 from typer.testing import CliRunner
 
-from baocao import pipeline
-from baocao.cli import app
+from cli.app import app
 
 runner = CliRunner()
 
 
-def test_cycle_status_shows_the_warehouse_counts(demo_cycle):
+def test_cycle_status_shows_the_warehouse_counts(demo_cycle, open_res):
     s, plan, _ = demo_cycle
     result = runner.invoke(app, ["cycle", "status", "2026H1", "--home", str(s.home)])
     assert result.exit_code == 0, result.output
-    con = pipeline.connection(s)
+    con = open_res(s).con()
     for ds, *counts in con.execute("""select dataset_code, expected, received, accepted, on_time, late, missing
                                       from marts.reporting_rate where period = '2026H1'""").fetchall():
         row = next(line for line in result.output.splitlines() if re.search(rf"\b{ds}\b\s*│", line))

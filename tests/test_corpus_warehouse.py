@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 import catalog
-from baocao import pipeline
+from baocao.services import cycles, operator, process
 from intake.store import file_sha256, submission_id
 from tests.corpus import write_corpus
 
@@ -20,14 +20,14 @@ def _facts(con) -> dict:
 
 
 @pytest.fixture
-def warehouse(home):
-    con = pipeline.connection(home)
-    pipeline.open_cycle(con, "2026H1")
-    return home, con
+def warehouse(res):
+    cycles.open_cycle(res, "2026H1")
+    return res
 
 
 def test_rejected_files_leave_the_warehouse_unchanged(warehouse, tmp_path):
-    s, con = warehouse
+    res = warehouse
+    s, con = res.settings, res.con()
     corpus = write_corpus(tmp_path / "corpus")
     bad = {name: (path, exp) for name, (path, exp) in corpus.items() if exp["rule_id"]}
     assert len(bad) >= 20
@@ -35,18 +35,18 @@ def test_rejected_files_leave_the_warehouse_unchanged(warehouse, tmp_path):
     clean_path, clean = corpus["clean_xlsx"]
     (s.inbox / clean["inbox_unit"]).mkdir(parents=True, exist_ok=True)
     shutil.copy(clean_path, s.inbox / clean["inbox_unit"] / clean_path.name)
-    pipeline.collect(s)
-    first = pipeline.process(con, s)
+    process.collect(res)
+    first = process.process(res)
     assert [r.status for r in first] == ["accepted"]
-    pipeline.aggregate(con)
+    process.aggregate(res)
     before = _facts(con)
     marts_before = con.execute("select * from marts.indicator_value order by all").fetchall()
     for name, (path, exp) in sorted(bad.items()):
         unit = exp["inbox_unit"]
         (s.inbox / unit).mkdir(parents=True, exist_ok=True)
         shutil.copy(path, s.inbox / unit / path.name)
-        pipeline.collect(s)
-        records = pipeline.process(con, s)
+        process.collect(res)
+        records = process.process(res)
         assert len(records) == 1, name
         rec = records[0]
         assert rec.status == "rejected", (name, [f.line() for f in rec.findings])
@@ -59,20 +59,21 @@ def test_rejected_files_leave_the_warehouse_unchanged(warehouse, tmp_path):
         if exp.get("cell"):
             assert (exp["rule_id"], exp["sheet"], exp["cell"]) in found, (name, found)
         assert _facts(con) == before, name
-    pipeline.aggregate(con)
+    process.aggregate(res)
     assert con.execute("select * from marts.indicator_value order by all").fetchall() == marts_before
 
 
 def test_clean_variants_load(warehouse, tmp_path):
-    s, con = warehouse
+    res = warehouse
+    s, con = res.settings, res.con()
     corpus = write_corpus(tmp_path / "corpus")
     clean = {name: (path, exp) for name, (path, exp) in corpus.items() if not exp["rule_id"]}
     for name, (path, exp) in sorted(clean.items()):
         unit = exp["inbox_unit"]
         (s.inbox / unit).mkdir(parents=True, exist_ok=True)
         shutil.copy(path, s.inbox / unit / path.name)
-        pipeline.collect(s)
-        records = pipeline.process(con, s)
+        process.collect(res)
+        records = process.process(res)
         if not records:  # the very same bytes as an earlier case: recognised, not processed twice
             sid = submission_id(unit, file_sha256(path))
             assert con.execute("select count(*) from raw.submission where submission_id = ?", [sid]).fetchone() == (1,)
@@ -91,12 +92,14 @@ def test_a_file_for_a_period_that_is_not_open_is_rejected(warehouse, tmp_path):
     from intake.template import build_template
     from tests.corpus import BASE_VALUES
 
-    s, con = warehouse
+    res = warehouse
+
+    s, con = res.settings, res.con()
     values = {k: v for k, v in BASE_VALUES.items() if k in catalog.load().datasets["XA_6T"].elements}
     (s.inbox / "LD.X002").mkdir(parents=True, exist_ok=True)
     build_template("LD.X002", "2025H1", "XA_6T", values=values).save(s.inbox / "LD.X002" / "XA_6T_LD.X002_2025H1.xlsx")
-    pipeline.collect(s)
-    (rec,) = pipeline.process(con, s)
+    process.collect(res)
+    (rec,) = process.process(res)
     assert rec.status == "rejected"
     (f,) = [f for f in rec.findings if f.rule_id == "S10"]
     assert (f.sheet, f.cell, f.value_raw) == ("Thông tin", "B6", "2025H1")
@@ -108,7 +111,9 @@ def test_a_corrected_resubmission_replaces_the_values_in_the_aggregates(warehous
     from intake.template import build_template
     from tests.corpus import BASE_VALUES
 
-    s, con = warehouse
+    res = warehouse
+
+    s, con = res.settings, res.con()
     values = {k: v for k, v in BASE_VALUES.items() if k in catalog.load().datasets["XA_6T"].elements}
     folder = s.inbox / "LD.X003"
     folder.mkdir(parents=True, exist_ok=True)
@@ -116,12 +121,12 @@ def test_a_corrected_resubmission_replaces_the_values_in_the_aggregates(warehous
     for n, doctors in ((1, 12), (2, 15)):
         build_template("LD.X003", "2026H1", "XA_6T", values=dict(values, DOCTORS=doctors), tasks=tasks,
                        texts={"kien_nghi": "Đề nghị bổ sung bác sĩ."}).save(folder / f"lan{n}.xlsx")
-        pipeline.collect(s)
-        (rec,) = pipeline.process(con, s)
+        process.collect(res)
+        (rec,) = process.process(res)
         assert rec.status.startswith("accepted")
-        pipeline.aggregate(con)
+        process.aggregate(res)
         value = con.execute("""select value from marts.indicator_value where period = '2026H1' and level = 'province'
                                and indicator_code = 'DOCTORS_PER_10K'""").fetchone()[0]
         assert value == pytest.approx(doctors / values["POP"] * 10000)
-    history = pipeline.versions(con, "LD.X003", "2026H1")
+    history = operator.versions(con, "LD.X003", "2026H1")
     assert [(v[2], v[5], v[8]) for v in history] == [(1, "accepted", False), (2, "accepted", True)]

@@ -6,8 +6,9 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from baocao import demo, pipeline
+from baocao.services import operator, process
 from intake.parse import parse_file
+from testing import demo
 
 
 def _snap(s):
@@ -82,21 +83,21 @@ def test_completeness_in_the_snapshot_matches_the_generator(demo_cycle):
     assert late == len([u for u in plan.late if u not in bad_units])
 
 
-def test_demo_summary_reads_the_same_numbers_as_the_snapshot(demo_cycle):
-    from baocao import summary
+def test_demo_summary_reads_the_same_numbers_as_the_snapshot(demo_cycle, open_res):
+    from cli import summary
 
     s, _, _ = demo_cycle
-    live = pipeline.connection(s)
+    live = open_res(s).con()
     with _snap(s) as snap:
         assert summary.completeness(live, "2026H1") == summary.completeness(snap, "2026H1")
         assert summary.indicators(live, "2026H1") == summary.indicators(snap, "2026H1")
 
 
-def test_rerun_never_duplicates(demo_copy, prefect_harness):
+def test_rerun_never_duplicates(demo_copy, prefect_harness, open_res):
     from flows.cycle import reporting_cycle
 
     s, _ = demo_copy
-    con = pipeline.connection(s)
+    con = open_res(s).con()
     before = con.execute("select (select count(*) from raw.submission), (select count(*) from core.data_value),"
                          " (select count(*) from ops.outbox)").fetchone()
     # the same files dropped again land in the store under the same ids and are recognised
@@ -128,20 +129,19 @@ def demo_copy(demo_cycle, tmp_path):
     from baocao.settings import settings
 
     s, plan, _ = demo_cycle
-    pipeline.close_connections()
     shutil.copytree(s.home, tmp_path / "home")
     copy = settings(tmp_path / "home")
     yield copy, plan
-    pipeline.close_connections()
 
 
-def test_operator_accepts_a_warning_and_the_unit_is_not_warned_again(demo_copy):
+def test_operator_accepts_a_warning_and_the_unit_is_not_warned_again(demo_copy, open_res):
     s, _ = demo_copy
-    con = pipeline.connection(s)
+    res = open_res(s)
+    con = res.con()
     unit, element, rule = con.execute("""select s.unit_code, f.element_code, f.rule_id from raw.finding f
         join raw.submission s using (submission_id) where s.period = '2026H1' and f.severity = 'warning'
         order by 1 limit 1""").fetchone()
-    pipeline.accept_warning(con, unit, "2026H1", element, rule, by="operator@ld", reason="đã xác minh qua điện thoại")
+    operator.accept_warning(res, unit, "2026H1", element, rule, by="operator@ld", reason="đã xác minh qua điện thoại")
     assert con.execute("select accepted_by from ops.warning_acceptance where unit_code = ? and element_code = ?",
                        [unit, element]).fetchone() == ("operator@ld",)
     # the unit sends the same figures again (a new file): the accepted warning is not raised again
@@ -157,14 +157,14 @@ def test_operator_accepts_a_warning_and_the_unit_is_not_warned_again(demo_copy):
     wb["Thông tin"]["B9"] = "người lập: kế toán"
     wb.save(copy)
     stored = store_file(copy, unit, s.store)
-    (rec,) = pipeline.process(con, s, files=[stored])
+    (rec,) = process.process(res, files=[stored])
     assert not any(f.rule_id == rule and f.element_code == element for f in rec.findings), [f.line() for f in rec.findings]
-    assert [v[2] for v in pipeline.versions(con, unit, "2026H1")] == list(range(1, len(pipeline.versions(con, unit, "2026H1")) + 1))
+    assert [v[2] for v in operator.versions(con, unit, "2026H1")] == list(range(1, len(operator.versions(con, unit, "2026H1")) + 1))
     with pytest.raises(ValueError):
-        pipeline.accept_warning(con, unit, "2026H1", "POP", "W99", by="x")
+        operator.accept_warning(res, unit, "2026H1", "POP", "W99", by="x")
 
 
-def test_units_get_their_workbook_back_annotated(demo_cycle):
+def test_units_get_their_workbook_back_annotated(demo_cycle, open_res):
     import openpyxl
 
     s, plan, _ = demo_cycle
@@ -175,17 +175,17 @@ def test_units_get_their_workbook_back_annotated(demo_cycle):
     assert wb.sheetnames[0] == "Kết quả kiểm tra"
     cell = wb["Số liệu"]["D6"]
     assert cell.comment is not None and "chữ" in cell.comment.text
-    con = pipeline.connection(s)
+    con = open_res(s).con()
     text = con.execute("select blocks_json from ops.outbox where unit_code = ? and kind = 'feedback' and period = '2026H1'",
                        [unit]).fetchone()[0]
     assert files[-1].name in text  # the message points at it
 
 
-def test_offline_data_docs_for_the_cycle(demo_cycle):
+def test_offline_data_docs_for_the_cycle(demo_cycle, open_res):
     import re
 
     s, _, _ = demo_cycle
-    index = pipeline.build_data_docs(pipeline.connection(s), s, "2026H1")
+    index = operator.build_data_docs(open_res(s), "2026H1")
     assert index.exists()
     html = "".join(p.read_text(encoding="utf-8") for p in index.parent.rglob("*.html"))
     assert "XA_6T" in html

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import shutil
 
-from baocao import demo, pipeline
+from baocao.resources import live
 from baocao.settings import settings
+from testing import demo
 
 
 def _outcome(s) -> dict:
-    con = pipeline.connection(s)
-    rows = con.execute("""select s.unit_code, s.file_name, s.status,
+    with live(s) as res:
+        rows = res.con().execute("""select s.unit_code, s.file_name, s.status,
                                  list(f.severity || ':' || f.rule_id || ':' || coalesce(f.cell, '') order by f.seq)
                           from raw.submission s left join raw.finding f using (submission_id)
                           group by all""").fetchall()
@@ -40,4 +41,3 @@ def test_dask_workers_validate_the_same_way(tmp_path, prefect_harness, monkeypat
     assert dask == default
     assert any(st == "rejected" for st, _ in dask.values())
     assert any(any(x.startswith("warning") for x in fs) for _, fs in dask.values())
-    pipeline.close_connections()

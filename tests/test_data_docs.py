@@ -8,9 +8,9 @@ import re
 import pytest
 
 import catalog as catalog_mod
-from baocao.demo import commune_values
 from expectations import docs
 from expectations.validate import BatchItem, values_frame
+from testing.demo import commune_values
 
 DATASET = "XA_6T"
 TAG = re.compile(r"<(link|script|img)\b[^>]*>", re.I)

@@ -22,7 +22,7 @@ import yaml
 import catalog
 from baocao import calendar
 from baocao import events as ev
-from tasks import plan
+from baocao.services import cycles as plan
 
 ROOT = Path(__file__).resolve().parents[1]
 CFG = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
@@ -37,8 +37,8 @@ PERIODS = ("2026H1", "2026H2", "2026", "2027H1", "2027")
 
 def workbook(unit: str, period: str = "2026H1", dataset: str = "XA_6T", bad: bool = False):
     """A filled-in commune workbook (values as the demo makes them); `bad`: text in a number cell."""
-    from baocao import demo
     from intake.template import build_template
+    from testing import demo
 
     values = demo.commune_values(random.Random(f"{demo.SEED}:{unit}"))
     if bad:
@@ -226,12 +226,14 @@ def test_2026_provincial_statistics_deadline_counts_working_days_across_tet_2027
 def emitted(tmp_path_factory):
     """The events the code really emits for two files, through the watcher and the load task."""
     import tasks.cycle as t
-    from baocao import pipeline
+    from baocao.resources import RecordingEvents, live
+    from baocao.services import cycles
     from baocao.settings import settings
     from intake import watch
 
     s = settings(tmp_path_factory.mktemp("events"))
-    pipeline.open_cycle(pipeline.connection(s), "2026H1")
+    res = live(s, events=RecordingEvents())
+    cycles.open_cycle(res, "2026H1")
     drop(s, "LD.X001", "good.xlsx")
     drop(s, "LD.X002", "bad.xlsx", bad=True)
     specs: list[ev.EventSpec] = []
@@ -242,15 +244,11 @@ def emitted(tmp_path_factory):
 
     report = watch.poll(s, settle_seconds=0, emit=capture)
     assert len(report.announced) == 2
-    records = t.parse.fn(s)
+    records = t.parse.fn(res)
     specs += [ev.submission_outcome(r) for r in records]
-    original = ev.emit
-    ev.emit = capture
-    try:
-        t.load.fn(s, records)
-    finally:
-        ev.emit = original
-    pipeline.close_connections()
+    t.load.fn(res, records)
+    specs += res.events.specs
+    res.close()
     return specs
 
 
@@ -407,13 +405,14 @@ def test_watcher_waits_for_files_still_being_written_and_retries_unsent(tmp_path
 
 
 def test_watcher_adopts_an_existing_store(tmp_path):
-    from baocao import pipeline
+    from baocao.resources import live
+    from baocao.services import process
     from baocao.settings import settings
     from intake import watch
 
     s = settings(tmp_path)
     drop(s, "LD.X004", "old.xlsx")
-    pipeline.collect(s)  # collected before any watcher ran
+    process.collect(live(s))  # collected before any watcher ran
     drop(s, "LD.X005", "new.xlsx")
     r = watch.poll(s, settle_seconds=0, emit=lambda spec: spec)
     assert [x.stored.unit_code for x in r.taken] == ["LD.X005"] and len(r.announced) == 1

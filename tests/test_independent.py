@@ -123,19 +123,17 @@ def test_reading_agrees_with_the_generator(independent):
 
 
 @pytest.mark.parametrize("period", ("2024",) + PERIODS)
-def test_every_ratio_indicator_equals_the_warehouse(independent, demo_cycle, period):
-    from baocao import pipeline
-
+def test_every_ratio_indicator_equals_the_warehouse(independent, demo_cycle, period, open_res):
     df, _ = independent
     if period not in PERIODS and period not in set(df["period"]):
         pytest.skip(f"the demo loads no {period}")
     s, _, _ = demo_cycle
     wide = df[df["period"] == period].pivot_table(index="unit_code", columns="element", values="value",
                                                   aggfunc="first")
-    marts = dict(pipeline.connection(s).execute(
+    marts = dict(open_res(s).con().execute(
         "select indicator_code, value from marts.indicator_value where period = ? and level = 'province'",
         [period]).fetchall())
-    units = dict(pipeline.connection(s).execute(
+    units = dict(open_res(s).con().execute(
         "select indicator_code, units_contributing from marts.indicator_value where period = ? and level = 'province'",
         [period]).fetchall())
     checked = 0
@@ -152,16 +150,14 @@ def test_every_ratio_indicator_equals_the_warehouse(independent, demo_cycle, per
 
 
 @pytest.mark.parametrize("period", PERIODS)
-def test_unit_shares_and_direct_values_equal_the_warehouse(independent, demo_cycle, period):
+def test_unit_shares_and_direct_values_equal_the_warehouse(independent, demo_cycle, period, open_res):
     """Shares of stations (flags over contributing units, factor applied) and values reported once
     for the province (taken as reported), computed here from the raw files."""
-    from baocao import pipeline
-
     df, _ = independent
     s, _, _ = demo_cycle
     wide = df[df["period"] == period].pivot_table(index="unit_code", columns="element", values="value",
                                                   aggfunc="first")
-    marts = dict(pipeline.connection(s).execute(
+    marts = dict(open_res(s).con().execute(
         "select indicator_code, value from marts.indicator_value where period = ? and level = 'province'",
         [period]).fetchall())
     checked = 0

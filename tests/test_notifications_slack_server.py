@@ -1,4 +1,4 @@
-"""notifications.slack_server through the real slack_sdk WebClient (and raw HTTP where the
+"""testing.slack_server through the real slack_sdk WebClient (and raw HTTP where the
 client would hide what is sent)."""
 # ruff: noqa: F811  (pytest fixtures imported from tests.slack_fixtures are test arguments)
 
@@ -18,7 +18,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from notifications.slack_server import SlackServer
+from testing.slack_server import SlackServer
 from tests.slack_fixtures import slack_server  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -192,7 +192,7 @@ def test_scenarios_rate_limit_fail_and_drop(slack_server):
 
 def test_runs_as_a_module_and_prints_its_url():
     proc = subprocess.Popen(
-        [sys.executable, "-m", "notifications.slack_server", "--port", "0"],
+        [sys.executable, "-m", "testing.slack_server", "--port", "0"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

@@ -9,8 +9,8 @@ import signal
 import pytest
 
 import catalog
-from baocao import demo
 from intake import batch
+from testing import demo
 from tests import corpus
 
 

@@ -81,7 +81,7 @@ class Api:
 
 @pytest.fixture
 def slack():
-    from notifications.slack_server import from_recipients
+    from testing.slack_server import from_recipients
 
     server = from_recipients().start()
     yield server
@@ -91,14 +91,14 @@ def slack():
 @pytest.fixture(params=["sqlite", "postgresql"])
 def prefect_database(request):
     """The server's database: sqlite in PREFECT_HOME, or a throw-away PostgreSQL cluster (Debian's
-    postgresql package, baocao.pg) started here on a free port; skipped with the reason if it
+    postgresql package, testing.pg) started here on a free port; skipped with the reason if it
     cannot run. BAOCAO_TEST_POSTGRES=0 skips the PostgreSQL variant."""
     if request.param == "sqlite":
         yield {}
         return
     if os.environ.get("BAOCAO_TEST_POSTGRES") == "0":
         pytest.skip("BAOCAO_TEST_POSTGRES=0")
-    from baocao import pg
+    from testing import pg
 
     with contextlib.ExitStack() as stack:
         try:
@@ -111,13 +111,14 @@ def prefect_database(request):
 @pytest.fixture
 def served(tmp_path, slack, prefect_database):
     """`baocao serve --no-watch` in its own process group; everything it started is stopped after."""
-    from baocao import pipeline
-    from baocao.cli_ops import free_port
+    from baocao.resources import live
+    from baocao.services import cycles
     from baocao.settings import settings
+    from cli.procs import free_port
 
     s = settings(tmp_path / "home")
-    pipeline.open_cycle(pipeline.connection(s), "2026H1")  # the operator opens the cycle
-    pipeline.close_connections()
+    with live(s) as res:
+        cycles.open_cycle(res, "2026H1")  # the operator opens the cycle
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(
         {
@@ -134,7 +135,7 @@ def served(tmp_path, slack, prefect_database):
     )
     log = tmp_path / "serve.log"
     port = free_port()
-    code = "from baocao.cli import app; app()"
+    code = "from cli.app import app; app()"
     started = time.monotonic()
     with open(log, "w") as out:
         proc = subprocess.Popen(
@@ -167,17 +168,16 @@ def served(tmp_path, slack, prefect_database):
         yield s, Api(f"http://127.0.0.1:{port}/api"), env, proc, log
     finally:
         _stop_group(proc)
-        pipeline.close_connections()
 
 
 def _stop_group(proc: subprocess.Popen) -> None:
-    from baocao.cli_ops import stop_serve_group
+    from cli.procs import stop_serve_group
 
     stop_serve_group(proc)
 
 
 def _watch_once(s, env: dict, api: Api) -> str:
-    code = "from baocao.cli import app; app()"
+    code = "from cli.app import app; app()"
     out = subprocess.run(
         [sys.executable, "-c", code, "watch", "--home", str(s.home), "--once", "--settle", "0"],
         cwd=ROOT,
@@ -320,7 +320,7 @@ def _received_from_api(raw: dict):
 
 
 def test_definitions_are_what_serve_sets_up():
-    from baocao.cli_ops import project_config
+    from cli.procs import project_config
 
     cfg = project_config()
     assert cfg["pool"] == CFG["definitions"]["work_pools"]["baocao"]["name"]

@@ -14,8 +14,9 @@ import time
 
 import pytest
 
-from baocao import demo, pipeline
+from baocao.services import cycles, process
 from intake import store as store_mod
+from testing import demo
 
 
 @pytest.fixture(scope="module")
@@ -34,49 +35,47 @@ def _drop(s, path):
     shutil.copy2(path, dest)
 
 
-def test_journal_tracks_the_warehouse(home, two_files):
+def test_journal_tracks_the_warehouse(home, res, two_files):
     s = home
-    con = pipeline.connection(s)
-    pipeline.open_cycle(con, "2026H1", datasets=["XA_6T"])
-    assert not pipeline.nothing_pending(s)  # no journal yet: unsure, so not "nothing"
+    cycles.open_cycle(res, "2026H1", datasets=["XA_6T"])
+    assert not process.nothing_pending(res)  # no journal yet: unsure, so not "nothing"
 
     _drop(s, two_files[0])
-    pipeline.collect(s)
-    assert not pipeline.nothing_pending(s)
-    records = pipeline.process(con, s)
+    process.collect(res)
+    assert not process.nothing_pending(res)
+    records = process.process(res)
     assert [r.status for r in records] == ["accepted"]
-    assert pipeline.nothing_pending(s)
+    assert process.nothing_pending(res)
 
     _drop(s, two_files[1])
-    pipeline.collect(s)
+    process.collect(res)
     left = store_mod.unrecorded(s.store, s.db_path)
     assert [f.unit_code for f in left] == [two_files[1].parent.name]
-    assert not pipeline.nothing_pending(s)
-    pipeline.process(con, s)
-    assert pipeline.nothing_pending(s)
+    assert not process.nothing_pending(res)
+    process.process(res)
+    assert process.nothing_pending(res)
 
     # a journal written for another warehouse file is not believed
-    pipeline.close_connections()
+    res.close()
     moved = s.db_path.with_suffix(".old")
     s.db_path.rename(moved)
     shutil.copy2(moved, s.db_path)  # same content, a new file
     assert store_mod.unrecorded(s.store, s.db_path) is None
-    assert not pipeline.nothing_pending(s)
-    assert pipeline.pending(pipeline.connection(s), s) == []  # asking the warehouse rewrites it
-    assert pipeline.nothing_pending(s)
+    assert not process.nothing_pending(res)
+    assert process.pending(res) == []  # asking the warehouse rewrites it
+    assert process.nothing_pending(res)
 
 
-def test_triggered_run_with_nothing_pending_leaves_the_warehouse_alone(home, two_files, prefect_harness):
+def test_triggered_run_with_nothing_pending_leaves_the_warehouse_alone(home, res, two_files, prefect_harness):
     """While another process holds the DuckDB file, a duplicate trigger still finishes at once."""
     from flows.cycle import process_submissions
 
     s = home
-    con = pipeline.connection(s)
-    pipeline.open_cycle(con, "2026H1", datasets=["XA_6T"])
+    cycles.open_cycle(res, "2026H1", datasets=["XA_6T"])
     _drop(s, two_files[0])
     first = process_submissions(str(s.home), refresh=False)
     assert first["processed"] == 1
-    pipeline.close_connections()
+    res.close()
 
     holder = subprocess.Popen(
         [sys.executable, "-c",

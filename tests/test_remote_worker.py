@@ -33,7 +33,7 @@ from types import SimpleNamespace
 import pytest
 
 from baocao import events as ev
-from baocao.cli_ops import QUIET_ENV, free_port, prefect_cmd, project_config, wait_healthy
+from cli.procs import QUIET_ENV, free_port, prefect_cmd, project_config, wait_healthy
 from intake.watch import copy_into_inbox, journal_path
 from tests.netns import Netns, NetnsUnavailable, spawn, stop_group, tail
 from tests.test_deployments import ROOT, workbook
@@ -45,7 +45,7 @@ pytestmark = [
     pytest.mark.skipif(os.environ.get("BAOCAO_SKIP_SERVER_TESTS") == "1", reason="BAOCAO_SKIP_SERVER_TESTS=1"),
 ]
 
-BAOCAO = "from baocao.cli import app; app()"
+BAOCAO = "from cli.app import app; app()"
 DASK = str(Path(sys.executable).parent / "dask")
 
 
@@ -110,7 +110,7 @@ def server(netns, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def slack(netns):
-    from notifications.slack_server import from_recipients
+    from testing.slack_server import from_recipients
 
     server = from_recipients(host=netns.host_addr).start()
     try:
@@ -126,12 +126,13 @@ def slack(netns):
 def worker_host(netns, server, slack, tmp_path):
     """Pool, limit and deployments made from here; worker and watcher started in the namespace
     with the worker host's BAOCAO_HOME. Everything started is killed after the test."""
-    from baocao import pipeline
+    from baocao.resources import live
+    from baocao.services import cycles
     from baocao.settings import settings
 
     s = settings(tmp_path / "worker-host")
-    pipeline.open_cycle(pipeline.connection(s), "2026H1")  # the operator opens the cycle
-    pipeline.close_connections()
+    with live(s) as res:
+        cycles.open_cycle(res, "2026H1")  # the operator opens the cycle
 
     # from a checkout "anywhere" (here: the server's host), the by-hand commands of the docs
     cfg = project_config()
@@ -191,7 +192,6 @@ def worker_host(netns, server, slack, tmp_path):
         for p in reversed(procs):
             stop_group(p)
         netns.kill_all()  # flow-run processes make their own session
-        pipeline.close_connections()
 
 
 def test_worker_on_another_host_processes_dropped_workbooks(worker_host, server, slack):

@@ -8,29 +8,31 @@ import re
 
 import pytest
 
-from reports import build
+from baocao.text import fmt_number, fold
+from reports import build, recommendations
+from reports import labels as report_labels
 
 # ------------------------------------------------------------------------- plain functions
 
 
 def test_classifier_puts_each_demo_recommendation_in_its_theme():
-    from baocao.demo import THEMES
+    from testing.demo import THEMES
 
     for theme, sentences in THEMES.items():
         for s in sentences:
-            assert build.classify(s) == theme, s
-            assert build.classify(build.fold(s)) == theme, "unaccented text classifies the same"
-    assert build.classify("Đề nghị tăng cường công tác tuyên truyền phòng chống dịch.") == "khac"
-    assert build.classify("Đề nghị cấp thẻ bảo hiểm y tế cho trẻ em dưới 6 tuổi.") == "bhyt"
-    assert build.classify("Kiến nghị bố trí ngân sách để nâng cấp phần mềm quản lý.") == "chuyen_doi_so"
-    assert build.classify("Đề nghị hỗ trợ kinh phí sửa chữa trạm y tế.") == "kinh_phi"
-    assert build.classify("De nghi ho tro may sieu am cho tram") == "co_so_vat_chat"
+            assert recommendations.classify(s) == theme, s
+            assert recommendations.classify(fold(s)) == theme, "unaccented text classifies the same"
+    assert recommendations.classify("Đề nghị tăng cường công tác tuyên truyền phòng chống dịch.") == "khac"
+    assert recommendations.classify("Đề nghị cấp thẻ bảo hiểm y tế cho trẻ em dưới 6 tuổi.") == "bhyt"
+    assert recommendations.classify("Kiến nghị bố trí ngân sách để nâng cấp phần mềm quản lý.") == "chuyen_doi_so"
+    assert recommendations.classify("Đề nghị hỗ trợ kinh phí sửa chữa trạm y tế.") == "kinh_phi"
+    assert recommendations.classify("De nghi ho tro may sieu am cho tram") == "co_so_vat_chat"
 
 
 def test_sentences_and_grouping():
-    assert build.sentences("A là một. B là hai; Ba ba\n- D là bốn\n2) E") == ["A là một.", "B là hai;", "Ba ba",
+    assert recommendations.sentences("A là một. B là hai; Ba ba\n- D là bốn\n2) E") == ["A là một.", "B là hai;", "Ba ba",
                                                                           "D là bốn"]
-    groups = build.group_recommendations([
+    groups = recommendations.group_recommendations([
         {"unit_code": "U1", "unit_name": "Một", "text": "Đề nghị bố trí kinh phí. Thiếu bác sĩ tại trạm."},
         {"unit_code": "U2", "unit_name": "Hai", "text": "Đề nghị bố trí kinh phí."},
     ])
@@ -41,16 +43,16 @@ def test_sentences_and_grouping():
 
 
 def test_number_formats():
-    assert build.fmt_number(1234.5, 2) == "1.234,50"
-    assert build.fmt_number(1234.5, 2, "en") == "1,234.50"
-    assert build.fmt_value(95.355167, "pct") == "95,36%"
-    assert build.fmt_value(8.771605, "permille") == "8,77‰"
-    assert build.fmt_value(12.444317, "per_10k") == "12,44"
-    assert build.fmt_value(None, "pct") == "—"
-    assert build.fmt_rate(0.9355) == "93,55%"
-    assert build.title("2026H1") == "BÁO CÁO SƠ KẾT 6 THÁNG ĐẦU NĂM 2026"
-    assert build.title("2025H2") == "BÁO CÁO SƠ KẾT 6 THÁNG CUỐI NĂM 2025"
-    assert build.title("2026") == "BÁO CÁO TỔNG KẾT NĂM 2026"
+    assert fmt_number(1234.5, 2) == "1.234,50"
+    assert fmt_number(1234.5, 2, "en") == "1,234.50"
+    assert report_labels.fmt_value(95.355167, "pct") == "95,36%"
+    assert report_labels.fmt_value(8.771605, "permille") == "8,77‰"
+    assert report_labels.fmt_value(12.444317, "per_10k") == "12,44"
+    assert report_labels.fmt_value(None, "pct") == "—"
+    assert report_labels.fmt_rate(0.9355) == "93,55%"
+    assert report_labels.title("2026H1") == "BÁO CÁO SƠ KẾT 6 THÁNG ĐẦU NĂM 2026"
+    assert report_labels.title("2025H2") == "BÁO CÁO SƠ KẾT 6 THÁNG CUỐI NĂM 2025"
+    assert report_labels.title("2026") == "BÁO CÁO TỔNG KẾT NĂM 2026"
 
 
 # ------------------------------------------------------------------------------ the demo
@@ -58,10 +60,10 @@ def test_number_formats():
 
 @pytest.fixture(scope="module")
 def report(demo_cycle, tmp_path_factory):
-    from baocao import pipeline
+    from baocao.resources import live
 
     s, plan, _ = demo_cycle
-    con = pipeline.connection(s)
+    con = live(s).con()  # kept open for the module's tests
     xlsx, page = build.write_report(con, plan.period, tmp_path_factory.mktemp("report"))
     return con, plan.period, xlsx, page
 
@@ -132,13 +134,13 @@ def test_targets_equal_marts(report):
             _cell(m[f]) for f in ("threshold", "value", "coverage")), tid
         if "value_period" in m:
             assert x["Kỳ số liệu"] == m["value_period"], tid
-        assert x["Tình trạng"] == build.STATUS["vi"][m["status"]]
-        assert x["Tiến độ"] == (build.TRAJECTORY["vi"][m["trajectory"]] if m["trajectory"] else None)
+        assert x["Tình trạng"] == report_labels.STATUS["vi"][m["status"]]
+        assert x["Tiến độ"] == (report_labels.TRAJECTORY["vi"][m["trajectory"]] if m["trajectory"] else None)
         h = shown[tid]
-        unit = build.target_unit(m)
-        assert h["threshold"] == (_raw(m["threshold"]), build.fmt_value(m["threshold"], unit)), tid
-        assert h["value"][0] == _raw(m["value"]) and h["value"][1].startswith(build.fmt_value(m["value"], unit)), tid
-        assert h["coverage"] == (_raw(m["coverage"]), build.fmt_rate(m["coverage"]))
+        unit = report_labels.target_unit(m)
+        assert h["threshold"] == (_raw(m["threshold"]), report_labels.fmt_value(m["threshold"], unit)), tid
+        assert h["value"][0] == _raw(m["value"]) and h["value"][1].startswith(report_labels.fmt_value(m["value"], unit)), tid
+        assert h["coverage"] == (_raw(m["coverage"]), report_labels.fmt_rate(m["coverage"]))
         assert h["status"][0] == m["status"]
 
 
@@ -174,7 +176,7 @@ def test_reporting_equals_marts(report):
         for f, label in labels.items():
             assert sheet[ds][label] == _cell(m[f]), (ds, f)
             assert shown[ds][f][0] == _raw(m[f]), (ds, f)
-        assert shown[ds]["reporting_rate"][1] == build.fmt_rate(m["reporting_rate"])
+        assert shown[ds]["reporting_rate"][1] == report_labels.fmt_rate(m["reporting_rate"])
     # per unit: every expected unit, its state from the mart's flags
     units = _marts(con, "select * from marts.reporting_completeness where period = ?", [period])
     rows = _sheet(xlsx, "Đơn vị")
@@ -214,7 +216,7 @@ def test_recommendations_grouped_by_theme(report):
     rows = _sheet(xlsx, "Kiến nghị")
     assert {u for r in rows for u in r["Đơn vị kiến nghị"].split(", ")} == units
     themes = {r["Nhóm vấn đề"] for r in rows}
-    assert themes <= set(build.THEME_NAMES["vi"].values())
+    assert themes <= set(recommendations.THEME_NAMES["vi"].values())
     assert {"Nhân lực", "Bảo hiểm y tế", "Chuyển đổi số", "Kinh phí", "Cơ sở vật chất, trang thiết bị"} <= themes
     section = _section(page.read_text(encoding="utf-8"), "recommendations")
     assert len(re.findall(r'data-theme="', section)) == len(themes)

@@ -83,18 +83,20 @@ def _open_files(pid: int) -> set[str]:
 
 
 def test_readers_see_whole_states_while_the_pipeline_republishes(demo_cycle, tmp_path):
-    from baocao import demo, pipeline
+    from baocao.resources import live
+    from baocao.services import cycles, process
     from baocao.settings import settings
-    from warehouse import db
+    from testing import demo
 
     source, _, _ = demo_cycle
     s = settings(tmp_path / "home")
     s.db_path.parent.mkdir(parents=True)
     shutil.copyfile(source.snapshot, s.db_path)  # a private warehouse: the demo's published state
-    con = db.connect(s.db_path)
+    res = live(s)
+    con = res.con()
     published = []
     try:
-        pipeline.publish_all(con, s)
+        process.publish_all(res)
         published.append(_signature(con))
 
         log, stop = tmp_path / "reads.jsonl", tmp_path / "stop"
@@ -107,16 +109,16 @@ def test_readers_see_whole_states_while_the_pipeline_republishes(demo_cycle, tmp
         try:
             _wait_for(log, published[0], proc)
             demo.generate(s.inbox, "2026H2", with_problems=False)
-            pipeline.open_cycle(con, "2026H2")
-            files = pipeline.collect(s)
+            cycles.open_cycle(res, "2026H2")
+            files = process.collect(res)
             assert len(files) > 100
             # submissions trickle in: three batches, each loaded, aggregated and published (parse and
             # load without the Great Expectations run, which this test is not about and which is slow)
             for batch in (files[:20], files[20:60], files[60:]):
-                pipeline.load(con, pipeline.parse(batch, con))
-                pipeline.aggregate(con)
+                process.load(res, process.parse(res, batch))
+                process.aggregate(res)
                 held |= _open_files(proc.pid)
-                pipeline.publish_all(con, s)
+                process.publish_all(res)
                 published.append(_signature(con))
                 _wait_for(log, published[-1], proc)
                 held |= _open_files(proc.pid)
@@ -125,7 +127,7 @@ def test_readers_see_whole_states_while_the_pipeline_republishes(demo_cycle, tmp
             out, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err
     finally:
-        con.close()
+        res.close()
 
     reader = json.loads(out.strip().splitlines()[-1])
     assert reader["opened"] == [str(s.snapshot)]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-import duckdb
 import pyarrow as pa
 
 import catalog as catalog_mod
+
+if TYPE_CHECKING:  # a cursor is handed in; DuckDB is imported by whoever opens it
+    import duckdb
 
 
 def _replace(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict], schema: pa.Schema) -> None:

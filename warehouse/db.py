@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from warehouse import catalog_load, migrate, models
 
+if TYPE_CHECKING:
+    import duckdb
+
 
 def connect(path: Path | str, read_only: bool = False, load_catalog: bool = True) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
     path = Path(path)
     if read_only:
         return duckdb.connect(str(path), read_only=True)

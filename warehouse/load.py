@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import duckdb
 import pyarrow as pa
 
 from baocao.findings import Finding
+
+if TYPE_CHECKING:  # a cursor is handed in; DuckDB is imported by whoever opens it
+    import duckdb
 
 
 @dataclass

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
+if TYPE_CHECKING:  # a cursor is handed in; DuckDB is imported by whoever opens it
+    import duckdb
+
 
 MODELS = Path(__file__).parent / "models"
 

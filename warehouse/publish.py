@@ -12,8 +12,11 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
+if TYPE_CHECKING:  # a cursor is handed in; DuckDB is imported by whoever opens it
+    import duckdb
+
 
 MARTS_EXPORTED = ("indicator_value", "target_progress", "reporting_completeness", "reporting_rate", "task_progress")
 

@@ -2,39 +2,56 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from baocao.settings import settings
-
-for _k, _v in (("DO_NOT_TRACK", "1"), ("PREFECT_SERVER_ANALYTICS_ENABLED", "false"),
-               ("GX_ANALYTICS_ENABLED", "false")):
-    os.environ.setdefault(_k, _v)
+from cli import decisions
+from cli import serve as serve_mod
+from cli.common import HomeOpt, console, resources
 
 app = typer.Typer(help="baocao — chu kỳ báo cáo 6 tháng và năm về y tế / health-plan reporting cycles.",
                   no_args_is_help=True, add_completion=False)
 cycle_app = typer.Typer(help="Mở, đóng, xem tình hình một kỳ báo cáo / open, close, status of a cycle.",
                         no_args_is_help=True)
 app.add_typer(cycle_app, name="cycle")
-from baocao import cli_decisions  # noqa: E402  accept-error, release, held, cycle reopen
+app.command()(serve_mod.watch)
+app.command()(serve_mod.serve)
+decisions.register(app, cycle_app)  # accept-error, release, held, cycle reopen
 
-cli_decisions.register(app, cycle_app)
-console = Console(width=140)
 
-HomeOpt = typer.Option(None, "--home", help="Thư mục dữ liệu (mặc định ./var hoặc $BAOCAO_HOME) / data folder.")
+@contextlib.contextmanager
+def _reader(home: Path | None):
+    """A read-only connection for a command that only reads: the published snapshot (it never
+    waits for, or blocks, a running `baocao serve`); the writer only before anything was published."""
+    with resources(home) as res:
+        if res.snapshot.exists:
+            con = res.snapshot.con()
+            try:
+                yield con
+            finally:
+                con.close()
+        else:
+            yield res.con()
 
 
 @app.command()
 def demo(home: Path = typer.Option(Path("var/demo"), help="Thư mục của bản chạy thử / demo folder (recreated)."),
          period: str = typer.Option("2026H1", help="Kỳ báo cáo / period.")) -> None:
     """Chạy trọn một kỳ báo cáo trên dữ liệu mẫu / run a full cycle on the embedded sample province."""
-    from baocao import calendar, pipeline, summary
-    from baocao import demo as demo_mod
+    from baocao import calendar
+    from cli import summary
     from flows.cycle import reporting_cycle
+
+    try:
+        from testing import demo as demo_mod
+    except ImportError:
+        raise typer.BadParameter("Bản chạy thử cần mã nguồn (thư mục testing/) / the demo needs a source checkout"
+                                 " (testing/ is not installed with the package)") from None
 
     home = home.resolve()
     shutil.rmtree(home, ignore_errors=True)
@@ -49,7 +66,8 @@ def demo(home: Path = typer.Option(Path("var/demo"), help="Thư mục của bả
     console.print(f"Kỳ {period}: đã sinh {len(plan.files)} tệp báo cáo, {len(plan.missing)} đơn vị không nộp"
                   f" / generated {len(plan.files)} files, {len(plan.missing)} units missing; running the cycle…")
     result = reporting_cycle(period, str(home))
-    con = pipeline.connection(s)
+    res = resources(home)
+    con = res.con()
     summary.print_summary(con, period, console)
     console.rule("Thông báo (hộp thư đi) / Outbox: messages per unit")
     counts = con.execute("""select kind, status, count(*) from ops.outbox where period = ? group by all order by 1, 2""",
@@ -75,6 +93,7 @@ def demo(home: Path = typer.Option(Path("var/demo"), help="Thư mục của bả
         for (text,) in ops:
             console.print(text)
     console.print(f"snapshot: {result['snapshot']}")
+    res.close()
 
 
 @app.command()
@@ -128,9 +147,11 @@ def process(home: Path = HomeOpt) -> None:
 @cycle_app.command("open")
 def cycle_open(period: str, home: Path = HomeOpt) -> None:
     """Mở kỳ báo cáo / open a period."""
-    from baocao import pipeline
+    from baocao.services import cycles
 
-    for row in pipeline.open_cycle(pipeline.connection(settings(home)), period):
+    with resources(home) as res:
+        rows = cycles.open_cycle(res, period)
+    for row in rows:
         console.print(f"{row['dataset_code']}: hạn {row['deadline_at']:%d/%m/%Y} ({row['legal_basis']})")
 
 
@@ -145,20 +166,22 @@ def cycle_close(period: str, home: Path = HomeOpt) -> None:
 @cycle_app.command("status")
 def cycle_status(period: str, home: Path = HomeOpt) -> None:
     """Tình hình nộp báo cáo theo từng báo cáo / expected, received, accepted, late, missing and who."""
-    from baocao import pipeline, summary
+    from baocao.services import process
+    from cli import summary
 
-    con = pipeline.connection(settings(home))
-    pipeline.aggregate(con)
-    summary.print_summary(con, period, console)
+    with resources(home) as res:
+        process.aggregate(res)
+        summary.print_summary(res.con(), period, console)
 
 
 @app.command()
 def outbox(period: str = typer.Option(None, help="Kỳ báo cáo / period"), home: Path = HomeOpt) -> None:
     """Thông báo trong hộp thư đi / notifications in the local outbox."""
-    from baocao import pipeline, summary
+    from cli import summary
 
-    for row in summary.outbox(pipeline.connection(settings(home)), period):
-        console.print("  ".join(str(x) for x in row))
+    with _reader(home) as con:
+        for row in summary.outbox(con, period):
+            console.print("  ".join(str(x) for x in row))
 
 
 @app.command("accept-warning")
@@ -170,10 +193,10 @@ def accept_warning(unit: str = typer.Option(..., "--unit", help="Mã đơn vị 
                    reason: str = typer.Option("", "--reason", help="Lý do / reason"),
                    home: Path = HomeOpt) -> None:
     """Chấp nhận một cảnh báo cho đơn vị và kỳ (được ghi lại) / accept a warning for a unit and period."""
-    from baocao import pipeline
+    from baocao.services import operator
 
-    con = pipeline.connection(settings(home))
-    row = pipeline.accept_warning(con, unit, period, element, rule, by, reason)
+    with resources(home) as res:
+        row = operator.accept_warning(res, unit, period, element, rule, by, reason)
     console.print(f"Đã ghi nhận: {row} / recorded")
 
 
@@ -182,10 +205,11 @@ def history(unit: str = typer.Option(..., "--unit", help="Mã đơn vị / unit 
             period: str = typer.Option(None, "--period", help="Kỳ báo cáo / period"),
             home: Path = HomeOpt) -> None:
     """Các lần nộp của một đơn vị và kết quả kiểm tra / a unit's submission versions and results."""
-    from baocao import pipeline
+    from baocao.services import operator
 
-    for row in pipeline.versions(pipeline.connection(settings(home)), unit, period):
-        console.print("  ".join("" if x is None else str(x) for x in row))
+    with _reader(home) as con:
+        for row in operator.versions(con, unit, period):
+            console.print("  ".join("" if x is None else str(x) for x in row))
 
 
 @app.command()
@@ -194,26 +218,24 @@ def report(period: str = typer.Argument(..., help="Kỳ báo cáo, ví dụ 2026
            out: Path = typer.Option(None, "--out", help="Thư mục ghi báo cáo / output folder"),
            home: Path = HomeOpt) -> None:
     """Dự thảo báo cáo sơ kết/tổng kết của tỉnh (Excel và HTML) / the draft provincial report."""
-    from baocao import pipeline
-    from reports.build import write_report
+    from baocao.services import process
+    from reports import write_report
 
-    s = settings(home)
-    con = pipeline.connection(s)
-    pipeline.aggregate(con)
-    xlsx, html = write_report(con, period, out or s.reports, lang=lang)
+    with resources(home) as res:
+        process.aggregate(res)
+        xlsx, html = write_report(res.con(), period, out or res.settings.reports, lang=lang, generated_at=res.now())
     console.print(f"Excel: {xlsx}\nHTML: {html}")
 
 
 @app.command()
 def datadocs(period: str = typer.Argument(..., help="Kỳ báo cáo / period"), home: Path = HomeOpt) -> None:
     """Trang kết quả kiểm tra của Great Expectations cho kỳ (đọc được khi không có mạng) / offline GX data docs."""
-    from baocao import pipeline
+    from baocao.services import operator
 
-    s = settings(home)
-    path = pipeline.build_data_docs(pipeline.connection(s), s, period)
+    with resources(home) as res:
+        path = operator.build_data_docs(res, period)
     console.print(f"data docs: {path}")
 
 
 if __name__ == "__main__":
     app()
-from baocao import cli_ops  # noqa: E402,F401

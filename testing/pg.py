@@ -30,7 +30,7 @@ def bindir() -> Path | None:
 @contextlib.contextmanager
 def cluster(port: int | None = None, database: str = "prefect") -> Iterator[str]:
     """Start a cluster, yield PREFECT_API_DATABASE_CONNECTION_URL for `database`, stop and delete it."""
-    from baocao.cli_ops import free_port
+    from cli.procs import free_port
 
     bins = bindir()
     if bins is None:

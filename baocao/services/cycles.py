@@ -1,6 +1,6 @@
-"""What the scheduled passes do at a moment `now` (plain functions, no Prefect).
+"""Opening and closing cycles, and what the scheduled passes do at a moment `now`.
 
-prefect.yaml runs these passes on fixed cron schedules (Asia/Ho_Chi_Minh); the cycle rules
+prefect.yaml runs the passes on fixed cron schedules (Asia/Ho_Chi_Minh); the cycle rules
 (which period a day opens, when reminders, deadlines and closings fall, working days and Tết)
 stay here and in baocao.calendar, so a schedule never has to know a year's holidays:
 
@@ -20,9 +20,46 @@ from datetime import datetime, time, timedelta
 
 from baocao import calendar
 from baocao import events as ev
+from warehouse import queries
 
 REMINDER_DAYS = (7, 1)  # as notifications.schedule.DEFAULT_REMINDER_DAYS
 PASS_INTERVAL = timedelta(days=1)  # the reminder and close passes run daily
+
+
+def open_cycle(res, period: str, datasets: list[str] | None = None, now: datetime | None = None) -> list[dict]:
+    """Open the period for every data set of its frequency (or those named); idempotent."""
+    cat = res.cat
+    per = calendar.parse_period(period)
+    chosen = datasets or [d.code for d in cat.datasets.values() if d.frequency == per.kind]
+    now = now or res.now()
+    con = res.con()
+    out = []
+    for code in chosen:
+        ds = cat.datasets[code]
+        if ds.frequency != per.kind:
+            raise ValueError(f"Báo cáo {code} là kỳ {'6 tháng' if ds.frequency == 'H' else 'năm'}, không mở cho kỳ {per.code}"
+                             f" / data set {code} does not match period {per.code}")
+        rule = calendar.DeadlineRule.from_dict(ds.deadline)
+        start, end = calendar.window(per, rule)
+        row = {"period": per.code, "dataset_code": code, "window_start": start, "window_end": end,
+               "deadline_at": calendar.deadline(per, rule), "close_at": calendar.close_at(per, rule),
+               "legal_basis": rule.legal_basis, "opened_at": now}
+        queries.insert_cycle(con, row)
+        out.append(row)
+    return out
+
+
+def close_cycle(res, period: str, now: datetime | None = None) -> int:
+    """Close every data set of `period`; how many were still open."""
+    return queries.close_period(res.con(), period, now or res.now())
+
+
+def open_cycles(con) -> dict[tuple[str, str], dict]:
+    """(period, data set) → deadline_at, close_at, closed_at of every cycle."""
+    return queries.cycles(con)
+
+
+# ------------------------------------------------------------------------- scheduled passes
 
 
 @dataclass(frozen=True)
@@ -56,9 +93,7 @@ def period_to_open(now: datetime, kind: str, semantic: str) -> str:
 
 
 def cycle_rows(con) -> list[CycleRow]:
-    rows = con.execute("""select period, dataset_code, deadline_at, close_at, opened_at, closed_at
-                          from ops.cycle order by period, dataset_code""").fetchall()
-    return [CycleRow(*r) for r in rows]
+    return [CycleRow(*r) for r in queries.cycle_rows(con)]
 
 
 def open_rows(rows: Iterable[CycleRow], period: str | None = None) -> list[CycleRow]:
@@ -102,25 +137,5 @@ def due_closings(rows: Iterable[CycleRow], now: datetime) -> list[CycleRow]:
 
 def close_rows(con, rows: Iterable[CycleRow], now: datetime) -> list[CycleRow]:
     """Close the given cycles (data set by data set); returns those this call closed."""
-    closed = []
-    for r in rows:
-        hit = con.execute(
-            """update ops.cycle set closed_at = ? where period = ? and dataset_code = ?
-                             and closed_at is null returning 1""",
-            [now, r.period, r.dataset_code],
-        ).fetchall()
-        if hit:
-            closed.append(CycleRow(r.period, r.dataset_code, r.deadline_at, r.close_at, r.opened_at, now))
-    return closed
-
-
-def versions(con, submission_ids: list[str]) -> dict[str, int]:
-    """raw.submission's version of each given submission that is recorded."""
-    if not submission_ids:
-        return {}
-    marks = ", ".join("?" * len(submission_ids))
-    return dict(
-        con.execute(
-            f"select submission_id, version from raw.submission where submission_id in ({marks})", submission_ids
-        ).fetchall()
-    )
+    return [CycleRow(r.period, r.dataset_code, r.deadline_at, r.close_at, r.opened_at, now)
+            for r in rows if queries.close_one(con, r.period, r.dataset_code, now)]

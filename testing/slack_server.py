@@ -3,7 +3,7 @@
 Point the real `slack_sdk.WebClient(token, base_url=server.url)` at it. Tests start one per test
 (`start()` takes a few milliseconds); the demo runs it as a process:
 
-    python -m notifications.slack_server --port 0     # prints SLACK_API_URL=… and SLACK_BOT_TOKEN=…
+    python -m testing.slack_server --port 0     # prints SLACK_API_URL=… and SLACK_BOT_TOKEN=…
 
 Methods: auth.test, chat.postMessage, conversations.history, conversations.list,
 conversations.open, users.lookupByEmail. Bodies may be form-encoded, JSON or multipart (as

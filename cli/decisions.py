@@ -1,33 +1,16 @@
 """The operator's decisions on the command line: accept an overridable error, release a held
-version, list what is held, reopen a cycle. Each is recorded with who, when (server clock) and why.
+version, list what is held, reopen a cycle. Each is recorded with who, when (the resources'
+clock) and why (`baocao.services.operator`).
 
-Registered in baocao/cli.py with one line (`register(app, cycle_app)`)."""
+Registered in cli/app.py with one line (`register(app, cycle_app)`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
-from baocao.settings import settings
-
-console = Console(width=140)
-HomeOpt = typer.Option(None, "--home", help="Thư mục dữ liệu (mặc định ./var hoặc $BAOCAO_HOME) / data folder.")
-
-
-def _con(home):
-    from baocao import pipeline
-
-    return pipeline.connection(settings(home))
-
-
-def _refresh(con, home) -> None:
-    """Rebuild the marts and publish the snapshot, so analysts see the decision's effect."""
-    from baocao import pipeline
-
-    pipeline.aggregate(con)
-    pipeline.publish_all(con, settings(home))
+from cli.common import HomeOpt, console, resources
 
 
 def _fail(exc: ValueError) -> None:
@@ -43,15 +26,14 @@ def accept_error(unit: str = typer.Option(..., "--unit", help="Mã đơn vị / 
                  home: Path = HomeOpt) -> None:
     """Chấp nhận một lỗi của quy tắc được phép (overridable) cho đơn vị và kỳ; đơn vị được tính vào tổng hợp /
     accept an overridable error for a unit and period; the unit then counts."""
-    from baocao import decisions
+    from baocao.services import operator
 
-    con = _con(home)
-    try:
-        row = decisions.accept_error(con, unit, period, rule, by, reason)
-    except ValueError as exc:
-        _fail(exc)
+    with resources(home) as res:
+        try:
+            row = operator.accept_error(res, unit, period, rule, by, reason)
+        except ValueError as exc:
+            _fail(exc)
     if row["status"] == "accepted_by_override":
-        _refresh(con, home)
         console.print(f"Đã ghi nhận; {unit} {period} được tính vào tổng hợp / recorded; the unit now counts "
                       f"({row['rule_id']} {row['element_code']}, {row['decided_by']}: {row['reason']})", markup=False, highlight=False)
     else:
@@ -64,22 +46,23 @@ def release(submission: str = typer.Option(..., "--submission", help="Mã bản 
             by: str = typer.Option(..., "--by", help="Người quyết định / who decides"),
             home: Path = HomeOpt) -> None:
     """Đưa một bản báo cáo đang giữ lại (gửi sau ngày đóng kỳ) vào tổng hợp / release a held version."""
-    from baocao import decisions
+    from baocao.services import operator
 
-    con = _con(home)
-    try:
-        row = decisions.release_held(con, submission, by, reason)
-    except ValueError as exc:
-        _fail(exc)
-    _refresh(con, home)
+    with resources(home) as res:
+        try:
+            row = operator.release(res, submission, by, reason)
+        except ValueError as exc:
+            _fail(exc)
     console.print(f"{row['unit_code']} {row['period']} {row['dataset_code']}: {row['status']}", markup=False, highlight=False)
 
 
 def held(period: str = typer.Option(None, "--period", help="Kỳ báo cáo / period"), home: Path = HomeOpt) -> None:
     """Các bản báo cáo đang giữ lại chờ quyết định / versions held for a decision."""
-    from baocao import decisions
+    from baocao.services import operator
 
-    rows = decisions.held(_con(home), period)
+    with resources(home) as res:  # read-only: the published snapshot when there is one (never waits for the writer)
+        con = res.snapshot.con() if res.snapshot.exists else res.con()
+        rows = operator.held(con, period)
     if not rows:
         console.print("Không có bản nào đang giữ / nothing held", markup=False)
     for sid, unit, per, ds, version, received in rows:
@@ -94,12 +77,13 @@ def reopen(period: str = typer.Argument(..., help="Kỳ báo cáo / period"),
            days: int = typer.Option(7, "--days", help="Số ngày mở lại / days to stay open"),
            home: Path = HomeOpt) -> None:
     """Mở lại một kỳ đã đóng (được ghi lại) / reopen a closed cycle (recorded)."""
-    from baocao import decisions
+    from baocao.services import operator
 
-    try:
-        row = decisions.reopen_cycle(_con(home), period, dataset, by, reason, days=days)
-    except ValueError as exc:
-        _fail(exc)
+    with resources(home) as res:
+        try:
+            row = operator.reopen(res, period, dataset, by, reason, days=days)
+        except ValueError as exc:
+            _fail(exc)
     console.print(f"{period} {dataset}: mở đến / open until {row['until']:%d/%m/%Y %H:%M}", markup=False, highlight=False)
 
 

@@ -1,0 +1,20 @@
+"""What baocao does, as plain functions over `baocao.resources.Resources` — the one layer every
+door calls: the CLI (`cli/`), the Prefect tasks (`tasks/`), and the web app, the Slack listener
+or any new door.
+
+| module | stage |
+|---|---|
+| `cycles` | open and close a period's cycles; what the scheduled passes do at a moment |
+| `process` | collect the inbox, parse → validate → load the pending submissions, aggregate, publish |
+| `answer` | tell units: annotated workbooks, feedback, reminders, escalations, the operator's summary (into the outbox) |
+| `deliver` | send the outbox through the sender resource |
+| `operator` | an operator's decisions and questions: accept a warning or an overridable error, release a held version, reopen a cycle, a unit's history, data docs |
+
+A new door (e-mail, say) hands each file it receives to `intake.store` (`receive`, or
+`store_file` until it lands), then calls `services.process.process(res)` (or lets the watcher's
+event do it) and reads the answers the outbox holds (`services.deliver.dispatch(res)`). That is
+one adapter file and nothing else.
+
+Services never read the environment or the wall clock and hold no connection of their own: the
+warehouse, store, catalog, sender, events and clock are in the `Resources` handed in.
+"""

@@ -1,0 +1,150 @@
+"""Everything the report shows, read once from the marts (and names from the catalog tables)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from baocao import calendar
+from reports import overrides
+from reports.recommendations import group_recommendations
+
+
+def _rows(con, sql: str, params: list | None = None) -> list[dict]:
+    cur = con.execute(sql, params or [])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def period_end(code: str) -> calendar.Period:
+    return calendar.parse_period(code)
+
+
+@dataclass
+class ReportData:
+    """Everything the report shows, read once from the warehouse."""
+    period: str
+    lang: str
+    province: dict
+    generated_at: datetime
+    reporting: list[dict]
+    units: list[dict]
+    plans: list[dict]
+    trends: list[dict]
+    overdue: list[dict]
+    overdue_tasks: list[dict]
+    recommendations: list[dict]
+    n_rec_units: int
+    counts: dict = field(default_factory=dict)
+    overrides: list[dict] = field(default_factory=list)  # errors the operator accepted (reports/overrides.py)
+
+
+def collect(con, period: str, lang: str = "vi", generated_at: datetime | None = None) -> ReportData:
+    """Read the marts (and names from the catalog) for the report of `period`."""
+    per = calendar.parse_period(period)
+    code = per.code
+    province = (_rows(con, "select unit_code, name from core.org_unit where unit_type = 'province' "
+                           "order by unit_code limit 1") or [{"unit_code": "", "name": ""}])[0]
+    name_col = "name_en" if lang == "en" else "name"
+
+    reporting = _rows(con, f"""
+        select r.*, d.{name_col} as dataset_name,
+               (select min(rc.deadline_at) from marts.reporting_completeness rc where rc.period = r.period
+                  and rc.dataset_code = r.dataset_code) as deadline_at
+        from marts.reporting_rate r left join core.dataset d using (dataset_code)
+        where r.period = ? order by r.dataset_code""", [code])
+    units = _rows(con, """
+        select rc.*, case when rc.is_on_time then 'on_time' when rc.is_late then 'late'
+                          when rc.last_status = 'rejected' then 'rejected'
+                          when not rc.is_received then 'not_received' else 'missing' end as state
+        from marts.reporting_completeness rc
+        where rc.period = ? order by rc.dataset_code, rc.unit_code""", [code])
+
+    plan_rows = _rows(con, """
+        select plan_code, title, issuer, issued_on, level from core.plan
+        order by case level when 'province' then 0 when 'department' then 1 else 2 end,
+                 issued_on desc nulls first, plan_code""")
+    targets = _rows(con, f"""
+        select tp.*, i.{name_col} as indicator_name
+        from marts.target_progress tp left join core.indicator i using (indicator_code)
+        where tp.period = ? order by tp.plan_code, tp.target_id""", [code])
+    plans = []
+    known = {p["plan_code"] for p in plan_rows}
+    for p in plan_rows + [{"plan_code": c, "title": c, "issuer": None, "issued_on": None, "level": None}
+                          for c in sorted({t["plan_code"] for t in targets} - known)]:
+        ts = [t for t in targets if t["plan_code"] == p["plan_code"]]
+        if ts:
+            plans.append({**p, "targets": ts, "counts": _target_counts(ts)})
+
+    series = _rows(con, f"""
+        select iv.indicator_code, iv.period, iv.value, iv.unit, iv.coverage, iv.units_contributing,
+               iv.units_expected, i.{name_col} as indicator_name
+        from marts.indicator_value iv left join core.indicator i using (indicator_code)
+        where iv.level = 'province' order by iv.indicator_code, iv.period""")
+    trends = []
+    for ind in dict.fromkeys(s["indicator_code"] for s in series):
+        pts = sorted((s for s in series if s["indicator_code"] == ind), key=lambda s: period_end(s["period"]))
+        if not any(p["period"] == code for p in pts):
+            continue
+        goals: dict[tuple, list[str]] = {}
+        for t in targets:
+            if t["indicator_code"] == ind and t["threshold"] is not None and t["op"] != "milestone":
+                key = (t["milestone_year"] or 0, t["op"], t["threshold"], t["low"], t["high"])
+                goals.setdefault(key, [])
+                if t["plan_code"] not in goals[key]:
+                    goals[key].append(t["plan_code"])
+        goals = [dict(zip(("year", "op", "threshold", "low", "high"), k, strict=True), plans=v)
+                 for k, v in sorted(goals.items(), key=lambda kv: kv[0][:1] + (kv[0][2],))]
+        trends.append({"indicator_code": ind, "name": pts[0]["indicator_name"] or ind, "unit": pts[0]["unit"],
+                       "points": pts, "goals": goals})
+
+    first_seen = {}
+    for p in plans:
+        for t in p["targets"]:
+            first_seen.setdefault(t["indicator_code"], len(first_seen))
+    trends.sort(key=lambda tr: (first_seen.get(tr["indicator_code"], len(first_seen)), tr["indicator_code"]))
+
+    overdue = _rows(con, """
+        select tp.*, ou.name as unit_name
+        from marts.task_progress tp left join core.org_unit ou using (unit_code)
+        where tp.period = ? and tp.is_overdue
+        order by tp.plan_code, tp.deadline_date nulls last, tp.task_no, tp.unit_code""", [code])
+    grouped: dict[tuple, dict] = {}
+    for r in overdue:
+        g = grouped.setdefault((r["plan_code"], r["task_no"]), {
+            "plan_code": r["plan_code"], "task_no": r["task_no"], "title": r["title"],
+            "lead_agency": r["lead_agency"], "deadline_text": r["deadline_text"],
+            "deadline_date": r["deadline_date"], "rows": []})
+        g["rows"].append(r)
+
+    texts = _rows(con, """
+        select cs.unit_code, ou.name as unit_name, n.text
+        from core.narrative n
+        join core.current_submission cs using (submission_id)
+        left join core.org_unit ou on ou.unit_code = cs.unit_code
+        where cs.period = ? and n.section = 'kien_nghi' and n.text is not null
+        order by cs.unit_code""", [code])
+    recs = group_recommendations(texts)
+
+    counts = _target_counts(targets)
+    counts.update({k: sum(r[k] for r in reporting) for k in
+                   ("expected", "received", "accepted", "on_time", "late", "missing")})
+    counts["n_overdue"] = len(overdue)
+    return ReportData(period=code, lang=lang, province=province, generated_at=(generated_at or datetime.now(calendar.TZ)).astimezone(calendar.TZ),
+                      reporting=reporting, units=units, plans=plans, trends=trends, overdue=overdue,
+                      overdue_tasks=list(grouped.values()), recommendations=recs,
+                      n_rec_units=len({t["unit_code"] for t in texts}), counts=counts,
+                      overrides=overrides.rows(con, code))
+
+
+def _target_counts(targets: list[dict]) -> dict:
+    c = {k: 0 for k in ("met", "not_met", "not_yet_due", "no_data", "no_baseline", "on_track", "at_risk",
+                        "off_track")}
+    for t in targets:
+        c[t["status"]] = c.get(t["status"], 0) + 1
+        if t["trajectory"]:
+            c[t["trajectory"]] = c.get(t["trajectory"], 0) + 1
+    c["n"] = len(targets)
+    c["n_due"] = c["met"] + c["not_met"]
+    return c
+
