@@ -12,6 +12,8 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 import pytest
 
+from tests.needs import pytest_runtest_makereport  # noqa: F401  (under CI=true a skip fails)
+
 
 @pytest.fixture(scope="session")
 def prefect_harness():

@@ -1,7 +1,10 @@
 """Checks catalog/plans.yaml and catalog/tasks.csv against the source documents.
 
-Only stdlib + pyyaml. The catalog directory and the seeds directory can be overridden with
-BAOCAO_CATALOG_DIR / BAOCAO_SEEDS_DIR (used to check that the tests fail on a broken copy).
+Only stdlib + pyyaml. The source documents are the project's `shared/seeds/`, beside the clone
+(`<repo>/../shared/seeds`), or the folder named by BAOCAO_SEEDS; the catalog directory can be
+overridden with BAOCAO_CATALOG_DIR (used to check that the tests fail on a broken copy). Where the
+documents are absent, the checks against their text skip and say why (they fail under CI=true,
+tests/needs.py); the checks of the catalog alone always run.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.needs import require
+
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = Path(os.environ.get("BAOCAO_CATALOG_DIR", ROOT / "catalog"))
-SEEDS = Path(os.environ.get("BAOCAO_SEEDS_DIR", "/work/shared/seeds"))
+SEEDS = Path(os.environ.get("BAOCAO_SEEDS") or ROOT.parent / "shared" / "seeds")
 
 # --------------------------------------------------------------------------- expectations
 # Number of targets per plan, counted from the documents (see each plan's comments in
@@ -139,7 +144,10 @@ def tasks() -> list[dict]:
 
 
 def source_text(name: str) -> str:
-    return (SEEDS / name).read_text(encoding="utf-8")
+    path = SEEDS / name
+    require(path.is_file(), f"source document {name} not found in {SEEDS} (the shared/ folder beside the "
+                            "clone, or set BAOCAO_SEEDS to the folder of the source documents)")
+    return path.read_text(encoding="utf-8")
 
 
 def all_targets(plans):
@@ -147,11 +155,15 @@ def all_targets(plans):
 
 
 # --------------------------------------------------------------------------- plans
+def test_every_source_document_is_there(plans):
+    for p in plans.values():
+        assert source_text(p["source"]).strip(), p["source"]
+
+
 def test_plan_set_and_header_fields(plans):
     assert set(plans) == set(EXPECTED_TARGETS)
     for code, p in plans.items():
         assert p["source"] == SOURCES[code]
-        assert (SEEDS / p["source"]).is_file()
         assert p["level"] == LEVELS[code]
         assert p["scope_unit"] == "LD"
         for k in ("title", "title_en", "issuer", "implements"):

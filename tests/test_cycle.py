@@ -93,23 +93,53 @@ def test_demo_summary_reads_the_same_numbers_as_the_snapshot(demo_cycle, open_re
         assert summary.indicators(live, "2026H1") == summary.indicators(snap, "2026H1")
 
 
+def _outbox(con) -> dict[str, tuple]:
+    cols = [r[0] for r in con.execute("select column_name from duckdb_columns() where schema_name = 'ops'"
+                                      " and table_name = 'outbox' order by column_index").fetchall()]
+    return {r[0]: dict(zip(cols, r, strict=True)) for r in con.execute("select * from ops.outbox").fetchall()}
+
+
+def _loaded(con) -> dict[str, list]:
+    return {
+        "submissions": con.execute("select submission_id, unit_code, period, dataset_code, version, status"
+                                   " from raw.submission order by all").fetchall(),
+        "findings": con.execute("select submission_id, seq, rule_id, cell from raw.finding order by all").fetchall(),
+        "values": con.execute("select submission_id, element_code, value from core.data_value order by all").fetchall(),
+        "tasks": con.execute("select submission_id, plan_code, task_no, status from core.task_status"
+                             " order by all").fetchall(),
+    }
+
+
 def test_rerun_never_duplicates(demo_copy, prefect_harness, open_res):
+    """The same files dropped again and the cycle run again: the warehouse and the outbox are
+    exactly as they were, row for row; the only row the rerun may add is the operator's summary of
+    today (its stage is the date), if the first run's summary was of another day."""
+    from baocao import calendar
     from flows.cycle import reporting_cycle
 
     s, _ = demo_copy
-    con = open_res(s).con()
-    before = con.execute("select (select count(*) from raw.submission), (select count(*) from core.data_value),"
-                         " (select count(*) from ops.outbox)").fetchone()
+    res = open_res(s)
+    con = res.con()
+    loaded, outbox = _loaded(con), _outbox(con)
+    assert loaded["submissions"] and loaded["values"] and outbox
     # the same files dropped again land in the store under the same ids and are recognised
     for f in sorted(s.store.glob("*/*"))[:5]:
         (s.inbox / f.parent.name).mkdir(parents=True, exist_ok=True)
         (s.inbox / f.parent.name / f.name.split("__", 1)[1]).write_bytes(f.read_bytes())
-    result = reporting_cycle("2026H1", str(s.home))
-    after = con.execute("select (select count(*) from raw.submission), (select count(*) from core.data_value),"
-                        " (select count(*) from ops.outbox)").fetchone()
+    def today() -> str:
+        return res.now().astimezone(calendar.TZ).strftime("%Y-%m-%d")
+
+    days = {today()}
+    result = reporting_cycle("2026H1", resources=res)
+    days.add(today())
     assert result["collected"] == 5
-    assert after[:2] == before[:2]
-    assert after[2] >= before[2]  # only a new operator summary stage may be added
+    assert _loaded(con) == loaded
+    after = _outbox(con)
+    assert {k: after.get(k) for k in outbox} == outbox, "a row of the outbox changed or vanished"
+    added = {k: v for k, v in after.items() if k not in outbox}
+    allowed = {k for k, v in added.items() if v["kind"] == "operator_summary" and v["unit_code"] == "OPERATOR"
+               and v["period"] == "2026H1" and v["stage"] in days}
+    assert set(added) == allowed, f"the rerun queued {sorted(set(added) - allowed)}"
 
 
 def test_every_generated_good_file_parses_cleanly(tmp_path):
