@@ -185,6 +185,8 @@ def _write_unit(code: str, inbox: Path, cat, period: str, deadline: datetime, se
         data = path.read_bytes()
         path.write_bytes(data[: len(data) // 3])
     on_time = deadline - timedelta(days=urng.randint(0, 6), hours=urng.randint(1, 8))
+    on_time = max(on_time, calendar.open_at(calendar.parse_period(period), calendar.DeadlineRule.from_dict(
+        cat.datasets[DATASET].deadline)) + timedelta(hours=urng.randint(8, 16)))  # not before the period ends
     received = deadline + timedelta(days=urng.randint(1, 4)) if late else on_time
     demo.arrive(inbox, code, path, received, cat)
     return {"unit": code, "path": str(path), "kind": kind, "format": "csv" if as_csv else "xlsx", "late": late}

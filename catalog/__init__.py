@@ -78,6 +78,7 @@ class Dataset:
     narrative: bool
     deadline: dict
     exclude: tuple[str, ...] = ()
+    min_coverage: float = 0.8  # share of expected units below which a target is "insufficient data"
 
 
 @dataclass(frozen=True)

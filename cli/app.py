@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from baocao.settings import settings
+from cli import decisions
 from cli import serve as serve_mod
 from cli import slack as slack_mod
 from cli.common import HomeOpt, console, resources
@@ -24,6 +25,7 @@ app.add_typer(outbox_app, name="outbox")
 app.command()(serve_mod.watch)
 app.command()(serve_mod.serve)
 app.command("listen")(slack_mod.listen)
+decisions.register(app, cycle_app)  # accept-error, release, held, cycle reopen
 
 
 @contextlib.contextmanager

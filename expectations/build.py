@@ -8,7 +8,9 @@ fails on any difference, so the committed suites are the reviewed ones.
 Derived columns (computed in expectations/frames.py):
   frac__<E>      fractional part of E (integer elements must have 0)
   rhs__<RULE>    right-hand side of a cross-element rule (right element × factor)
-  hist__<E>      relative change of E from the unit's previous period (warning band)
+  hist__<E>      E against the unit's own series, scaled so that |x| > 1 is implausible: modified
+                 z over the last periods where there are enough, else the change from the previous
+                 value over the element's band (expectations/validate.py: history_scores)
   peer__<E>      robust z-score of E per 10,000 population against the cycle's peers (warning)
 """
 
@@ -67,18 +69,21 @@ def values_suite(ds, cat) -> dict:
                         {"column_A": rhs, "column_B": r["left"], "or_equal": r["op"] == "le",
                          "ignore_row_if": "either_value_is_missing"},
                         r["severity"], rule_id=r["id"], kind="rule", element_code=r["left"], right=r["right"],
-                        right_factor=factor, vi=r["vi"], en=r["en"],
-                        expected_vi=f"{r['left']} ≤ {r['right']}" + (f" × {factor:g}" if factor != 1 else ""),
-                        expected_en=f"{r['left']} ≤ {r['right']}" + (f" × {factor:g}" if factor != 1 else "")))
+                        right_factor=factor, vi=r["vi"], en=r["en"], overridable=bool(r.get("overridable")),
+                        expected_vi=f"{r['left']} ≤ {r['right']}" + (f" × {factor:g}" if factor != 1 else "")
+                        + ("; nếu số liệu đúng, báo tỉnh xác nhận để được chấp nhận" if r.get("overridable") else ""),
+                        expected_en=f"{r['left']} ≤ {r['right']}" + (f" × {factor:g}" if factor != 1 else "")
+                        + ("; if the figures are right, ask the province to accept them" if r.get("overridable") else "")))
     hist = cat.rules.get("history", {})
     for code in ds.elements:
         if cat.elements[code].value_type in ("flag",):
             continue
         band = hist.get("bands", {}).get(code, hist.get("default_band", 0.5))
-        out.append(_exp("expect_column_values_to_be_between", {"column": f"hist__{code}", "min_value": -band, "max_value": band},
+        out.append(_exp("expect_column_values_to_be_between", {"column": f"hist__{code}", "min_value": -1, "max_value": 1},
                         "warning", rule_id="W01", kind="history", element_code=code, band=band,
-                        vi=f"Thay đổi hơn {band:.0%} so với kỳ trước".replace("%", " %"),
-                        en=f"Changed by more than {band:.0%} from the previous period",
+                        max_modified_z=hist.get("max_modified_z", 3.5), min_series=hist.get("min_series", 4),
+                        vi=f"Khác thường so với các kỳ trước của đơn vị (thay đổi hơn {band:.0%})".replace("%", " %"),
+                        en=f"Unusual against the unit's earlier periods (changed by more than {band:.0%})",
                         expected_vi="kiểm tra lại; nếu đúng, xác nhận với tỉnh", expected_en="check it; if correct, confirm with the province"))
     peers = cat.rules.get("peers", {})
     for code in peers.get("rates", []):

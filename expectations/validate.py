@@ -11,8 +11,10 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import os
 import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +24,7 @@ import pandas as pd
 import catalog as catalog_mod
 from baocao.findings import Finding
 from expectations.build import SUITES
+from expectations.context import robust_center
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 for _name in ("great_expectations", "great_expectations.data_context.types.base"):
@@ -85,27 +88,121 @@ def suite_exists(name: str) -> bool:
     return (SUITES / f"{name}.json").exists()
 
 
-def peer_stats(dataset_code: str, items: list[BatchItem], cat) -> dict[str, tuple[float, float]]:
-    """Median and scaled MAD of each peer rate (per 10,000 population) over the whole batch, so
-    that a batch validated in chunks (on several workers) judges peers exactly as in one piece."""
+def peer_stats(dataset_code: str, items: list[BatchItem], cat,
+               counted: dict[str, dict[str, float]] | None = None) -> dict[str, tuple[float, float, int]]:
+    """Median, scaled MAD and number of units of each peer rate (per 10,000 population) over the
+    cycle: every unit's value that counts in the warehouse (`counted`, unit -> element -> value)
+    with the batch's units replacing their earlier versions. Computed once for the whole group,
+    so a batch validated in chunks, or a run of one file, judges peers as the full batch would."""
     ds = cat.datasets[dataset_code]
     if "POP" not in ds.elements:
         return {}
-    df = values_frame(dataset_code, items, {}, cat, peers={})
+    units: dict[str, dict[str, float]] = {u: dict(v) for u, v in (counted or {}).items()}
+    for it in items:
+        units[it.unit_code] = {v["element_code"]: v["value"] for v in it.values if v["value"] is not None}
     out = {}
     for code in cat.rules.get("peers", {}).get("rates", []):
         if code in ds.elements:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                rate = df[code] / df["POP"] * 10000
-            med = float(np.nanmedian(rate)) if rate.notna().any() else float("nan")
-            mad = float(np.nanmedian(np.abs(rate - med)) * 1.4826) if rate.notna().any() else float("nan")
-            out[code] = (med, mad)
+            out[code] = robust_center(_rate(v.get(code), v.get("POP")) for v in units.values())
     return out
 
 
-def values_frame(dataset_code: str, items: list[BatchItem], previous: dict[tuple[str, str], float], cat,
-                 peers: dict[str, tuple[float, float]] | None = None) -> pd.DataFrame:
-    """Wide frame: row_id, unit_code, one column per element, derived columns for the suites."""
+def change_stats(dataset_code: str, items: list[BatchItem], cat, counted: dict[str, dict[str, float]] | None,
+                 previous: dict) -> dict[str, tuple[float, float, int]]:
+    """Median, scaled MAD and number of units of each element's change from the previous period
+    (log of value / previous value) over the cycle (the warehouse's values that count, the batch's
+    units replacing theirs): how much communes moved this half, so that a change is judged against
+    how every unit changed (campaigns, seasons, a new rule) rather than a fixed band alone."""
+    ds = cat.datasets[dataset_code]
+    units: dict[str, dict[str, float]] = {u: dict(v) for u, v in (counted or {}).items()}
+    for it in items:
+        units[it.unit_code] = {v["element_code"]: v["value"] for v in it.values if v["value"] is not None}
+    out = {}
+    for code in ds.elements:
+        if cat.elements[code].value_type == "flag":
+            continue
+        logs = []
+        for unit, vals in units.items():
+            x, series = vals.get(code), _series(previous.get((unit, code)))
+            if x is not None and series and x > 0 and series[-1][1] > 0:
+                logs.append(math.log(x / series[-1][1]))
+        out[code] = robust_center(logs)
+    return out
+
+
+def _rate(x, pop) -> float | None:
+    if x is None or pop is None or not pop or pop <= 0:
+        return None
+    return x / pop * 10000
+
+
+def history_scores(values: np.ndarray, units: list[str], code: str, previous: dict, cat,
+                   change: tuple[float, float, int] | None = None) -> np.ndarray:
+    """How far each value is from its unit's own series, scaled so that |score| > 1 is implausible.
+
+    With at least `history.min_series` earlier values: the modified z-score against their median
+    (scale: the MAD, floored at the Poisson noise of a count and 2 % of the median), divided by
+    `history.max_modified_z`. With fewer: the change from the latest earlier value over its
+    tolerance (the element's band, at least `history.poisson_z` Poisson standard deviations),
+    only when that value is at least `history.min_previous`, and — when `change` (the cycle's
+    changes of this element, see `change_stats`) rests on at least `peers.min_peers` units — only
+    when the change is also beyond `max_modified_z` robust deviations of how the cycle's units
+    changed. NaN where there is no history."""
+    hist = cat.rules.get("history", {})
+    band = hist.get("bands", {}).get(code, hist.get("default_band", 0.5))
+    min_prev, min_series = hist.get("min_previous", 0), hist.get("min_series", 4)
+    max_z, pz = hist.get("max_modified_z", 3.5), hist.get("poisson_z", 3)
+    count = cat.elements[code].value_type == "count"
+    need = cat.rules.get("peers", {}).get("min_peers", 1)
+    c_med, c_mad, c_n = change if change is not None else (math.nan, math.nan, 0)
+    use_cycle = hist.get("cycle_changes", True) and c_n >= need
+    c_scale = max(c_mad, hist.get("min_change_scale", 0.05)) if use_cycle else math.nan
+    x = np.asarray(values, dtype=float)
+    past = _series_matrix(units, code, previous)
+    k = (~np.isnan(past)).sum(axis=1)
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # rows without history: all-NaN medians
+        med = np.nanmedian(past, axis=1)
+        mad = np.nanmedian(np.abs(past - med[:, None]), axis=1) * 1.4826
+        floor = np.sqrt(np.maximum(np.abs(med), 1.0)) if count else np.zeros(len(x))
+        scale = np.maximum.reduce([mad, 0.02 * np.abs(med), floor, np.full(len(x), 1e-9)])
+        series_score = (x - med) / scale / max_z
+        prev = past[:, -1]  # right-aligned: the latest earlier value
+        tol = np.maximum(band * prev, pz * np.sqrt(prev) if count else 0.0)
+        prev_score = (x - prev) / tol
+        if math.isfinite(c_scale):  # and unusual against how the cycle's units changed
+            cycle = np.abs(np.log(x / prev) - c_med) / c_scale / max_z
+            prev_score = np.where(x > 0, np.sign(prev_score) * np.minimum(np.abs(prev_score), cycle), prev_score)
+    usable_prev = (k >= 1) & (prev >= min_prev) & (prev > 0)
+    out = np.where(k >= min_series, series_score, np.where(usable_prev, prev_score, np.nan))
+    out[~np.isfinite(x)] = np.nan
+    return out
+
+
+def _series_matrix(units: list[str], code: str, previous: dict) -> np.ndarray:
+    """One row per unit: its earlier values of `code`, oldest first, right-aligned, NaN-padded."""
+    rows = [[v for _, v in _series(previous.get((u, code)))] for u in units]
+    width = max((len(r) for r in rows), default=0) or 1
+    out = np.full((len(units), width), np.nan)
+    for i, r in enumerate(rows):
+        if r:
+            out[i, width - len(r):] = r
+    return out
+
+
+def _series(v) -> list[tuple[str, float]]:
+    """A unit's earlier values: a list of (period, value), or one previous value (float)."""
+    if v is None:
+        return []
+    if isinstance(v, (int, float)):
+        return [] if math.isnan(v) else [("", float(v))]
+    return [(p, float(x)) for p, x in v if x is not None]
+
+
+def values_frame(dataset_code: str, items: list[BatchItem], previous: dict, cat,
+                 peers: dict[str, tuple] | None = None, changes: dict[str, tuple] | None = None) -> pd.DataFrame:
+    """Wide frame: row_id, unit_code, one column per element, derived columns for the suites.
+    `previous`: (unit, element) -> the unit's earlier values ([(period, value), …] or one float)."""
     ds = cat.datasets[dataset_code]
     cols = {c: np.full(len(items), np.nan) for c in ds.elements}
     for i, it in enumerate(items):
@@ -119,27 +216,23 @@ def values_frame(dataset_code: str, items: list[BatchItem], previous: dict[tuple
     for r in cat.rules.get("rules", []):
         if r["left"] in ds.elements and r["right"] in ds.elements:
             df[f"rhs__{r['id']}"] = df[r["right"]] * r.get("right_factor", 1)
-    hist = cat.rules.get("history", {})
-    min_prev = hist.get("min_previous", 0)
+    units = list(df["unit_code"])
     for code in ds.elements:
-        prev = np.array([previous.get((u, code), np.nan) for u in df["unit_code"]], dtype=float)
-        prev[prev < min_prev] = np.nan
-        with np.errstate(divide="ignore", invalid="ignore"):
-            df[f"hist__{code}"] = df[code] / prev - 1
+        if cat.elements[code].value_type != "flag":
+            df[f"hist__{code}"] = history_scores(df[code].to_numpy(), units, code, previous or {}, cat,
+                                                 (changes or {}).get(code))
     if "POP" in ds.elements:
+        min_peers = cat.rules.get("peers", {}).get("min_peers", 1)
+        if peers is None:  # the frame alone (data docs): its own rows are the peers
+            peers = peer_stats(dataset_code, items, cat)
         for code in cat.rules.get("peers", {}).get("rates", []):
-            if code not in ds.elements:
+            if code not in ds.elements or code not in peers:
                 continue
-            if peers is not None and code not in peers:
-                continue
+            med, mad, n = peers[code]
             with np.errstate(divide="ignore", invalid="ignore"):
                 rate = df[code] / df["POP"] * 10000
-            if peers is not None:
-                med, mad = peers[code]
-            else:
-                med = np.nanmedian(rate) if rate.notna().any() else np.nan
-                mad = np.nanmedian(np.abs(rate - med)) * 1.4826 if rate.notna().any() else np.nan
-            df[f"peer__{code}"] = (rate - med) / mad if mad and mad > 0 else np.nan
+            ok = n >= min_peers and mad and mad > 0
+            df[f"peer__{code}"] = (rate - med) / mad if ok else np.nan
     return df
 
 
@@ -168,7 +261,7 @@ def _run(suite_name: str, df: pd.DataFrame):
 
 
 def validate_batch(dataset_code: str, items: list[BatchItem], previous: dict | None = None,
-                   cat=None, peers: dict | None = None) -> tuple[dict[int, list[Finding]], dict]:
+                   cat=None, peers: dict | None = None, changes: dict | None = None) -> tuple[dict[int, list[Finding]], dict]:
     """Validate all items of one data set together. Returns findings per item index and stats."""
     cat = cat or catalog_mod.load()
     previous = previous or {}
@@ -178,9 +271,17 @@ def validate_batch(dataset_code: str, items: list[BatchItem], previous: dict | N
         return findings, stats
     cells = [{v["element_code"]: v for v in it.values} for it in items]
     if suite_exists(dataset_code):
-        df = values_frame(dataset_code, items, previous, cat, peers=peers)
+        if peers is None:
+            peers = peer_stats(dataset_code, items, cat)
+        if changes is None:
+            changes = change_stats(dataset_code, items, cat, {}, previous)
+        df = values_frame(dataset_code, items, previous, cat, peers=peers, changes=changes)
         for cfg, row_id in _failures(dataset_code, df, stats):
-            findings[row_id].append(_value_finding(cfg.meta, cfg, cells[row_id], df.iloc[row_id], cat))
+            code = cfg.meta.get("element_code")
+            context = {"series": _series(previous.get((items[row_id].unit_code, code))),
+                       "peers": peers.get(code), "change": changes.get(code)}
+            findings[row_id].append(_value_finding(cfg.meta, cfg, cells[row_id], df.iloc[row_id], cat, context))
+        stats["peer_check"] = _peer_check(peers, cat)
     if suite_exists(f"{dataset_code}__tasks"):
         tdf, where = tasks_frame(dataset_code, items, cat)
         if len(tdf):
@@ -207,16 +308,34 @@ def _severity(cfg) -> str:
     return "warning" if str(getattr(cfg, "severity", "critical")).lower().endswith("warning") else "error"
 
 
-def _value_finding(meta: dict, cfg, cells: dict, row, cat) -> Finding:
+def _peer_check(peers: dict, cat) -> dict[str, str]:
+    """Per rate: "ran on n units", or "not run: n units, fewer than min_peers" (said, not silent)."""
+    need = cat.rules.get("peers", {}).get("min_peers", 1)
+    return {code: (f"ran on {n} units" if n >= need else f"not run: {n} units with a value, fewer than {need}")
+            for code, (_, _, n) in peers.items()}
+
+
+def _value_finding(meta: dict, cfg, cells: dict, row, cat, context: dict | None = None) -> Finding:
     code = meta.get("element_code")
     loc = cells.get(code) or {}
     el = cat.elements.get(code)
     vi, en = meta["vi"], meta["en"]
+    context = context or {}
+    if meta.get("kind") == "history" and context.get("series"):
+        vi, en = _history_text(vi, en, code, cells, row, context["series"], cat, context.get("change"))
+    if meta.get("kind") == "peer" and context.get("peers"):
+        med, mad, n = context["peers"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = row.get(code) / row.get("POP") * 10000 if row.get("POP") else float("nan")
+        z = (rate - med) / mad if mad else float("nan")
+        vi += (f": {_fmt(rate, 1)} trên 10.000 dân, trung vị của {n} đơn vị trong kỳ là {_fmt(med, 1)}"
+               f" (z vững = {_fmt(z, 1)})")
+        en += f": {rate:,.1f} per 10,000 against a median of {med:,.1f} over {n} units in the cycle (robust z = {z:.1f})"
     if meta.get("kind") == "rule":
         right = meta["right"]
-        rv = row.get(right)
-        vi += f" ({code} = {_fmt(row.get(code))}, {right} = {_fmt(rv)})"
-        en += f" ({code} = {_fmt(row.get(code))}, {right} = {_fmt(rv)})"
+        shown = f" ({code} = {_typed(cells, code, row)}, {right} = {_typed(cells, right, row)})"
+        vi += shown
+        en += shown
     return Finding(
         severity=_severity(cfg), rule_id=meta["rule_id"], message_vi=vi, message_en=en,
         sheet=loc.get("sheet"), cell=loc.get("cell"), element_code=code, element_name=el.name if el else None,
@@ -234,12 +353,46 @@ def _task_finding(meta: dict, cfg, info: dict) -> Finding:
         expected_vi=meta.get("expected_vi"), expected_en=meta.get("expected_en"))
 
 
-def _fmt(v) -> str:
+def _history_text(vi: str, en: str, code: str, cells: dict, row, series: list, cat,
+                  change: tuple | None = None) -> tuple[str, str]:
+    """The message of a history warning with the unit's own series in it."""
+    hist = cat.rules.get("history", {})
+    now = _typed(cells, code, row)
+    past_vi = ", ".join(f"{p}: {_fmt(v)}" if p else _fmt(v) for p, v in series)
+    past_en = ", ".join(f"{p}: {v:,.10g}" if p else f"{v:,.10g}" for p, v in series)
+    if len(series) >= hist.get("min_series", 4):
+        med = float(np.median([v for _, v in series]))
+        return (f"Khác thường so với chuỗi số liệu của chính đơn vị: {code} = {now}; các kỳ trước {past_vi}"
+                f" (trung vị {_fmt(med)})",
+                f"Unusual against the unit's own series: {code} = {now}; earlier periods {past_en} (median {med:,.10g})")
+    prev = series[-1][1]
+    rel = (row.get(code) / prev - 1) if prev else float("nan")
+    moved = change is not None and change[2] >= cat.rules.get("peers", {}).get("min_peers", 1)
+    typical = math.exp(change[0]) - 1 if moved else None
+    return ((f"Thay đổi {rel:+.0%} so với kỳ trước: {code} = {now}; các kỳ trước {past_vi}"
+             + (f"; các đơn vị trong kỳ thay đổi trung vị {typical:+.0%}" if moved else "")).replace("%", " %"),
+            f"Changed by {rel:+.0%} from the previous period: {code} = {now}; earlier periods {past_en}"
+            + (f"; the cycle's units changed by a median {typical:+.0%}" if moved else ""))
+
+
+def _typed(cells: dict, code: str, row) -> str:
+    """A value as the unit typed it (the cell's text), else the number read."""
+    raw = (cells.get(code) or {}).get("value_raw")
+    return f"«{raw}»" if raw not in (None, "") else _fmt(row.get(code))
+
+
+def _fmt(v, decimals: int = 2) -> str:
+    """A number the Vietnamese way, with up to `decimals` decimals (no trailing zeros)."""
     from intake.numbers import format_vn
     try:
-        return "trống" if v is None or pd.isna(v) else format_vn(float(v))
+        if v is None or pd.isna(v):
+            return "trống"
+        x = round(float(v), decimals)
     except (TypeError, ValueError):
         return str(v)
+    if x.is_integer():
+        return format_vn(x)
+    return format_vn(x, decimals=decimals).rstrip("0").rstrip(",")
 
 
 def _dedupe(fs: list[Finding]) -> list[Finding]:

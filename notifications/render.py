@@ -51,7 +51,7 @@ _SECTION_BUDGET = 2900  # leave room for Slack counting characters differently f
 _LINE_MAX = 700  # one finding / one unit line
 _VALUE_MAX = 80  # a value as typed, inside a finding line
 
-STATUSES = ("accepted", "accepted_with_warnings", "rejected")
+STATUSES = ("accepted", "accepted_with_warnings", "accepted_by_override", "held", "rejected")
 LANGS = ("vi", "en")
 _ZWSP = "\u200b"
 
@@ -536,6 +536,9 @@ _STATUS_HEAD = {
         ":warning: Report accepted with warnings",
     ),
     "rejected": (":x: Báo cáo bị từ chối", ":x: Report rejected"),
+    "accepted_by_override": (":ballot_box_with_check: Báo cáo được tiếp nhận theo quyết định của tỉnh",
+                             ":ballot_box_with_check: Report accepted by the province's decision"),
+    "held": (":hourglass: Báo cáo được giữ lại chờ tỉnh quyết định", ":hourglass: Report held for the province's decision"),
 }
 
 

@@ -421,7 +421,7 @@ def handoff(con: duckdb.DuckDBPyConnection, store: OutboxStore | Path | str | No
 def _refresh_facts(con: duckdb.DuckDBPyConnection, store: OutboxStore) -> None:
     units = con.execute(
         "select period, dataset_code, unit_code,"
-        " bool_or(status in ('accepted', 'accepted_with_warnings'))::int, 1, max(version),"
+        " bool_or(status in ('accepted', 'accepted_with_warnings', 'accepted_by_override'))::int, 1, max(version),"
         " arg_max(submission_id, version) from raw.submission group by all"
     ).fetchall()
     cycles = [

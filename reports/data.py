@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from baocao import calendar
+from reports import overrides
 from reports.recommendations import group_recommendations
 
 
@@ -35,6 +36,7 @@ class ReportData:
     recommendations: list[dict]
     n_rec_units: int
     counts: dict = field(default_factory=dict)
+    overrides: list[dict] = field(default_factory=list)  # errors the operator accepted (reports/overrides.py)
 
 
 def collect(con, period: str, lang: str = "vi", generated_at: datetime | None = None) -> ReportData:
@@ -131,7 +133,8 @@ def collect(con, period: str, lang: str = "vi", generated_at: datetime | None = 
     return ReportData(period=code, lang=lang, province=province, generated_at=(generated_at or datetime.now(calendar.TZ)).astimezone(calendar.TZ),
                       reporting=reporting, units=units, plans=plans, trends=trends, overdue=overdue,
                       overdue_tasks=list(grouped.values()), recommendations=recs,
-                      n_rec_units=len({t["unit_code"] for t in texts}), counts=counts)
+                      n_rec_units=len({t["unit_code"] for t in texts}), counts=counts,
+                      overrides=overrides.rows(con, code))
 
 
 def _target_counts(targets: list[dict]) -> dict:

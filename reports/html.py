@@ -7,6 +7,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from baocao.text import fmt_number
+from reports import overrides
 from reports.charts import reporting_svg, trend_svg
 from reports.data import ReportData
 from reports.labels import (
@@ -62,5 +63,6 @@ def render_html(data: ReportData) -> str:
         target_unit=target_unit, show_notes=lang != "vi",
         trend_svg=lambda tr: trend_svg(tr["points"], data.period, tr["unit"], lang, tr["goals"]),
         unit_suffix=UNIT_CAPTION[lang], fmt_goal=lambda g, u: fmt_goal(g, u, lang),
+        OL=overrides.LABELS[lang], override_cells=lambda r: overrides.cells(r, lang),
     )
 

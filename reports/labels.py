@@ -116,9 +116,9 @@ LABELS = {
 
 STATUS = {
     "vi": {"met": "Đạt", "not_met": "Không đạt", "not_yet_due": "Chưa đến hạn", "no_data": "Chưa có số liệu",
-           "no_baseline": "Thiếu số liệu gốc"},
+           "no_baseline": "Thiếu số liệu gốc", "insufficient_data": "Chưa đủ số liệu"},
     "en": {"met": "Met", "not_met": "Not met", "not_yet_due": "Not yet due", "no_data": "No data",
-           "no_baseline": "No baseline"},
+           "no_baseline": "No baseline", "insufficient_data": "Insufficient data"},
 }
 TRAJECTORY = {
     "vi": {"on_track": "Đúng tiến độ", "at_risk": "Có nguy cơ chậm", "off_track": "Chậm tiến độ"},
@@ -219,5 +219,12 @@ def assessment(t: dict, lang: str = "vi") -> tuple[str, str]:
     """(css class, label) for a target row: the status when due, the trajectory when ahead."""
     if t["status"] == "not_yet_due" and t["trajectory"]:
         return t["trajectory"], TRAJECTORY[lang][t["trajectory"]]
-    return t["status"], STATUS[lang].get(t["status"], t["status"])
+    if t["status"] == "insufficient_data":  # says how much the value rests on
+        return "no_data", f"{STATUS[lang]['insufficient_data']} ({fmt_rate(t['coverage'], lang)} {'đơn vị' if lang == 'vi' else 'of units'})"
+    label = STATUS[lang].get(t["status"], t["status"])
+    if t.get("judged_on") in ("later_data", "earlier_data") and t["status"] in ("met", "not_met"):
+        when = {"vi": {"later_data": "sau", "earlier_data": "trước"}, "en": {"later_data": "after", "earlier_data": "before"}}
+        label += (f" (theo số liệu {t['value_period']}, {when['vi'][t['judged_on']]} năm mốc)" if lang == "vi"
+                  else f" (judged on {t['value_period']} data, {when['en'][t['judged_on']]} the milestone year)")
+    return t["status"], label
 

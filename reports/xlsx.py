@@ -9,6 +9,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from baocao.escape import xlsx_guard, xlsx_put
+from reports import overrides
 from reports.data import ReportData, period_end
 from reports.labels import (
     COMPLETENESS,
@@ -168,6 +169,7 @@ def write_xlsx(data: ReportData, path: Path) -> Path:
             for i, v in enumerate(vals, 1):
                 xlsx_put(ws.cell(r, i), v).alignment = WRAP
             r += 1
+    overrides.add_sheet(wb, data.overrides, lang, _sheet, data.period)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     xlsx_guard(wb)  # no cell of the report holds a formula (units' texts are data)

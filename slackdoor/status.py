@@ -29,7 +29,7 @@ def unit_state(con, unit_code: str, now: datetime, cat) -> list[dict]:
         versions = con.execute("""select version, status, n_errors, n_warnings from raw.submission
                                   where unit_code = ? and period = ? and dataset_code = ?
                                   order by version""", [unit_code, period, ds]).fetchall()
-        accepted = [v for v in versions if v[1] != "rejected"]
+        accepted = [v for v in versions if v[1] in ("accepted", "accepted_with_warnings", "accepted_by_override")]
         last = versions[-1] if versions else None
         deadline_day = deadline_at.astimezone(calendar.TZ).date() if deadline_at else None
         out.append({

@@ -133,6 +133,9 @@ def status_lines(rows: list[dict], *, unit_name: str, lang: str = "vi") -> str:
         else:
             state = _t(lang, f"đã nhận {r['n_versions']} lần, chưa được tiếp nhận",
                        f"received {r['n_versions']} time(s), not accepted")
+        if r["last_status"] == "held":  # sent after the close: waits for the province's decision
+            state += _t(lang, f"; lần gửi {r['last_version']} được giữ lại chờ tỉnh quyết định",
+                        f"; version {r['last_version']} held for the province's decision")
         if r["received"]:
             state += _t(lang, f"; còn {r['n_errors']} lỗi, {r['n_warnings']} cảnh báo ở lần gửi gần nhất",
                         f"; {r['n_errors']} errors, {r['n_warnings']} warnings outstanding in the latest version")

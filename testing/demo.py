@@ -156,6 +156,7 @@ def generate(inbox: Path, period: str = "2026H1", cat=None, seed: int = SEED, sc
     on = per.calendar_window()[1].isoformat()
     units = [(d, u) for d in datasets for u in cat.expected_units(d.code, on=on)]
     deadline = {d.code: calendar.deadline(per, calendar.DeadlineRule.from_dict(d.deadline)) for d in datasets}
+    opens = {d.code: calendar.open_at(per, calendar.DeadlineRule.from_dict(d.deadline)) for d in datasets}
     problems = {}
     communes = [u.code for d, u in units if d.code.startswith("XA_")]
     if with_problems and len(communes) > 20:
@@ -186,6 +187,7 @@ def generate(inbox: Path, period: str = "2026H1", cat=None, seed: int = SEED, sc
         folder = inbox / u.code
         folder.mkdir(parents=True, exist_ok=True)
         on_time = deadline[d.code] - timedelta(days=urng.randint(0, 6), hours=urng.randint(1, 8))
+        on_time = max(on_time, opens[d.code] + timedelta(hours=urng.randint(8, 16)))  # not before the period ends
         received = deadline[d.code] + timedelta(days=urng.randint(1, 4)) if u.code in late else on_time
         kind = problems.get(u.code, "ok")
         as_csv = d.code.startswith("XA_") and urng.random() < 0.2 and kind == "ok"

@@ -57,8 +57,10 @@ def load_catalog(con: duckdb.DuckDBPyConnection, cat=None) -> None:
                    ("baseline_value", d), ("unit", s), ("milestone_year", i), ("from_year", i), ("note", s)]))
     _replace(con, "core.dataset", [
         {"dataset_code": x.code, "name": x.name, "name_en": x.name_en, "frequency": x.frequency,
-         "deadline_rule": json.dumps(x.deadline, ensure_ascii=False)} for x in cat.datasets.values()],
-        pa.schema([("dataset_code", s), ("name", s), ("name_en", s), ("frequency", s), ("deadline_rule", s)]))
+         "deadline_rule": json.dumps(x.deadline, ensure_ascii=False), "min_coverage": float(x.min_coverage)}
+         for x in cat.datasets.values()],
+        pa.schema([("dataset_code", s), ("name", s), ("name_en", s), ("frequency", s), ("deadline_rule", s),
+                   ("min_coverage", pa.float64())]))
     _replace(con, "core.dataset_element", [
         {"dataset_code": x.code, "element_code": e, "position": n} for x in cat.datasets.values()
         for n, e in enumerate(x.elements, 1)],

@@ -38,6 +38,7 @@ class SubmissionRecord:
     original_name_raw: bytes | None = None   # the name exactly as sent (file_name is for display)
     meta: dict | None = None                 # the channel's audit trail
     file_mtime: datetime | None = None       # the file's own time: information only
+    decision: str | None = None  # "held" (waits for the operator) | "override" (an accepted error)
 
     @property
     def n_errors(self) -> int:
@@ -51,6 +52,8 @@ class SubmissionRecord:
     def status(self) -> str:
         if self.n_errors:
             return "rejected"
+        if self.decision in ("held", "override"):
+            return {"held": "held", "override": "accepted_by_override"}[self.decision]
         return "accepted_with_warnings" if self.n_warnings else "accepted"
 
 
@@ -123,48 +126,53 @@ def load_batch(con: duckdb.DuckDBPyConnection, records: list[SubmissionRecord], 
             con.execute("insert into raw.finding select submission_id, seq, severity, rule_id, sheet, cell, element_code,"
                         " value_raw, message_vi, message_en, expected_vi, expected_en from fnd")
             counts["findings"] = len(frows)
-        ok = [r for r in new if r.status != "rejected"]
-        flagged = {(r.submission_id, f.element_code) for r in ok for f in r.findings if f.severity == "warning"}
-        vrows = [(r, v) for r in ok for v in r.values]
-        if vrows:
-            val = pa.table({  # noqa: F841
-                "submission_id": pa.array([r.submission_id for r, _ in vrows], _S),
-                "unit_code": pa.array([r.unit_code for r, _ in vrows], _S),
-                "period": pa.array([r.period for r, _ in vrows], _S),
-                "dataset_code": pa.array([r.dataset_code for r, _ in vrows], _S),
-                "element_code": pa.array([v["element_code"] for _, v in vrows], _S),
-                "value": pa.array([v["value"] for _, v in vrows], _D),
-                "value_raw": pa.array([v["value_raw"] for _, v in vrows], _S),
-                "sheet": pa.array([v["sheet"] for _, v in vrows], _S),
-                "cell": pa.array([v["cell"] for _, v in vrows], _S),
-                "is_flagged": pa.array([(r.submission_id, v["element_code"]) in flagged for r, v in vrows], _B),
-            })
-            con.execute("insert into core.data_value select * from val")
-            counts["values"] = len(vrows)
-        trows = [(r, t) for r in ok for t in r.tasks]
-        if trows:
-            tsk = pa.table({  # noqa: F841
-                "submission_id": pa.array([r.submission_id for r, _ in trows], _S),
-                "unit_code": pa.array([r.unit_code for r, _ in trows], _S),
-                "period": pa.array([r.period for r, _ in trows], _S),
-                "plan_code": pa.array([t["plan_code"] for _, t in trows], _S),
-                "task_no": pa.array([t["task_no"] for _, t in trows], _I),
-                "status": pa.array([t["status"] for _, t in trows], _S),
-                "note": pa.array([t.get("note") for _, t in trows], _S),
-            })
-            con.execute("insert into core.task_status select * from tsk")
-        xrows = [(r, x) for r in ok for x in r.texts]
-        if xrows:
-            txt = pa.table({  # noqa: F841
-                "submission_id": pa.array([r.submission_id for r, _ in xrows], _S),
-                "unit_code": pa.array([r.unit_code for r, _ in xrows], _S),
-                "period": pa.array([r.period for r, _ in xrows], _S),
-                "section": pa.array([x["section"] for _, x in xrows], _S),
-                "text": pa.array([x["text"] for _, x in xrows], _S),
-            })
-            con.execute("insert into core.narrative select distinct on (submission_id, section) * from txt")
+        counts["values"] = insert_facts(con, [r for r in new if r.status != "rejected"])
         con.execute("commit")
         return counts
     except Exception:
         con.execute("rollback")
         raise
+
+
+def insert_facts(con: duckdb.DuckDBPyConnection, ok: list[SubmissionRecord]) -> int:
+    """Insert the values, task statuses and narratives of records that are not rejected (inside
+    the caller's transaction); a value carrying a warning is flagged. Returns the values inserted."""
+    flagged = {(r.submission_id, f.element_code) for r in ok for f in r.findings if f.severity == "warning"}
+    vrows = [(r, v) for r in ok for v in r.values]
+    if vrows:
+        val = pa.table({  # noqa: F841
+            "submission_id": pa.array([r.submission_id for r, _ in vrows], _S),
+            "unit_code": pa.array([r.unit_code for r, _ in vrows], _S),
+            "period": pa.array([r.period for r, _ in vrows], _S),
+            "dataset_code": pa.array([r.dataset_code for r, _ in vrows], _S),
+            "element_code": pa.array([v["element_code"] for _, v in vrows], _S),
+            "value": pa.array([v["value"] for _, v in vrows], _D),
+            "value_raw": pa.array([v["value_raw"] for _, v in vrows], _S),
+            "sheet": pa.array([v["sheet"] for _, v in vrows], _S),
+            "cell": pa.array([v["cell"] for _, v in vrows], _S),
+            "is_flagged": pa.array([(r.submission_id, v["element_code"]) in flagged for r, v in vrows], _B),
+        })
+        con.execute("insert into core.data_value select * from val")
+    trows = [(r, t) for r in ok for t in r.tasks]
+    if trows:
+        tsk = pa.table({  # noqa: F841
+            "submission_id": pa.array([r.submission_id for r, _ in trows], _S),
+            "unit_code": pa.array([r.unit_code for r, _ in trows], _S),
+            "period": pa.array([r.period for r, _ in trows], _S),
+            "plan_code": pa.array([t["plan_code"] for _, t in trows], _S),
+            "task_no": pa.array([t["task_no"] for _, t in trows], _I),
+            "status": pa.array([t["status"] for _, t in trows], _S),
+            "note": pa.array([t.get("note") for _, t in trows], _S),
+        })
+        con.execute("insert into core.task_status select * from tsk")
+    xrows = [(r, x) for r in ok for x in r.texts]
+    if xrows:
+        txt = pa.table({  # noqa: F841
+            "submission_id": pa.array([r.submission_id for r, _ in xrows], _S),
+            "unit_code": pa.array([r.unit_code for r, _ in xrows], _S),
+            "period": pa.array([r.period for r, _ in xrows], _S),
+            "section": pa.array([x["section"] for _, x in xrows], _S),
+            "text": pa.array([x["text"] for _, x in xrows], _S),
+        })
+        con.execute("insert into core.narrative select distinct on (submission_id, section) * from txt")
+    return len(vrows)

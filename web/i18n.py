@@ -57,6 +57,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "accepted": ("Đã tiếp nhận", "Accepted"),
     "accepted_with_warnings": ("Đã tiếp nhận, có cảnh báo", "Accepted with warnings"),
     "accepted_late": ("Đã tiếp nhận (muộn)", "Accepted (late)"),
+    "accepted_by_override": ("Đã tiếp nhận theo quyết định của tỉnh", "Accepted by the province's decision"),
+    "held": ("Được giữ lại chờ tỉnh quyết định", "Held for the province's decision"),
     "rejected": ("Bị trả lại, cần sửa", "Rejected — please fix"),
     "not_received": ("Chưa nộp", "Not received"),
     "pending": ("Đang kiểm tra", "Being checked"),
@@ -94,6 +96,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "met": ("Đạt", "Met"), "not_met": ("Chưa đạt", "Not met"), "not_yet_due": ("Chưa đến hạn", "Not yet due"),
     "no_data": ("Chưa có số liệu", "No data"),
     "no_baseline": ("Chưa có số liệu gốc", "No baseline"),
+    "insufficient_data": ("Chưa đủ số liệu", "Insufficient data"),
     "targets_detail": ("Xem từng mục tiêu (chưa đạt trước)", "Every target (not met first)"),
     "no_snapshot": ("Chưa có dữ liệu đã công bố.", "Nothing published yet."),
     # denials

@@ -16,7 +16,7 @@ from baocao import calendar
 from baocao.settings import Settings
 from web import answer
 
-ACCEPTED = ("accepted", "accepted_with_warnings")
+ACCEPTED = ("accepted", "accepted_with_warnings", "accepted_by_override")
 TARGET_ORDER = {"not_met": 0, "not_yet_due": 1, "no_data": 2, "no_baseline": 3, "met": 4}
 
 

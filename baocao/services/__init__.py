@@ -8,7 +8,7 @@ or any new door.
 | `process` | collect the inbox, parse → validate → load the pending submissions, aggregate, publish |
 | `answer` | tell units: annotated workbooks, feedback, reminders, escalations, the operator's summary (into the outbox) |
 | `deliver` | hand the outbox over to the delivery store (warehouse runs); send from it through the sender resource, without the warehouse |
-| `operator` | an operator's decisions and questions: accept a warning, a unit's history, data docs |
+| `operator` | an operator's decisions and questions: accept a warning or an overridable error, release a held version, reopen a cycle, a unit's history, data docs |
 
 A new door (e-mail, say) hands each file it receives to `intake.store.receive` (received at
 `res.now()`, the server's clock), then calls `services.process.process(res)` (or lets the watcher's

@@ -118,8 +118,8 @@ def enqueue_schedule(res, period: str, stage: str | None = None, now: datetime |
         if not rows:
             continue
         units = [{"unit_code": u, "accepted": a, "received": r} for u, a, r, _ in rows]
-        summary = [(u, st if st in ("accepted", "accepted_with_warnings", "rejected") else "missing")
-                   for u, _, _, st in rows]
+        summary = [(u, st if st in ("accepted", "accepted_with_warnings", "rejected") else ("accepted" if a else "missing"))
+                   for u, a, _, st in rows]
         con.execute("begin transaction")
         try:
             with batch(con):

@@ -1,10 +1,13 @@
-"""An operator's decisions and questions: accept a warning, a unit's version history, the Great
-Expectations data docs of a cycle."""
+"""An operator's decisions and questions: accept a warning, accept an overridable error, release a
+held version, reopen a closed cycle, a unit's version history, the Great Expectations data docs of
+a cycle. The rules behind the decisions are in `baocao.decisions`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from baocao import decisions
+from baocao.services import process
 from baocao.services.process import previous_values
 from warehouse import queries
 
@@ -54,3 +57,38 @@ def build_data_docs(res, period: str) -> Path:
             if len(tdf):
                 batches[f"{ds}__tasks"] = tdf
     return _build(res.settings.datadocs / period, batches, run_name=period)
+
+
+# ------------------------------------------------------------ errors overridden, periods decided
+
+
+def accept_error(res, unit: str, period: str, rule: str, by: str, reason: str) -> dict:
+    """Accept an overridable error for a unit and period (who, the clock's now, why); when no other
+    error is left the unit counts, and the marts and the snapshot are rebuilt to show it."""
+    row = decisions.accept_error(res.con(), unit, period, rule, by, reason, cat=res.cat, now=res.now())
+    if row["status"] == "accepted_by_override":
+        refresh(res)
+    return row
+
+
+def release(res, submission_id: str, by: str, reason: str) -> dict:
+    """A version held for arriving after its cycle's closing date counts from now on."""
+    row = decisions.release_held(res.con(), submission_id, by, reason, now=res.now())
+    refresh(res)
+    return row
+
+
+def held(con, period: str | None = None) -> list[tuple]:
+    """Versions waiting for the operator's decision. `con`: the writer's cursor or a snapshot's."""
+    return decisions.held(con, period)
+
+
+def reopen(res, period: str, dataset_code: str, by: str, reason: str, days: int = 7) -> dict:
+    """Reopen a closed cycle for `days` days from the clock's now (recorded)."""
+    return decisions.reopen_cycle(res.con(), period, dataset_code, by, reason, days=days, now=res.now())
+
+
+def refresh(res) -> None:
+    """Rebuild the marts and publish the snapshot, so analysts see a decision's effect."""
+    process.aggregate(res)
+    process.publish_all(res)

@@ -5,10 +5,10 @@ one (validation can be spread over Dask workers with `validation_chunks` / `vali
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from baocao import calendar
+from baocao import calendar, decisions
 from baocao.findings import Finding, error
 from baocao.services.cycles import open_cycles
 from expectations import validate as validate_mod
@@ -78,14 +78,12 @@ def parse(res, files: list[store_mod.StoredFile]) -> list[SubmissionRecord]:
         period = p.period or _fallback_period(cycles)
         dataset = p.dataset_code if p.dataset_code in cat.datasets else _fallback_dataset(cat, f.unit_code, period)
         cyc = cycles.get((period, dataset))
-        if not p.has_errors and (cyc is None or cyc["closed_at"] is not None):
-            opened = sorted({per for (per, ds), c in cycles.items() if ds == dataset and c["closed_at"] is None})
-            p.findings.append(error(
-                "S10", f"Kỳ báo cáo {period} của báo cáo {dataset} chưa mở hoặc đã đóng",
-                f"Period {period} of report {dataset} is not open",
-                sheet="CSV" if p.file_format == "csv" else "Thông tin", cell=None if p.file_format == "csv" else "B6",
-                value_raw=period,
-                expected_vi=f"kỳ đang mở: {', '.join(opened) or 'không có'}", expected_en=f"open periods: {', '.join(opened) or 'none'}"))
+        held = False
+        if not p.has_errors:  # the period has ended, its cycle is open, the file is not past closing
+            found = decisions.period_finding(period, dataset, f.received_at, cycles, cat, {
+                "sheet": "CSV" if p.file_format == "csv" else "Thông tin", "cell": None if p.file_format == "csv" else "B6"})
+            p.findings += [found] if found else []
+            held = bool(found) and found.rule_id == decisions.HOLD_RULE
         deadline = cyc["deadline_at"] if cyc else None
         rec = SubmissionRecord(
             submission_id=f.submission_id, unit_code=f.unit_code, period=period or "?", dataset_code=dataset or "?",
@@ -93,7 +91,8 @@ def parse(res, files: list[store_mod.StoredFile]) -> list[SubmissionRecord]:
             file_format=p.file_format, received_at=f.received_at, source=f.source,
             is_late=bool(deadline and f.received_at > deadline),
             findings=list(p.findings), values=p.values, tasks=p.tasks, texts=p.texts,
-            original_name_raw=f.original_name_raw or None, meta=f.meta or None, file_mtime=f.file_mtime)
+            original_name_raw=f.original_name_raw or None, meta=f.meta or None, file_mtime=f.file_mtime,
+            decision="held" if held else None)
         out.append(rec)
     return out
 
@@ -129,13 +128,15 @@ class ValidationChunk:
     items: list[BatchItem]
     previous: dict
     peers: dict
+    changes: dict = field(default_factory=dict)  # how the cycle's units changed, per element
 
 
 def validation_chunks(res, records: list[SubmissionRecord], chunk_size: int | None = None) -> list[ValidationChunk]:
     """Group the parseable submissions by data set and period; with `chunk_size` > 0 (default:
     the settings' validation_chunk) cut each group into chunks of that many units (peers are
     still judged against the whole group)."""
-    from expectations.validate import peer_stats
+    from expectations import context
+    from expectations.validate import change_stats, peer_stats
 
     cat = res.cat
     chunk_size = res.settings.validation_chunk if chunk_size is None else chunk_size
@@ -147,35 +148,43 @@ def validation_chunks(res, records: list[SubmissionRecord], chunk_size: int | No
     out = []
     for (ds, period), recs in groups.items():
         items = [BatchItem(key=r.submission_id, unit_code=r.unit_code, values=r.values, tasks=r.tasks) for r in recs]
-        previous = previous_values(con, period, ds)
-        peers = peer_stats(ds, items, cat)
+        previous = context.unit_series(con, period, ds, cat.rules.get("history", {}).get("series_length", 1))
+        counted = context.counted_values(con, period, ds, list(cat.datasets[ds].elements))
+        peers = peer_stats(ds, items, cat, counted)  # the cycle's peers and changes, not the run's
+        changes = change_stats(ds, items, cat, counted, previous)
         size = chunk_size if chunk_size > 0 else len(items)
         for i in range(0, len(items), size):
             part = items[i:i + size]
             units = {it.unit_code for it in part}
             out.append(ValidationChunk(ds, period, [it.key for it in part], part,
-                                       {k: v for k, v in previous.items() if k[0] in units}, peers))
+                                       {k: v for k, v in previous.items() if k[0] in units}, peers, changes))
     return out
 
 
 def validate_chunk(chunk: ValidationChunk, cat=None) -> tuple[list[list[Finding]], dict]:
     """Plain and picklable: no warehouse, so it runs on any worker."""
-    found, stats = validate_batch(chunk.dataset_code, chunk.items, chunk.previous, cat, peers=chunk.peers)
+    found, stats = validate_batch(chunk.dataset_code, chunk.items, chunk.previous, cat, peers=chunk.peers,
+                                  changes=chunk.changes)
     return [found[i] for i in range(len(chunk.items))], stats
 
 
 def apply_validation(res, records: list[SubmissionRecord], chunks: list[ValidationChunk], results: list) -> dict:
-    """Attach each chunk's findings to its submissions, leaving out warnings an operator accepted."""
+    """Attach each chunk's findings to its submissions, leaving out warnings an operator accepted
+    and turning the errors an operator accepted (overridable rules) into flagged warnings."""
     con = res.con()
     by_id = {r.submission_id: r for r in records}
     stats = {"batches": len({(c.dataset_code, c.period) for c in chunks}), "chunks": len(chunks), "rows": 0,
              "expectations": 0}
     for chunk, (found, st) in zip(chunks, results, strict=True):
         accepted = queries.accepted_warnings(con, chunk.period)
+        overridden = decisions.overrides(con, chunk.period)
         for key, fs in zip(chunk.keys, found, strict=True):
             r = by_id[key]
             r.findings.extend(f for f in fs if not (f.severity == "warning"
                                                     and (r.unit_code, chunk.dataset_code, f.element_code) in accepted))
+            decisions.apply_overrides(r, overridden)
+        if st.get("peer_check"):
+            stats.setdefault("peer_check", {})[f"{chunk.dataset_code} {chunk.period}"] = st["peer_check"]
         stats["rows"] += st["rows"]
         stats["expectations"] += st["expectations"]
     return stats

@@ -13,10 +13,12 @@ cell), P04 file too large, P05 password-protected, P06 unreadable CSV characters
 Office format (.xls 97-2003). Structure: S01 sheet missing, S02 not a baocao form or unknown
 template version, S03 another unit's file, S04 unknown unit, S05 invalid period (or one that
 does not fit the report's frequency), S06 report code, S07 duplicate element, S08 unknown
-element, S09 header row changed, S11 unknown CSV line type, S12 malformed CSV line (S10, period
-not open, belongs to the collect step). Values: V01 text, V02 formula without a computed value,
-V03 date, V04 merged value cell, V05 formula error value (#DIV/0!...). Tasks: T02 status, T03
-task number.
+element, S09 header row changed, S11 unknown CSV line type, S12 malformed CSV line, S13–S16 the
+workbook's structure (structure.py). S10 (period not open or closed), S17 (period not ended) and
+S18 (held: sent after the close) belong to the collect step (baocao/decisions.py). Values: V01
+text, V02 formula without a computed value, V03 date, V04 merged value cell, V05 formula error
+value (#DIV/0!...), V06 a number with two readings for its element type ("1,5" in a count). Tasks:
+T02 status, T03 task number.
 """
 
 from __future__ import annotations

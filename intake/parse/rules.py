@@ -8,7 +8,7 @@ import datetime as dt
 from baocao import calendar
 from baocao.findings import error
 from intake import form
-from intake.numbers import NotANumber, fold, nfc, parse_number
+from intake.numbers import AmbiguousNumber, NotANumber, fold, nfc, read_cell_number
 from intake.parse.common import _DATE_TEXT, _EXCEL_EPOCH, _NO, _YES, ParsedSubmission, _code, _date_text, _s, _text
 
 
@@ -159,7 +159,11 @@ def _add_value(p, el, raw, where: dict) -> None:
         elif el.value_type == "flag" and isinstance(raw, str) and fold(raw) in _YES | _NO:
             value = 1.0 if fold(raw) in _YES else 0.0
         else:
-            value = parse_number(raw, percent=el.value_type == "percent")
+            value = read_cell_number(raw, el.value_type)
+    except AmbiguousNumber as amb:  # "1,5" in a count: two readings, the locale setting behind them
+        p.findings.append(error("V06", amb.vi, amb.en, value_raw=_s(raw), **where,
+                                expected_vi=amb.expected_vi, expected_en=amb.expected_en))
+        return
     except NotANumber:
         vi, en = "Ô số liệu chứa chữ, không phải số", "The cell holds text, not a number"
         if isinstance(raw, bool):

@@ -32,6 +32,7 @@ comment on column core.dataset.name is 'Vietnamese name.';
 comment on column core.dataset.name_en is 'English name.';
 comment on column core.dataset.frequency is 'H (six-monthly) or Y (annual).';
 comment on column core.dataset.deadline_rule is 'JSON: semantic (calendar or admin), working_days, grace_days and legal_basis.';
+comment on column core.dataset.min_coverage is 'Share of expected units (0–1) below which a target judged on this data set is insufficient data (catalog/datasets.yaml).';
 comment on column core.dataset_element.dataset_code is 'Data set.';
 comment on column core.dataset_element.element_code is 'Element it collects.';
 comment on column core.dataset_element.position is 'Row order on the form (1 = first).';

@@ -3,12 +3,23 @@
 -- gt/ge/lt/le strictly as written; "about" within 1% (at least 0.05); a range "a–b" is reached at a
 -- (the plans set ranges as levels to reach, so above b still counts); eq 100% within 0.05;
 -- increase over the plan's baseline (absolute or relative); a past milestone is judged on the value
--- of its own year when the warehouse has one.
+-- of its own year when the warehouse has one, else on the latest data and says whether that came
+-- after or before the milestone year (judged_on). A value
+-- from fewer units than the data set's min_coverage (catalog/datasets.yaml) is not judged:
+-- status insufficient_data ("chưa đủ số liệu"), with the coverage it rests on.
 create or replace table marts.target_progress as
 with pv as (
     select period, indicator_code, value, coverage,
            cast(left(period, 4) as integer) + case when period like '%H1' then 0.5 else 1.0 end as period_end
     from marts.indicator_value where level = 'province'
+),
+min_cov as (
+    -- the coverage a value needs, per indicator and frequency (H: six-monthly, Y: annual data sets)
+    select i.indicator_code, d.frequency, max(d.min_coverage) as min_coverage
+    from core.indicator i
+    join core.dataset_element de on de.element_code = i.numerator
+    join core.dataset d using (dataset_code)
+    group by all
 ),
 periods as (
     select distinct period, cast(left(period, 4) as integer) as period_year, period_end from pv
@@ -20,22 +31,32 @@ latest as (
            arg_max(pv.value, pv.period_end) filter (where pv.period_end <= p.period_end) as value,
            arg_max(pv.period, pv.period_end) filter (where pv.period_end <= p.period_end) as value_period,
            arg_max(pv.coverage, pv.period_end) filter (where pv.period_end <= p.period_end) as coverage,
+           max(pv.period_end) filter (where pv.period_end <= p.period_end) as value_end,
            arg_max(pv.value, pv.period_end) filter (where pv.period_end <= t.milestone_year + 1
                                                      and pv.period_end > t.milestone_year) as milestone_value,
            arg_max(pv.period, pv.period_end) filter (where pv.period_end <= t.milestone_year + 1
-                                                      and pv.period_end > t.milestone_year) as milestone_period
+                                                      and pv.period_end > t.milestone_year) as milestone_period,
+           arg_max(pv.coverage, pv.period_end) filter (where pv.period_end <= t.milestone_year + 1
+                                                        and pv.period_end > t.milestone_year) as milestone_coverage
     from periods p
     cross join core.target t
     left join pv on pv.indicator_code = t.indicator_code
     group by all
 ),
 t as (
-    select t.*, l.period, l.period_year, l.period_end, l.coverage,
+    select t.*, l.period, l.period_year, l.period_end,
            -- a milestone already past is judged on the value of its own year when there is one
            case when l.period_end > t.milestone_year + 1 and l.milestone_value is not null
                 then l.milestone_value else l.value end as value,
            case when l.period_end > t.milestone_year + 1 and l.milestone_value is not null
                 then l.milestone_period else l.value_period end as value_period,
+           case when l.period_end > t.milestone_year + 1 and l.milestone_value is not null
+                then l.milestone_coverage else l.coverage end as coverage,
+           case when l.value is null then null
+                when l.period_end > t.milestone_year + 1 and l.milestone_value is not null then 'milestone_year'
+                when l.period_end > t.milestone_year + 1 and l.value_end > t.milestone_year + 1 then 'later_data'
+                when l.period_end > t.milestone_year + 1 then 'earlier_data'
+                else 'latest' end as judged_on,
            case when t.op in ('lt', 'le') then -1 else 1 end as direction,
            case
                when t.op = 'range' then t.low
@@ -46,6 +67,12 @@ t as (
            end as threshold
     from core.target t
     join latest l using (target_id)
+),
+tc as (
+    select t.*, mc.min_coverage
+    from t
+    left join min_cov mc on mc.indicator_code = t.indicator_code
+                        and mc.frequency = case when t.value_period like '%H%' then 'H' else 'Y' end
 ),
 e as (
     select *,
@@ -61,20 +88,23 @@ e as (
                when op = 'increase' then (case when threshold is null then null else value >= threshold end)
                when op = 'milestone' then value >= 1
            end as meets,
-           (from_year is not null and period_year >= from_year) or period_end >= milestone_year + 1 as is_due
-    from t
+           (from_year is not null and period_year >= from_year) or period_end >= milestone_year + 1 as is_due,
+           coalesce(coverage, 0) < coalesce(min_coverage, 0) as is_thin
+    from tc
 )
 select plan_code, target_id, indicator_code, period, text, op, target_value, low, high, increase_kind,
-       baseline_year, baseline_value, unit, milestone_year, from_year, value, value_period, coverage, threshold,
+       baseline_year, baseline_value, unit, milestone_year, from_year, value, value_period, judged_on, coverage,
+       min_coverage, threshold,
        case
            when value is null then 'no_data'
+           when is_thin then 'insufficient_data'
            when meets is null then 'no_baseline'
            when is_due and meets then 'met'
            when is_due then 'not_met'
            else 'not_yet_due'
        end as status,
        case
-           when is_due or value is null or meets is null then null
+           when is_due or value is null or is_thin or meets is null then null
            when meets then 'on_track'
            when baseline_value is not null and baseline_year is not null and baseline_year + 1 < period_end then
                case
@@ -109,8 +139,10 @@ comment on column marts.target_progress.milestone_year is 'Year by which the tar
 comment on column marts.target_progress.from_year is 'First year a standing target applies (evaluated every period from then).';
 comment on column marts.target_progress.value is 'Province value judged: the latest known by the period (for a past milestone, the value of the milestone year when available).';
 comment on column marts.target_progress.value_period is 'Period the judged value comes from (annual statistics arrive once a year).';
-comment on column marts.target_progress.coverage is 'Share of expected units behind the value (0–1).';
+comment on column marts.target_progress.coverage is 'Share of expected units behind the judged value (0–1).';
+comment on column marts.target_progress.min_coverage is 'Coverage the value needs to be judged (the data set''s min_coverage in catalog/datasets.yaml); below it the status is insufficient_data.';
+comment on column marts.target_progress.judged_on is 'latest (the latest value known by the period), milestone_year (a past milestone judged on its own year), later_data or earlier_data (a past milestone judged on data from after or before its year, none of its own year being available).';
 comment on column marts.target_progress.threshold is 'The value the indicator must reach (range: its lower bound, above the upper bound still counts; increase: baseline + increase).';
-comment on column marts.target_progress.status is 'met, not_met (milestone due), not_yet_due, no_data (no value) or no_baseline (increase target without a baseline).';
+comment on column marts.target_progress.status is 'met, not_met (milestone due), not_yet_due, no_data (no value), insufficient_data (chưa đủ số liệu: coverage below min_coverage) or no_baseline (increase target without a baseline).';
 comment on column marts.target_progress.trajectory is 'For targets not yet due: on_track, at_risk or off_track (linear between baseline and milestone).';
 comment on column marts.target_progress.note is 'Reviewer note on the target (e.g. where the source is inconsistent).';
