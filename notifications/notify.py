@@ -179,11 +179,16 @@ def event_time(due: Due, *, deadline: date | datetime, opened_at: datetime | Non
     dl = dl if dl.tzinfo else dl.replace(tzinfo=TZ)
     if due.kind == "cycle_opened" and opened_at is not None:
         return opened_at if opened_at.tzinfo else opened_at.replace(tzinfo=TZ)
-    if due.kind == "reminder" and due.stage.removeprefix("d-").isdigit():  # the schedule's "d-7"
-        n = int(due.stage.removeprefix("d-"))
-        return datetime.combine(dl.astimezone(TZ).date() - timedelta(days=n), time(0), tzinfo=TZ)
-    if due.kind == "reminder" and due.stage.startswith("web-"):  # an operator's reminder from the web page
-        return datetime.strptime(due.stage.removeprefix("web-"), "%Y%m%d%H%M%S").replace(tzinfo=TZ)
+    if due.kind == "reminder":
+        if due.stage.startswith("web-"):  # an operator's reminder from the web page, when it was asked
+            at = datetime.strptime(due.stage.removeprefix("web-"), "%Y%m%d%H%M%S").replace(tzinfo=TZ)
+        else:  # the schedule's "d-7": that day, 00:00 local
+            n = int(due.stage.removeprefix("d-"))
+            at = datetime.combine(dl.astimezone(TZ).date() - timedelta(days=n), time(0), tzinfo=TZ)
+        if opened_at is not None:  # a cycle opened late: its reminders come after "cycle opened"
+            opened = opened_at if opened_at.tzinfo else opened_at.replace(tzinfo=TZ)
+            at = max(at, opened + timedelta(seconds=1))
+        return at
     if due.kind == "escalation":
         return dl + timedelta(days=escalate_after_days)
     return dl

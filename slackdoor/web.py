@@ -25,6 +25,9 @@ class DownloadError(Exception):
         self.code = code
 
 
+UPLOAD_ATTEMPTS = 3  # a file the thread still lacks is uploaded again, at most this often
+
+
 class DoorClient:
     def __init__(self, token: str, base_url: str | None = None, *, timeout: int = 30, backoff_factor: float = 0.5):
         self.token = token
@@ -138,12 +141,22 @@ class DoorClient:
 
     def upload(self, channel: str, thread_ts: str, name: str, data: bytes, *, title: str,
                comment: str | None = None) -> dict:
-        """Share a file in the thread once per file name; returns the file (id, name, permalink)."""
-        found = self.find_file(channel, thread_ts, name)
-        if found:
-            return found
-        resp = self._call(self.sender._post_client.files_upload_v2, channel=channel, thread_ts=thread_ts,
-                          filename=name, content=data, title=title, initial_comment=comment)
+        """Share a file in the thread once per file name; returns the file (id, name, permalink).
+        A failed attempt is tried again (up to `UPLOAD_ATTEMPTS`), each time only after the thread
+        shows the file is not there: an upload Slack completed without telling us is not repeated."""
+        last: SendError | None = None
+        for _ in range(UPLOAD_ATTEMPTS):
+            found = self.find_file(channel, thread_ts, name)
+            if found:
+                return found
+            try:
+                resp = self._call(self.sender._post_client.files_upload_v2, channel=channel, thread_ts=thread_ts,
+                                  filename=name, content=data, title=title, initial_comment=comment)
+                break
+            except SendError as exc:
+                last = exc
+        else:
+            raise last  # type: ignore[misc]
         fid = resp["file"]["id"]
         try:
             return self.file_info(fid)

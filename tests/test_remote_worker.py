@@ -344,7 +344,9 @@ def test_validation_chunks_run_on_a_dask_worker_on_another_host(netns, server, s
     code = (
         "import json, sys\n"
         "from flows.cycle import reporting_cycle\n"
-        "runner = reporting_cycle.task_runner\n"
+        "from baocao import runners\n"
+        "from baocao.settings import settings\n"
+        "runner = runners.task_runner(settings())  # the runner the flow builds for this run\n"
         "state = reporting_cycle(sys.argv[1], sys.argv[2], return_state=True)\n"
         "result = state.result()\n"
         "print(json.dumps({'runner': type(runner).__name__, 'address': runner.address,\n"

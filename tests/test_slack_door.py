@@ -180,7 +180,7 @@ def test_a_file_in_the_units_channel_is_stored_processed_and_answered_in_its_thr
 
     (sid, status, _), = _submissions(s, X1)
     assert status == "rejected"
-    side = json.loads((s.store / X1 / f".{sid}.json").read_text(encoding="utf-8"))
+    side = json.loads((s.store / X1 / f"{sid}.json").read_text(encoding="utf-8"))  # the store's record of it
     assert side["source"] == "slack"
     assert side["original_name"] == "Báo cáo 6 tháng <xã> #1.xlsx"
     assert {k: side["meta"][k] for k in ("user", "channel", "ts")} == {
