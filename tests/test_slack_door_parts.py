@@ -3,6 +3,7 @@ intake call and its audit trail, working days left, what the bot says about host
 
 from __future__ import annotations
 
+import base64
 import json
 import unicodedata
 from datetime import UTC, date, datetime
@@ -68,12 +69,15 @@ def test_receive_stores_once_under_the_servers_name_with_the_audit_trail(tmp_pat
     f, new = receive.receive(store, "LD.X001", b"PK-data", hostile, source="slack", received_at=at, meta=meta)
     assert new and f.path.parent == store / "LD.X001" and ".." not in f.path.name and "<" not in f.path.name
     assert f.received_at == at and f.path.read_bytes() == b"PK-data"
-    side = json.loads((store / "LD.X001" / f".{f.submission_id}.json").read_text(encoding="utf-8"))
-    assert side["original_name"] == hostile and side["meta"] == meta and side["source"] == "slack"
+    side = json.loads((store / "LD.X001" / f"{f.submission_id}.json").read_text(encoding="utf-8"))
+    # the name as sent is kept whole (bytes); the name shown to people has the bidi override neutralised
+    assert base64.b64decode(side["original_name_b64"]).decode("utf-8") == hostile
+    assert "\u202e" not in side["original_name"] and side["original_name"].startswith("../../etc/<passwd> báo cáo")
+    assert side["meta"] == meta and side["source"] == "slack"
     again, new2 = receive.receive(store, "LD.X001", b"PK-data", "other.xlsx", source="slack",
                                   received_at=datetime(2026, 7, 4, tzinfo=UTC), meta={"ts": "2"})
     assert not new2 and again.submission_id == f.submission_id
-    assert [p.name for p in (store / "LD.X001").iterdir() if "__" in p.name] == [f.path.name]
+    assert sorted(p.name for p in (store / "LD.X001").iterdir()) == sorted([f.path.name, f"{f.submission_id}.json"])
     assert receive.audit(store, "LD.X001", f.submission_id)["meta"]["ts"] == "1.000001"  # the first arrival
     with pytest.raises(ValueError):
         receive.receive(store, "../LD.X001", b"x", "a.xlsx", source="slack", received_at=at)

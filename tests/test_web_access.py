@@ -187,7 +187,7 @@ def test_upload_is_checked_before_anything_is_stored(site):
     assert r.status_code == 201
     sid = r.json()["submission_id"]
     stored = [p.name for p in (s.store / A).iterdir() if p.name.startswith(sid)]
-    assert stored == [f"{sid}__web.xlsx"]
+    assert sorted(stored) == [f"{sid}.bin", f"{sid}.json"]  # the content (the unit's name has no usable type) and the store's record
     assert not any("passwd" in p.name for p in s.home.rglob("*"))
     rec = site["ctx"].access.audit("upload", unit_code=A)[-1]
     assert rec["detail"]["name"] == "../../etc/passwd" and rec["ip"] and rec["who"] == "A label" and rec["at"]

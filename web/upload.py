@@ -8,10 +8,7 @@ named by the server (`<submission_id>__web.xlsx`)."""
 from __future__ import annotations
 
 import io
-import json
-import os
 import re
-import secrets
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -71,36 +68,9 @@ def _sidecar(stored: store_mod.StoredFile) -> Path:
 
 def receive(store: Path, unit_code: str, data: bytes | Path, original_name: str | bytes, *, source: str,
             received_at: datetime, meta: dict | None = None) -> store_mod.StoredFile:
-    """Stand-in for `intake.store.receive` (same signature) until the intake stream's lands: checks the
-    unit code's syntax before touching the file system, stores under the server's own name through
-    `store_file` (idempotent on identical bytes), and keeps the original name, source, time and meta
-    in a sidecar beside the stored file."""
-    real = getattr(store_mod, "receive", None)
-    if real is not None:
-        return real(store, unit_code, data, original_name, source=source, received_at=received_at, meta=meta)
-    if not UNIT_SYNTAX.fullmatch(unit_code or ""):
-        raise ValueError(f"not a unit code: {unit_code!r}")
-    raw = data.read_bytes() if isinstance(data, Path) else data
-    kind = sniff(raw)
-    incoming = store.parent / ".incoming"  # same file system as the store: the move is a rename
-    incoming.mkdir(parents=True, exist_ok=True)
-    tmp_dir = incoming / secrets.token_hex(8)
-    tmp_dir.mkdir()
-    src = tmp_dir / f"web.{kind}"
-    src.write_bytes(raw)
-    try:
-        stored = store_mod.store_file(src, unit_code, store, source=source, move=True, received_at=received_at)
-    finally:
-        src.unlink(missing_ok=True)
-        tmp_dir.rmdir()
-    side = _sidecar(stored)
-    if not side.exists():
-        name = original_name.decode("utf-8", "replace") if isinstance(original_name, bytes) else original_name
-        tmp = side.with_name(side.name + ".tmp")
-        tmp.write_text(json.dumps({"original_name": name, "source": source, "received_at": received_at.isoformat(),
-                                   "meta": meta or {}}, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, side)
-    return stored
+    """The one intake path (`intake.store.receive`): the unit checked before the file system is
+    touched, the server's own name, the unit's name and the upload's audit trail as data."""
+    return store_mod.receive(store, unit_code, data, original_name, source=source, received_at=received_at, meta=meta)
 
 
 def sent_through_web(store: Path, unit_code: str, submission_id: str) -> bool:
