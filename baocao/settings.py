@@ -21,6 +21,9 @@ warehouse, the inbox, the submission store, the published snapshot. The other va
 | BAOCAO_TEST_KILL_AFTER_LOAD | test hook: `1` kills the run (SIGKILL) right after a load commits | off |
 | SLACK_BOT_TOKEN | Slack bot token; without it messages stay in the outbox | none |
 | SLACK_API_URL | a Slack-compatible Web API (the local test server) | Slack's |
+| SLACK_APP_TOKEN | app-level token (xapp-): with SLACK_BOT_TOKEN, the Slack door listens over Socket Mode | none |
+| BAOCAO_SLACK_MAX_BYTES | largest file the Slack door downloads (bytes) | 5 MB |
+| BAOCAO_WEB_URL | the web pages' public address, used in access links | http://127.0.0.1:<port> |
 
 Nothing else in the project reads these variables: code gets a `Settings` (or the resources
 built from it, `baocao.resources`) handed in.
@@ -50,6 +53,9 @@ class Settings:
     events: bool = True
     slack_bot_token: str | None = None
     slack_api_url: str | None = None
+    slack_app_token: str | None = None
+    slack_max_bytes: int | None = None
+    web_url: str | None = None
     parse_seconds: float = 20.0
     parse_memory_mb: int = 1536
     lock_wait: float = 30.0
@@ -96,6 +102,9 @@ class Settings:
             events=events_enabled(env),
             slack_bot_token=text("SLACK_BOT_TOKEN"),
             slack_api_url=text("SLACK_API_URL"),
+            slack_app_token=text("SLACK_APP_TOKEN"),
+            slack_max_bytes=number("BAOCAO_SLACK_MAX_BYTES", None),
+            web_url=text("BAOCAO_WEB_URL"),
             parse_seconds=seconds("BAOCAO_PARSE_SECONDS", 20.0),
             parse_memory_mb=number("BAOCAO_PARSE_MEMORY_MB", 1536) or 1536,
             lock_wait=seconds("BAOCAO_LOCK_WAIT", 30.0),

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,7 +28,7 @@ def _store(home):
 
 
 def _base(base_url: str | None, port: int = 8000) -> str:
-    return (base_url or os.environ.get("BAOCAO_WEB_URL") or f"http://127.0.0.1:{port}").rstrip("/")
+    return (base_url or settings().web_url or f"http://127.0.0.1:{port}").rstrip("/")
 
 
 def issue_links(home, units: list[str], operator: str | None, days: float, base_url: str) -> list[tuple[str, str]]:

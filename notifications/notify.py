@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import functools
 import logging
-import os
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -149,7 +148,10 @@ def render_due(due: Due, *, deadline: date | datetime, catalog_dir: Path = CATAL
         "lang": who.lang,
     }
     # the Slack door (SLACK_APP_TOKEN) attaches the unit's pre-filled workbook to these three
-    in_thread = bool(os.environ.get("SLACK_BOT_TOKEN", "").strip() and os.environ.get("SLACK_APP_TOKEN", "").strip())
+    from baocao.settings import Settings
+
+    s = Settings.from_env()
+    in_thread = bool(s.slack_bot_token and s.slack_app_token)
     if due.kind == "cycle_opened":
         kwargs = {**common, "form_in_thread": in_thread}
     elif due.kind == "reminder":

@@ -1,8 +1,7 @@
-"""The door's settings, read from the environment once."""
+"""The door's settings, taken from `baocao.settings` (the one place the environment is read)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -20,14 +19,13 @@ class DoorConfig:
     def from_env(cls, env: Mapping[str, str] | None = None) -> DoorConfig | None:
         """The configuration when both SLACK_BOT_TOKEN (xoxb-) and SLACK_APP_TOKEN (xapp-) are
         set; None otherwise (Slack then only carries outgoing messages, or nothing)."""
-        env = os.environ if env is None else env
-        bot = (env.get("SLACK_BOT_TOKEN") or "").strip()
-        app = (env.get("SLACK_APP_TOKEN") or "").strip()
+        from baocao.settings import Settings
+
+        s = Settings.from_env(env)
+        bot, app = s.slack_bot_token or "", s.slack_app_token or ""
         if not bot or not app:
             return None
         if not app.startswith("xapp-"):
             raise ValueError("SLACK_APP_TOKEN phải là token cấp ứng dụng (xapp-…, quyền connections:write)"
                              " / SLACK_APP_TOKEN must be an app-level token (xapp-…, scope connections:write)")
-        limit = (env.get("BAOCAO_SLACK_MAX_BYTES") or "").strip()
-        return cls(bot, app, (env.get("SLACK_API_URL") or "").strip() or None,
-                   int(limit) if limit else DEFAULT_MAX_BYTES)
+        return cls(bot, app, s.slack_api_url, s.slack_max_bytes or DEFAULT_MAX_BYTES)
