@@ -78,8 +78,8 @@ def _original_names(s: Settings, unit: str) -> dict[str, str]:
 
     folder = s.store / unit
     out = {}
-    for side in folder.glob(".*.meta.json") if folder.exists() else []:
-        sid = side.name[1:].split(".", 1)[0]
+    for side in folder.glob("*.json") if folder.exists() else []:  # the store's records
+        sid = side.stem
         name = original_name(folder / "x", sid)
         if name:
             out[sid] = name

@@ -62,10 +62,6 @@ def sniff(data: bytes) -> str:
     raise Refused("not_workbook")
 
 
-def _sidecar(stored: store_mod.StoredFile) -> Path:
-    return stored.path.parent / f".{stored.submission_id}.meta.json"
-
-
 def receive(store: Path, unit_code: str, data: bytes | Path, original_name: str | bytes, *, source: str,
             received_at: datetime, meta: dict | None = None) -> store_mod.StoredFile:
     """The one intake path (`intake.store.receive`): the unit checked before the file system is

@@ -99,8 +99,7 @@ def _version(ctx, unit: str, sid: str) -> read.Version | None:
 
 
 def _stored(ctx, unit: str, sid: str) -> bool:
-    folder = ctx.s.store / unit
-    return folder.exists() and any(folder.glob(f"{sid}__*"))
+    return (ctx.s.store / unit / f"{sid}.json").exists()  # the store's record of the submission
 
 
 @router.get("/u/{unit}/s/{sid}.json")
