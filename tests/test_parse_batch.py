@@ -52,9 +52,14 @@ def test_a_dead_worker_loses_no_file(items):
     def kill_a_worker():
         import time
 
-        time.sleep(0.2)  # the workers have started on their first files
-        assert pool.live, "the pool has workers"
-        os.kill(pool.live[0].proc.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # a worker that has taken a file, killed mid-batch
+            busy = [w for w in pool.live if w.job is not None]
+            if busy:
+                os.kill(busy[0].proc.pid, signal.SIGKILL)
+                return
+            time.sleep(0.0005)
+        raise AssertionError("no parse worker ever took a file")
 
     out = batch.parse_many(items, cat, n_workers=2, while_waiting=kill_a_worker)
     assert pool.replaced == before + 1
