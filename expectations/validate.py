@@ -331,6 +331,9 @@ def _value_finding(meta: dict, cfg, cells: dict, row, cat, context: dict | None 
         vi += (f": {_fmt(rate, 1)} trên 10.000 dân, trung vị của {n} đơn vị trong kỳ là {_fmt(med, 1)}"
                f" (z vững = {_fmt(z, 1)})")
         en += f": {rate:,.1f} per 10,000 against a median of {med:,.1f} over {n} units in the cycle (robust z = {z:.1f})"
+    expected_vi, expected_en = meta.get("expected_vi"), meta.get("expected_en")
+    if meta.get("kind") in ("history", "peer"):
+        expected_vi, expected_en = _expected_range(meta, code, row, cat, context, expected_vi, expected_en)
     if meta.get("kind") == "rule":
         right = meta["right"]
         shown = f" ({code} = {_typed(cells, code, row)}, {right} = {_typed(cells, right, row)})"
@@ -339,7 +342,66 @@ def _value_finding(meta: dict, cfg, cells: dict, row, cat, context: dict | None 
     return Finding(
         severity=_severity(cfg), rule_id=meta["rule_id"], message_vi=vi, message_en=en,
         sheet=loc.get("sheet"), cell=loc.get("cell"), element_code=code, element_name=el.name if el else None,
-        value_raw=loc.get("value_raw"), expected_vi=meta.get("expected_vi"), expected_en=meta.get("expected_en"))
+        value_raw=loc.get("value_raw"), expected_vi=expected_vi, expected_en=expected_en)
+
+
+def plausible_range(kind: str, code: str, cat, series: list | None = None, change: tuple | None = None,
+                    peers: tuple | None = None, pop: float | None = None) -> tuple[float, float] | None:
+    """The values a warning of `kind` ("history" or "peer") would not have flagged, from the same
+    bounds `history_scores` and the peer check use: the unit's own median ± max_modified_z
+    scaled deviations (a long series), the previous value ± its tolerance widened to how the
+    cycle's units changed (a short one), or the peers' median rate ± max_robust_z deviations
+    times the population. None when there is nothing to compare with."""
+    el = cat.elements.get(code)
+    floor = el.bounds[0] if el else 0.0
+    if kind == "peer":
+        if not peers or not pop or not peers[1]:
+            return None
+        med, mad, _ = peers
+        z = cat.rules.get("peers", {}).get("max_robust_z", 6)
+        return max(floor, (med - z * mad) * pop / 10000), (med + z * mad) * pop / 10000
+    past = [v for _, v in series or []]
+    if not past:
+        return None
+    hist = cat.rules.get("history", {})
+    max_z, pz = hist.get("max_modified_z", 3.5), hist.get("poisson_z", 3)
+    count = bool(el) and el.value_type == "count"
+    if len(past) >= hist.get("min_series", 4):
+        med = float(np.median(past))
+        mad = float(np.median(np.abs(np.array(past) - med))) * 1.4826
+        scale = max(mad, 0.02 * abs(med), math.sqrt(max(abs(med), 1.0)) if count else 0.0, 1e-9)
+        return max(floor, med - max_z * scale), med + max_z * scale
+    prev = past[-1]
+    band = hist.get("bands", {}).get(code, hist.get("default_band", 0.5))
+    tol = max(band * prev, pz * math.sqrt(prev) if count and prev > 0 else 0.0)
+    lo, hi = prev - tol, prev + tol
+    need = cat.rules.get("peers", {}).get("min_peers", 1)
+    if hist.get("cycle_changes", True) and change is not None and change[2] >= need and prev > 0:
+        c_scale = max(change[1], hist.get("min_change_scale", 0.05))  # as in history_scores
+        c_lo, c_hi = prev * math.exp(change[0] - max_z * c_scale), prev * math.exp(change[0] + max_z * c_scale)
+        if c_lo <= hi and c_hi >= lo:  # a value inside either band passes: their union, when it is one
+            lo, hi = min(lo, c_lo), max(hi, c_hi)
+    return max(floor, lo), hi
+
+
+def _expected_range(meta: dict, code: str, row, cat, context: dict, vi: str | None, en: str | None):
+    """A plausibility warning's "what would pass": the expected range and the previous value."""
+    series = context.get("series") or []
+    rng = plausible_range(meta.get("kind"), code, cat, series, context.get("change"), context.get("peers"),
+                          row.get("POP") if "POP" in row else None)
+    head_vi, head_en = [], []
+    if rng is not None:
+        digits = 0 if cat.elements.get(code) is not None and cat.elements[code].integer else 2
+        lo, hi = (math.ceil(rng[0]), math.floor(rng[1])) if digits == 0 else rng
+        head_vi.append(f"khoảng dự kiến {_fmt(lo, digits)} – {_fmt(hi, digits)}")
+        head_en.append(f"expected range {lo:,.{digits}f} – {hi:,.{digits}f}")
+    if series:
+        p, v = series[-1]
+        head_vi.append(f"kỳ trước{' ' + p if p else ''}: {_fmt(v)}")
+        head_en.append(f"previous period{' ' + p if p else ''}: {v:,.10g}")
+    if not head_vi:
+        return vi, en
+    return ("; ".join(head_vi + ([vi] if vi else [])), "; ".join(head_en + ([en] if en else [])))
 
 
 def _task_finding(meta: dict, cfg, info: dict) -> Finding:

@@ -1,11 +1,15 @@
 """Feedback workbooks: the unit's own file with every finding marked on the cell it names.
 
-`annotate_workbook(src, findings, dest)` copies the unit's workbook (values, formulas, styles,
-validations, other sheets: whatever openpyxl keeps) and, for each finding that names a sheet and
-an Excel cell, fills that cell red (error) or amber (warning) and attaches a comment with the
-message, the value as typed and what would pass. A first sheet "Kết quả kiểm tra" ("Check
-results" in English) lists every finding, with links to the marked cells, so the officer sees
-everything at once. CSV submissions, files the parser refused (P rules) and workbooks openpyxl
+`annotate_workbook(src, findings, dest, source_name=…)` copies the unit's workbook (values,
+formulas, styles, validations, other sheets: whatever openpyxl keeps) and, for each finding that
+names a sheet and an Excel cell, fills that cell red (error) or amber (warning) and attaches a
+comment with the message, the value as typed and what would pass (for a plausibility warning:
+the expected range and the previous value, which the validation puts there). A broken
+cross-element rule (R…, catalog/validation_rules.yaml) marks both of its cells: the finding names
+the left element's cell, the right element's is found on the data sheet by its code. A first
+sheet "Kết quả kiểm tra" ("Check results" in English) lists every finding, with links to the
+marked cells, so the officer sees everything at once; its title names the file as the unit sent
+it (`source_name`), never the store's own name. CSV submissions, files the parser refused (P rules) and workbooks openpyxl
 cannot read get only that sheet (`annotate_findings_xlsx`). Writes are atomic (tmp + os.replace).
 
 A unit sending the annotated file back is fine: an earlier findings sheet, baocao's comments and
@@ -36,6 +40,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
+import catalog as catalog_mod
 from baocao.escape import xlsx_guard, xlsx_put
 from baocao.findings import Finding
 from intake import form, template
@@ -86,19 +91,22 @@ _L = {
 
 # ------------------------------------------------------------------------------------ public
 
-def annotate_workbook(src: Path, findings: list[Finding], dest: Path, lang: str = "vi") -> Path:
+def annotate_workbook(src: Path, findings: list[Finding], dest: Path, lang: str = "vi",
+                      source_name: str | None = None, cat=None) -> Path:
     """Write `dest`: a copy of the workbook `src` with the findings marked on their cells and a
-    first sheet listing them all. Falls back to `annotate_findings_xlsx` when `src` is not a
-    workbook openpyxl can safely read (CSV, damaged, refused by the parser). Returns `dest`."""
+    first sheet listing them all. `source_name`: the file's name as the unit sent it (the title
+    shows it; `src` is the store's copy). Falls back to `annotate_findings_xlsx` when `src` is not
+    a workbook openpyxl can safely read (CSV, damaged, refused by the parser). Returns `dest`."""
     src, dest = Path(src), Path(dest)
     lang = lang if lang in _L else "vi"
+    name = source_name or src.name
     wb = _load(src, findings)
     if wb is None:
-        return annotate_findings_xlsx(findings, dest, lang, source_name=src.name)
+        return annotate_findings_xlsx(findings, dest, lang, source_name=name)
     _strip_previous(wb)
-    marked = _mark_cells(wb, findings, lang)
+    marked = _mark_cells(wb, findings, lang, _rule_partners(cat))
     ws = wb.create_sheet(SHEET_TITLE[lang], 0)
-    _findings_sheet(ws, findings, lang, src.name, marked, plain=False)
+    _findings_sheet(ws, findings, lang, name, marked, plain=False)
     for other in wb.worksheets:
         other.sheet_view.tabSelected = False  # several selected tabs = "grouped" sheets in Excel
     ws.sheet_view.tabSelected = True
@@ -197,17 +205,51 @@ def _target(wb: Workbook, f: Finding):
     return ws, f"{get_column_letter(col)}{row}"
 
 
-def _mark_cells(wb: Workbook, findings: list[Finding], lang: str) -> dict[int, tuple[str, str]]:
-    """Fill and comment every named cell. Returns finding index -> (sheet title, coordinate)."""
+def _rule_partners(cat=None) -> dict[str, tuple[str, str]]:
+    """Cross-element rule id -> (left element, right element), from the catalog."""
+    try:
+        cat = cat or catalog_mod.load()
+    except Exception as exc:  # no catalog: rules mark their left cell only
+        log.warning("catalog not readable (%s); cross-element rules mark one cell", exc)
+        return {}
+    return {str(r["id"]).upper(): (r["left"], r["right"]) for r in cat.rules.get("rules", [])
+            if r.get("id") and r.get("left") and r.get("right")}
+
+
+def _partner(wb: Workbook, f: Finding, partners: dict[str, tuple[str, str]]):
+    """(worksheet, coordinate) of the other cell of a broken cross-element rule: the value cell of
+    the rule's right element on the data sheet, found by its code in column A. None if absent."""
+    pair = partners.get((f.rule_id or "").upper())
+    if pair is None or (f.element_code and f.element_code != pair[0]):
+        return None
+    ws = next((w for w in wb.worksheets if fold(w.title) == fold(form.SHEET_DATA) and hasattr(w, "merged_cells")),
+              None)
+    if ws is None:
+        return None
+    want = fold(pair[1])
+    for r, (code,) in enumerate(ws.iter_rows(min_row=form.HEADER_ROW + 1,
+                                             max_row=min(ws.max_row, form.HEADER_ROW + 5000),
+                                             min_col=1, max_col=1, values_only=True), start=form.HEADER_ROW + 1):
+        if isinstance(code, str) and fold(code) == want:
+            return ws, f"{get_column_letter(form.DATA_VALUE_COL)}{r}"
+    return None
+
+
+def _mark_cells(wb: Workbook, findings: list[Finding], lang: str,
+                partners: dict[str, tuple[str, str]] | None = None) -> dict[int, list[tuple[str, str]]]:
+    """Fill and comment every named cell (both cells of a cross-element rule). Returns finding
+    index -> [(sheet title, coordinate), …], the cell the finding names first."""
     by_cell: dict[tuple[str, str], list[int]] = {}
-    where: dict[int, tuple[str, str]] = {}
+    where: dict[int, list[tuple[str, str]]] = {}
     for i, f in enumerate(findings):
         t = _target(wb, f)
         if t is None:
             continue
-        key = (t[0].title, t[1])
-        by_cell.setdefault(key, []).append(i)
-        where[i] = key
+        for ws, coord in [t] + [p for p in [_partner(wb, f, partners or {})] if p is not None]:
+            key = (ws.title, coord)
+            if key not in where.get(i, []):
+                by_cell.setdefault(key, []).append(i)
+                where.setdefault(i, []).append(key)
     for (title, coord), idx in by_cell.items():
         fs = [findings[i] for i in idx]
         fs.sort(key=lambda f: f.severity != "error")
@@ -242,7 +284,7 @@ def _comment(text: str) -> Comment:
 # ------------------------------------------------------------------------------ findings sheet
 
 def _findings_sheet(ws, findings: list[Finding], lang: str, source_name: str,
-                    marked: dict[int, tuple[str, str]], plain: bool) -> None:
+                    marked: dict[int, list[tuple[str, str]]], plain: bool) -> None:
     L = _L[lang]
     order = sorted(range(len(findings)), key=lambda i: findings[i].severity != "error")
     n_err = sum(f.severity == "error" for f in findings)
@@ -270,8 +312,10 @@ def _findings_sheet(ws, findings: list[Finding], lang: str, source_name: str,
             c.alignment = wrap
         ws.cell(r, 2).fill = ERROR_FILL if f.severity == "error" else WARNING_FILL
         if i in marked:
-            title, coord = marked[i]
+            title, coord = marked[i][0]
             c = ws.cell(r, 5)
+            if len(marked[i]) > 1:  # both cells of a cross-element rule
+                _put(ws, r, 5, ", ".join([f.cell or coord] + [k for _, k in marked[i][1:]]))
             c.hyperlink = Hyperlink(ref=c.coordinate, location=f"'{title.replace(chr(39), chr(39) * 2)}'!{coord}")
             c.font = Font(color="0563C1", underline="single")
     for col, width in zip("ABCDEFGHI", (5, 10, 11, 14, 9, 34, 18, 60, 44), strict=True):

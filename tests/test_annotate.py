@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -166,3 +167,59 @@ def test_csv_or_unreadable_gets_the_findings_sheet_only(tmp_path, submitted):
     assert "x.csv" in ws["A1"].value
     s12 = next(r for r in ws.iter_rows(min_row=5) if r[2].value == "S12")
     assert s12[6].value == "=1+1" and s12[6].data_type == "s", "typed text never becomes a formula"
+
+
+def test_real_findings_name_the_unit_file_mark_both_rule_cells_and_show_the_range(cat, tmp_path):
+    """Parsed and validated for real: a broken cross-element rule (R04, DOCTORS_STATION ≤ DOCTORS)
+    marks both cells; a history warning's comment shows the expected range and the previous value;
+    the title names the file as the unit sent it, not the store's copy."""
+    from expectations.validate import BatchItem, validate_batch
+    from intake.parse import parse_file
+
+    unit = cat.expected_units(DATASET)[0].code
+    values = dict(commune_values(random.Random(7)), DOCTORS=3, DOCTORS_STATION=5, BEDS=90)
+    stored = tmp_path / "store" / "0f3a9c2e.xlsx"  # the store's own name
+    stored.parent.mkdir()
+    build_template(unit, PERIOD, DATASET, cat=cat, values=values).save(stored)
+    parsed = parse_file(stored, cat=cat)
+    assert not parsed.findings
+    previous = {(unit, "BEDS"): [("2025H2", 30.0)]}
+    found, _ = validate_batch(DATASET, [BatchItem("k", unit, parsed.values, parsed.tasks)], previous, cat)
+    findings = found[0]
+    (r04,) = [f for f in findings if f.rule_id == "R04"]
+    (w01,) = [f for f in findings if f.rule_id == "W01" and f.element_code == "BEDS"]
+
+    sent_as = "Báo cáo 6 tháng <Xã> =1+1.xlsx"
+    dest = annotate.annotate_workbook(stored, findings, tmp_path / "fb.xlsx", source_name=sent_as, cat=cat)
+    wb = load_workbook(dest)
+    title = wb["Kết quả kiểm tra"]["A1"].value
+    assert f"«{sent_as}»" in title and stored.name not in title
+
+    data = wb[form.SHEET_DATA]
+    rows = {data.cell(r, 1).value: r for r in range(form.HEADER_ROW + 1, data.max_row + 1)}
+    col = form.col_letter(form.DATA_VALUE_COL)
+    left, right = data[f"{col}{rows['DOCTORS_STATION']}"], data[f"{col}{rows['DOCTORS']}"]
+    assert r04.cell == left.coordinate
+    for c in (left, right):
+        assert _rgb(c) == annotate.ERROR_RGB and "R04" in c.comment.text
+    listed = next(r for r in wb["Kết quả kiểm tra"].iter_rows(min_row=5, values_only=True) if r[2] == "R04")
+    assert listed[4] == f"{left.coordinate}, {right.coordinate}"
+
+    beds = data[w01.cell]
+    assert _rgb(beds) == annotate.WARNING_RGB
+    assert "kỳ trước 2025H2: 30" in beds.comment.text
+    lo, hi = map(int, re.search(r"khoảng dự kiến (\d+) – (\d+)", beds.comment.text).groups())
+    assert lo < 30 < hi < 90, "the range around the previous value, which 90 is outside"
+
+
+def test_a_rule_whose_other_element_is_absent_marks_the_one_cell_it_names(submitted, tmp_path, cat):
+    src, _unit, cells = submitted
+    f = error("R04", "Số bác sĩ tại trạm lớn hơn số bác sĩ", "Station doctors exceed doctors", sheet=form.SHEET_DATA,
+              cell=cells["DOCTORS_STATION"], element_code="DOCTORS_STATION", value_raw="5")
+    wb = load_workbook(src)
+    ws = wb[form.SHEET_DATA]
+    ws.cell(int(cells["DOCTORS"][1:]), 1).value = "XOA"  # the unit overwrote the other element's code
+    wb.save(src)
+    out = load_workbook(annotate.annotate_workbook(src, [f], tmp_path / "one.xlsx", cat=cat))
+    marked = [c.coordinate for row in out[form.SHEET_DATA].iter_rows() for c in row if _rgb(c) == annotate.ERROR_RGB]
+    assert marked == [cells["DOCTORS_STATION"]]

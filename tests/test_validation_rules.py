@@ -83,3 +83,33 @@ def test_history_message_shows_the_series():
     assert w01.severity == "warning" and w01.cell == "D7"
     assert "2024H1: 30" in w01.message_vi and "2026H1: 31" in w01.message_vi and "«310»" in w01.message_vi
     assert "(trung vị 31)" in w01.message_vi and "median 31" in w01.message_en
+
+
+@pytest.mark.parametrize("series", [
+    [("2024H1", 30.0), ("2024H2", 31.0), ("2025H1", 30.0), ("2025H2", 32.0), ("2026H1", 31.0)],  # long: median ± z
+    [("2025H2", 30.0)],                                                                       # short: previous ± band
+])
+def test_expected_range_is_where_the_history_rule_stops_warning(series):
+    from expectations.validate import plausible_range
+
+    cat = catalog_mod.load()
+    lo, hi = plausible_range("history", "DOCTORS", cat, series)
+    assert 0 <= lo < series[-1][1] < hi
+    inside = _scores([lo + 0.01, hi - 0.01], [series] * 2)
+    outside = _scores([hi + 0.01], [series])
+    assert all(abs(x) <= 1 for x in inside) and outside[0] > 1
+
+
+def test_a_history_warning_says_the_expected_range_and_the_previous_value():
+    from expectations.validate import BatchItem, plausible_range, validate_batch
+
+    cat = catalog_mod.load()
+    series = [("2025H2", 30.0)]
+    values = [{"element_code": "DOCTORS", "value": 90.0, "value_raw": "90", "sheet": "Số liệu", "cell": "D7"}]
+    found, _ = validate_batch("XA_6T", [BatchItem("k", "LD.X001", values, [])], {("LD.X001", "DOCTORS"): series}, cat)
+    (w01,) = [f for f in found[0] if f.rule_id == "W01" and f.element_code == "DOCTORS"]
+    lo, hi = plausible_range("history", "DOCTORS", cat, series)
+    assert f"khoảng dự kiến {math.ceil(lo)} – {math.floor(hi)}" in w01.expected_vi
+    assert "kỳ trước 2025H2: 30" in w01.expected_vi and "previous period 2025H2: 30" in w01.expected_en
+    assert f"expected range {math.ceil(lo)} – {math.floor(hi)}" in w01.expected_en
+    assert w01.expected_vi.endswith("kiểm tra lại; nếu đúng, xác nhận với tỉnh")  # the rule's advice stays

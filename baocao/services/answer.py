@@ -65,7 +65,8 @@ def write_findings_file(res, rec: SubmissionRecord) -> Path | None:
     text.write_text("\n".join(lines) + "\n", encoding="utf-8")
     lang = res.cat.recipients.get(rec.unit_code, {}).get("lang", "vi")
     if rec.file_format == "xlsx":
-        return annotate_workbook(Path(rec.stored_path), rec.findings, dest, lang=lang)
+        return annotate_workbook(Path(rec.stored_path), rec.findings, dest, lang=lang, source_name=rec.file_name,
+                                 cat=res.cat)
     return annotate_findings_xlsx(rec.findings, dest, lang=lang, source_name=rec.file_name)
 
 
