@@ -7,6 +7,8 @@ from datetime import datetime
 
 from baocao import calendar
 from reports import overrides
+from reports.difficulties import group_difficulties
+from reports.next_steps import next_steps
 from reports.recommendations import group_recommendations
 
 
@@ -37,6 +39,11 @@ class ReportData:
     n_rec_units: int
     counts: dict = field(default_factory=dict)
     overrides: list[dict] = field(default_factory=list)  # errors the operator accepted (reports/overrides.py)
+    difficulties: list[dict] = field(default_factory=list)  # units' han_che by theme (reports/difficulties.py)
+    causes: list[dict] = field(default_factory=list)        # the causes units named, by theme
+    n_dif_units: int = 0
+    next_steps: list[dict] = field(default_factory=list)    # reports/next_steps.py
+    office: dict = field(default_factory=dict)              # issuing office: superior, name, abbreviation
 
 
 def collect(con, period: str, lang: str = "vi", generated_at: datetime | None = None) -> ReportData:
@@ -117,24 +124,47 @@ def collect(con, period: str, lang: str = "vi", generated_at: datetime | None = 
             "deadline_date": r["deadline_date"], "rows": []})
         g["rows"].append(r)
 
-    texts = _rows(con, """
-        select cs.unit_code, ou.name as unit_name, n.text
-        from core.narrative n
-        join core.current_submission cs using (submission_id)
-        left join core.org_unit ou on ou.unit_code = cs.unit_code
-        where cs.period = ? and n.section = 'kien_nghi' and n.text is not null
-        order by cs.unit_code""", [code])
+    texts = _narrative(con, code, "kien_nghi")
     recs = group_recommendations(texts)
+    hard = _narrative(con, code, "han_che")
+    difficulties, causes = group_difficulties(hard)
 
     counts = _target_counts(targets)
     counts.update({k: sum(r[k] for r in reporting) for k in
                    ("expected", "received", "accepted", "on_time", "late", "missing")})
     counts["n_overdue"] = len(overdue)
+    overdue_tasks = list(grouped.values())
     return ReportData(period=code, lang=lang, province=province, generated_at=(generated_at or datetime.now(calendar.TZ)).astimezone(calendar.TZ),
                       reporting=reporting, units=units, plans=plans, trends=trends, overdue=overdue,
-                      overdue_tasks=list(grouped.values()), recommendations=recs,
+                      overdue_tasks=overdue_tasks, recommendations=recs,
                       n_rec_units=len({t["unit_code"] for t in texts}), counts=counts,
-                      overrides=overrides.rows(con, code))
+                      overrides=overrides.rows(con, code), difficulties=difficulties, causes=causes,
+                      n_dif_units=len({t["unit_code"] for t in hard}),
+                      next_steps=next_steps(plans, overdue_tasks, counts, recs, lang),
+                      office=_office(con, province))
+
+
+def _narrative(con, period: str, section: str) -> list[dict]:
+    """The units' texts of one narrative section, from the versions that count."""
+    return _rows(con, """
+        select cs.unit_code, ou.name as unit_name, n.text
+        from core.narrative n
+        join core.current_submission cs using (submission_id)
+        left join core.org_unit ou on ou.unit_code = cs.unit_code
+        where cs.period = ? and n.section = ? and n.text is not null
+        order by cs.unit_code""", [period, section])
+
+
+def _office(con, province: dict) -> dict:
+    """The issuing office of the report: the province's health department (<ABBR>.SYT) under the
+    provincial People's Committee, with the abbreviation of the document number (BC-SYT)."""
+    rows = _rows(con, "select unit_code, name from core.org_unit where unit_type = 'department' "
+                      "and unit_code = ?", [f"{province['unit_code']}.SYT"]) if province.get("unit_code") else []
+    name = rows[0]["name"] if rows else "Sở Y tế"
+    pname = province.get("name") or ""
+    superior = "UBND " + pname if pname else "UBND TỈNH"
+    return {"superior": superior, "name": name, "abbr": "SYT",
+            "place": pname.removeprefix("Tỉnh ").removeprefix("Thành phố ")}
 
 
 def _target_counts(targets: list[dict]) -> dict:

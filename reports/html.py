@@ -25,6 +25,7 @@ from reports.labels import (
     target_unit,
     title,
 )
+from reports.next_steps import next_period_words
 from reports.recommendations import THEME_NAMES
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -64,5 +65,8 @@ def render_html(data: ReportData) -> str:
         trend_svg=lambda tr: trend_svg(tr["points"], data.period, tr["unit"], lang, tr["goals"]),
         unit_suffix=UNIT_CAPTION[lang], fmt_goal=lambda g, u: fmt_goal(g, u, lang),
         OL=overrides.LABELS[lang], override_cells=lambda r: overrides.cells(r, lang),
+        doc_no=L["doc_no"].format(dots="……", abbr=data.office.get("abbr") or "SYT"),
+        dated_blank=L["dated_blank"].format(place=data.office.get("place") or "……", dots="……", y=now.year),
+        next_period=next_period_words(data.period, lang),
     )
 

@@ -1,5 +1,6 @@
 """The units' recommendations (core.narrative, section kien_nghi) grouped by theme: sentences
-split, folded (`baocao.text.fold`) and classified by keywords."""
+split, folded (`baocao.text.fold`) and classified by keywords. The units' difficulties (han_che)
+are grouped the same way (reports/difficulties.py)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ import unicodedata
 
 from baocao.text import fold
 
-THEMES = ("nhan_luc", "co_so_vat_chat", "bhyt", "chuyen_doi_so", "kinh_phi", "khac")
+THEMES = ("nhan_luc", "co_so_vat_chat", "bhyt", "chuyen_doi_so", "kinh_phi", "dia_ban", "khac")
 THEME_NAMES = {
     "vi": {"nhan_luc": "Nhân lực", "co_so_vat_chat": "Cơ sở vật chất, trang thiết bị", "bhyt": "Bảo hiểm y tế",
-           "chuyen_doi_so": "Chuyển đổi số", "kinh_phi": "Kinh phí", "khac": "Khác"},
+           "chuyen_doi_so": "Chuyển đổi số", "kinh_phi": "Kinh phí", "dia_ban": "Địa bàn, giao thông",
+           "khac": "Khác"},
     "en": {"nhan_luc": "Workforce", "co_so_vat_chat": "Facilities and equipment", "bhyt": "Health insurance",
-           "chuyen_doi_so": "Digital transformation", "kinh_phi": "Funding", "khac": "Other"},
+           "chuyen_doi_so": "Digital transformation", "kinh_phi": "Funding", "dia_ban": "Terrain and transport",
+           "khac": "Other"},
 }
 # Keywords without diacritics (text is folded the same way), matched on word boundaries, so that
 # unaccented or OCR'd text classifies like accented text. A sentence goes to the theme with the most
@@ -29,8 +32,10 @@ THEME_KEYWORDS = {
     "chuyen_doi_so": ("chuyen doi so", "so hoa", "dien tu", "phan mem", "may tinh", "duong truyen", "internet",
                       "cong nghe thong tin", "cntt", "du lieu", "truc tuyen", "ho so suc khoe"),
     "kinh_phi": ("kinh phi", "ngan sach", "von", "tai chinh", "chi phi", "phu cap", "dinh muc chi", "bo tri kinh phi"),
+    "dia_ban": ("dia ban rong", "dia hinh", "giao thong", "vung sau", "vung xa", "vung cao", "hai dao", "di lai",
+                "mua mua", "sat lo", "lu lut", "thien tai", "dan cu phan tan"),
 }
-TIE_ORDER = ("bhyt", "chuyen_doi_so", "kinh_phi", "nhan_luc", "co_so_vat_chat")
+TIE_ORDER = ("bhyt", "chuyen_doi_so", "kinh_phi", "nhan_luc", "co_so_vat_chat", "dia_ban")
 _KEYWORD_RE = {t: [re.compile(rf"(?<!\w){re.escape(k)}(?!\w)") for k in kws] for t, kws in THEME_KEYWORDS.items()}
 
 
@@ -54,11 +59,12 @@ def sentences(text: str) -> list[str]:
     return out
 
 
-def group_recommendations(texts: list[dict]) -> list[dict]:
-    """[{theme, proposals: [{text, units: [(code, name)]}], n_units}] in THEMES order, empty themes left out."""
+def group_recommendations(texts: list[dict], split=sentences) -> list[dict]:
+    """[{theme, proposals: [{text, units: [(code, name)]}], n_units}] in THEMES order, empty themes left out.
+    `split`: a text -> its items (sentences by default)."""
     themes: dict[str, dict[str, dict]] = {t: {} for t in THEMES}
     for row in texts:
-        for s in sentences(row["text"]):
+        for s in split(row["text"]):
             key = fold(s).rstrip(" .;")
             prop = themes[classify(s)].setdefault(key, {"text": s, "units": []})
             if row["unit_code"] not in [u for u, _ in prop["units"]]:

@@ -23,6 +23,7 @@ from reports.labels import (
     fmt_time,
     title,
 )
+from reports.next_steps import next_period_words
 from reports.recommendations import THEME_NAMES
 
 HEAD_FONT = Font(bold=True, color="FFFFFF")
@@ -53,19 +54,52 @@ def _sheet(wb: Workbook, name: str, headers: list[str], widths: list[int], headi
     return ws, row + 1
 
 
+def _doc_head(ws, data: ReportData, L: dict) -> int:
+    """The administrative header (Decree 30/2020/NĐ-CP): issuing office and document number on
+    the left, the national motto and place and date on the right. Returns the next free row."""
+    bold = Font(bold=True)
+    center = Alignment(horizontal="center")
+    office = data.office or {}
+    left = [(office.get("superior", "").upper(), Font()), ((office.get("name") or "").upper(), bold),
+            (L["doc_no"].format(dots="……", abbr=office.get("abbr") or "SYT"), Font())]
+    right = [(L["nation"], bold), (L["motto"], bold),
+             (L["dated_blank"].format(place=office.get("place") or "……", dots="……", y=data.generated_at.year),
+              Font(italic=True))]
+    for r, ((lt, lf), (rt, rf)) in enumerate(zip(left, right, strict=True), 1):
+        xlsx_put(ws.cell(r, 1), lt).font = lf
+        xlsx_put(ws.cell(r, 3), rt).font = rf
+        ws.cell(r, 1).alignment = ws.cell(r, 3).alignment = center
+    return 5
+
+
+def _signature(ws, r: int, L: dict) -> None:
+    """"Nơi nhận" on the left, the signer's block on the right, below the summary."""
+    ws.cell(r, 1, L["recipients_title"]).font = Font(bold=True, italic=True)
+    for i, line in enumerate(L["recipients"], 1):
+        ws.cell(r + i, 1, "- " + line).font = Font(size=10)
+    center = Alignment(horizontal="center")
+    for i, (text, font) in enumerate([(L["sign_for"], Font(bold=True)), (L["sign_title"], Font(bold=True)),
+                                      (L["sign_hint"], Font(italic=True))]):
+        c = ws.cell(r + i, 3, text)
+        c.font, c.alignment = font, center
+    ws.cell(r + 7, 3, "……………………………").alignment = center
+
+
 def write_xlsx(data: ReportData, path: Path) -> Path:
     lang, L = data.lang, LABELS[data.lang]
     wb = Workbook()
     ws = wb.active
     ws.title = L["sheet_summary"]
-    ws["A1"] = title(data.period, lang)
-    ws["A1"].font = TITLE_FONT
-    ws["A2"] = L["subtitle"]
-    ws["A3"] = f"{L['draft']} — {L['source'].format(at=fmt_time(data.generated_at, lang))}"
-    ws["A3"].font = Font(italic=True, color="C00000")
-    ws["A5"], ws["B5"] = L["province"], data.province["name"]
-    ws["A6"], ws["B6"] = L["period"], data.period
-    r = 8
+    r = _doc_head(ws, data, L)
+    ws.cell(r, 1, title(data.period, lang)).font = TITLE_FONT
+    ws.cell(r + 1, 1, L["subtitle"])
+    ws.cell(r + 2, 1, f"{L['draft']} — {L['source'].format(at=fmt_time(data.generated_at, lang))}").font = \
+        Font(italic=True, color="C00000")
+    xlsx_put(ws.cell(r + 4, 1), L["province"])
+    xlsx_put(ws.cell(r + 4, 2), data.province["name"])
+    ws.cell(r + 5, 1, L["period"])
+    ws.cell(r + 5, 2, data.period)
+    r += 7
     ws.cell(r, 1, L["target_counts"]).font = Font(bold=True)
     for key in ("met", "not_met", "on_track", "at_risk", "off_track", "no_data", "no_baseline"):
         r += 1
@@ -77,8 +111,10 @@ def write_xlsx(data: ReportData, path: Path) -> Path:
         r += 1
         ws.cell(r, 1, L["s_tasks"] if key == "n_overdue" else L[key])
         ws.cell(r, 2, data.counts[key])
+    _signature(ws, r + 3, L)
     ws.column_dimensions["A"].width = 40
     ws.column_dimensions["B"].width = 40
+    ws.column_dimensions["C"].width = 50
 
     # targets: one row per plan target (marts.target_progress)
     ws, r = _sheet(wb, L["sheet_targets"], [
@@ -169,6 +205,27 @@ def write_xlsx(data: ReportData, path: Path) -> Path:
             for i, v in enumerate(vals, 1):
                 xlsx_put(ws.cell(r, i), v).alignment = WRAP
             r += 1
+    # difficulties and their causes, by theme (core.narrative, han_che)
+    ws, r = _sheet(wb, L["sheet_difficulties"], [L["kind"], L["theme"], L["difficulty"], L["n_units"], L["units"]],
+                   [18, 26, 70, 10, 60], f"{L['s_difficulties']} — {data.period}")
+    for kind, groups in ((L["difficulty"], data.difficulties), (L["cause"], data.causes)):
+        for g in groups:
+            for p in g["proposals"]:
+                vals = [kind, THEME_NAMES[lang][g["theme"]], p["text"], len(p["units"]),
+                        ", ".join(c for c, _ in p["units"])]
+                for i, v in enumerate(vals, 1):
+                    xlsx_put(ws.cell(r, i), v).alignment = WRAP
+                r += 1
+    if not data.causes:
+        xlsx_put(ws.cell(r + 1, 1), L["no_causes"]).font = Font(italic=True)
+
+    # next steps
+    ws, r = _sheet(wb, L["sheet_next"], ["STT" if lang == "vi" else "No.", L["step"], L["basis"]], [6, 100, 40],
+                   L["s_next"].format(next=next_period_words(data.period, lang)))
+    for n, st in enumerate(data.next_steps, 1):
+        for i, v in enumerate([n, st["text"] + ".", st["basis"]], 1):
+            xlsx_put(ws.cell(r, i), v).alignment = WRAP
+        r += 1
     overrides.add_sheet(wb, data.overrides, lang, _sheet, data.period)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
