@@ -12,6 +12,7 @@ from openpyxl.worksheet.protection import SheetProtection
 import catalog as catalog_mod
 from baocao import calendar
 from baocao.escape import xlsx_guard, xlsx_put
+from baocao.text import fmt_number
 from intake import form
 
 HEAD = Font(bold=True)
@@ -106,7 +107,7 @@ def build_template(unit_code: str, period: str, dataset_code: str, cat=None, val
         checks[key].add(c)
         if len(el.name) > 70:
             data.row_dimensions[r].height = 15 * -(-len(el.name) // 70)
-    for col, w in zip("ABCDE", (24, 70, 12, 16, 30), strict=True):
+    for col, w in zip("ABCDE", (28, 70, 12, 16, 30), strict=True):
         data.column_dimensions[col].width = w
     _print_setup(data, landscape=True, rows=form.HEADER_ROW + len(ds.elements))
     _protect(data)
@@ -139,8 +140,8 @@ def build_template(unit_code: str, period: str, dataset_code: str, cat=None, val
             note.protection, note.alignment = UNLOCKED, WRAP_TOP
             if isinstance(st, tuple):
                 xlsx_put(note, st[1])
-            ts.row_dimensions[r].height = 15 * max(-(-len(t.title) // 80), -(-len(task_deadline(t)) // 16), 1)
-        for col, w in zip("ABCDEF", (12, 6, 80, 16, 18, 30), strict=True):
+            ts.row_dimensions[r].height = 15 * max(-(-len(t.title) // 80), -(-len(task_deadline(t)) // 24), 1)
+        for col, w in zip("ABCDEF", (12, 6, 80, 24, 18, 30), strict=True):
             ts.column_dimensions[col].width = w
         _print_setup(ts, landscape=True,
                      rows=form.HEADER_ROW + sum(max(1, -(-len(t.title) // 80)) for t in task_list))
@@ -184,7 +185,7 @@ def _number_check(key: tuple) -> DataValidation:
 
 
 def _num(x: float) -> str:
-    return f"{x:g}".replace(".", ",")
+    return fmt_number(x)  # 2.000.000, 0,5
 
 
 def _print_setup(ws, *, landscape: bool, rows: int) -> None:

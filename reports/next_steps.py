@@ -1,31 +1,44 @@
-""""Phương hướng, nhiệm vụ" (next steps) for the coming period, drawn from what the report found:
-targets not met, off track or at risk (one item per indicator, naming its plans), overdue tasks
-(one per plan task, naming the lead agency and how many units have not finished it), units with
-no accepted report, and the themes units asked for most. The officer edits the wording; every
-item says what it rests on."""
+""""Phương hướng, nhiệm vụ" (next steps) for the coming period, drawn from what the report found,
+grouped as an office writes them: one item for the targets not met, one for those off track, one
+for those at risk (each indicator listed under it with its result, its goal and its plans), one
+per lead agency for the overdue tasks (each task listed), one for the units with no accepted
+report, and one per theme units asked for. The officer edits the wording; every item says what
+it rests on."""
 
 from __future__ import annotations
 
 from baocao import calendar
-from reports.labels import OP_SYMBOL, STATUS, TRAJECTORY, fmt_value, target_unit
+from reports.labels import OP_SYMBOL, fmt_value, target_unit
 from reports.recommendations import THEME_NAMES
 
-_ORDER = {"not_met": 0, "off_track": 1, "at_risk": 2}
+_ORDER = ("not_met", "off_track", "at_risk")
 
 _T = {
     "vi": {
-        "target": "Tập trung chỉ đạo, có giải pháp cụ thể để đạt chỉ tiêu «{name}»: kết quả {value}, mục tiêu {goal}",
-        "task": "Đôn đốc {lead} hoàn thành nhiệm vụ «{title}» ({plan}, thời hạn {deadline}; {n} lượt đơn vị chưa hoàn thành)",
+        "not_met": "Tập trung chỉ đạo, có giải pháp cụ thể đối với {n} chỉ tiêu không đạt mục tiêu",
+        "off_track": "Đẩy nhanh tiến độ thực hiện {n} chỉ tiêu chậm tiến độ",
+        "at_risk": "Theo dõi sát, có giải pháp phòng ngừa đối với {n} chỉ tiêu có nguy cơ chậm tiến độ",
+        "target": "{name}: kết quả {value}, mục tiêu {goal} ({plans})",
+        "year": "năm {y}",
+        "tasks": "Đôn đốc {lead} hoàn thành {n} nhiệm vụ quá hạn",
+        "task": "{plan}/{no}: {title} (thời hạn {deadline}{units})", "units": "; {n} đơn vị chưa hoàn thành",
         "reports": "Đôn đốc {n} đơn vị chưa có báo cáo hợp lệ kỳ này hoàn thành, gửi lại báo cáo",
         "theme": "Tổng hợp, trình cấp có thẩm quyền xem xét kiến nghị về {theme} ({n} đơn vị đề xuất)",
-        "year": "năm {y}", "lead": "cơ quan chủ trì", "no_deadline": "chưa xác định",
+        "lead": "cơ quan chủ trì", "no_deadline": "chưa xác định",
+        "b_targets": "mục II", "b_tasks": "mục IV", "b_reports": "mục I", "b_recs": "mục VI",
     },
     "en": {
-        "target": "Act on «{name}» with specific measures: result {value}, target {goal}",
-        "task": "Have {lead} finish «{title}» ({plan}, due {deadline}; {n} unit reports not done)",
+        "not_met": "Act with specific measures on the {n} targets not met",
+        "off_track": "Speed up the {n} targets off track",
+        "at_risk": "Watch closely and act early on the {n} targets at risk",
+        "target": "{name}: result {value}, target {goal} ({plans})",
+        "year": "by {y}",
+        "tasks": "Have {lead} finish {n} overdue tasks",
+        "task": "{plan}/{no}: {title} (due {deadline}{units})", "units": "; {n} units not done",
         "reports": "Follow up the {n} units with no accepted report this period",
         "theme": "Put the units' requests on {theme} to the competent authority ({n} units)",
-        "year": "by {y}", "lead": "the lead agency", "no_deadline": "not set",
+        "lead": "the lead agency", "no_deadline": "not set",
+        "b_targets": "section II", "b_tasks": "section IV", "b_reports": "section I", "b_recs": "section VI",
     },
 }
 
@@ -39,41 +52,56 @@ def next_period_words(period: str, lang: str = "vi") -> str:
     return {None: f"năm {year}", 1: f"6 tháng đầu năm {year}", 2: f"6 tháng cuối năm {year}"}[half]
 
 
+def _value(v, unit, lang: str) -> str:
+    text = fmt_value(v, unit, lang)
+    return text[:1].lower() + text[1:] if unit == "milestone" else text
+
+
 def next_steps(plans: list[dict], overdue_tasks: list[dict], counts: dict, recommendations: list[dict],
                lang: str = "vi") -> list[dict]:
-    """[{kind, text, basis}] in the order an office would write them: targets, tasks, reporting, requests."""
+    """[{kind, text, details: [str], basis}] in the order an office writes them: targets, tasks,
+    reporting, requests."""
     T = _T[lang]
     out: list[dict] = []
-    by_indicator: dict[str, dict] = {}
+    worst: dict[str, dict] = {}  # indicator -> {state, t, plans}: its most urgent state over the plans
     for p in plans:
         for t in p["targets"]:
             state = t["status"] if t["status"] == "not_met" else t.get("trajectory")
             if state not in _ORDER:
                 continue
-            key = t["indicator_code"]
-            cur = by_indicator.get(key)
-            if cur is None or _ORDER[state] < _ORDER[cur["state"]]:
-                by_indicator[key] = {"state": state, "t": t, "plans": (cur or {}).get("plans", [])}
-            if t["plan_code"] not in by_indicator[key]["plans"]:
-                by_indicator[key]["plans"].append(t["plan_code"])
-    for key, g in sorted(by_indicator.items(), key=lambda kv: (_ORDER[kv[1]["state"]], kv[0])):
-        t, unit = g["t"], target_unit(g["t"])
-        goal = (OP_SYMBOL.get(t["op"], "") + " " + fmt_value(t["threshold"], unit, lang)).strip()
-        if t.get("milestone_year"):
-            goal += " " + T["year"].format(y=t["milestone_year"])
-        label = STATUS[lang].get(g["state"]) or TRAJECTORY[lang][g["state"]]
-        out.append({"kind": "target", "text": T["target"].format(name=t.get("indicator_name") or key,
-                                                                  value=fmt_value(t["value"], unit, lang), goal=goal),
-                    "basis": f"{label} — {', '.join(g['plans'])}"})
+            g = worst.setdefault(t["indicator_code"], {"state": state, "t": t, "plans": []})
+            if _ORDER.index(state) < _ORDER.index(g["state"]):
+                g.update(state=state, t=t)
+            if t["plan_code"] not in g["plans"]:
+                g["plans"].append(t["plan_code"])
+    for state in _ORDER:
+        rows = [g for _, g in sorted(worst.items()) if g["state"] == state]
+        if not rows:
+            continue
+        details = []
+        for g in rows:
+            t, unit = g["t"], target_unit(g["t"])
+            goal = (OP_SYMBOL.get(t["op"], "") + " " + _value(t["threshold"], unit, lang)).strip()
+            if t.get("milestone_year"):
+                goal += " " + T["year"].format(y=t["milestone_year"])
+            details.append(T["target"].format(name=t.get("indicator_name") or t["indicator_code"],
+                                              value=_value(t["value"], unit, lang), goal=goal,
+                                              plans=", ".join(g["plans"])))
+        out.append({"kind": state, "text": T[state].format(n=len(rows)), "details": details, "basis": T["b_targets"]})
+    by_lead: dict[str, list[dict]] = {}
     for task in overdue_tasks:
-        out.append({"kind": "task", "text": T["task"].format(
-            lead=task.get("lead_agency") or T["lead"], title=task["title"], plan=f"{task['plan_code']}/{task['task_no']}",
-            deadline=task.get("deadline_text") or T["no_deadline"], n=len(task["rows"])),
-            "basis": f"{task['plan_code']}/{task['task_no']}"})
+        by_lead.setdefault(task.get("lead_agency") or T["lead"], []).append(task)
+    for lead, tasks in sorted(by_lead.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        out.append({"kind": "tasks", "text": T["tasks"].format(lead=lead, n=len(tasks)), "basis": T["b_tasks"],
+                    "details": [T["task"].format(plan=t["plan_code"], no=t["task_no"], title=t["title"].rstrip(" ."),
+                                                 deadline=t.get("deadline_text") or T["no_deadline"],
+                                                 units=T["units"].format(n=len(t["rows"])) if len(t["rows"]) > 1 else "")
+                                for t in tasks]})
     if counts.get("missing"):
-        out.append({"kind": "reports", "text": T["reports"].format(n=counts["missing"]), "basis": ""})
+        out.append({"kind": "reports", "text": T["reports"].format(n=counts["missing"]), "details": [],
+                    "basis": T["b_reports"]})
     for g in sorted(recommendations, key=lambda g: -g["n_units"]):
         if g["theme"] != "khac":
-            out.append({"kind": "request", "text": T["theme"].format(theme=THEME_NAMES[lang][g["theme"]].lower(),
-                                                                      n=g["n_units"]), "basis": ""})
+            out.append({"kind": "request", "details": [], "basis": T["b_recs"],
+                        "text": T["theme"].format(theme=THEME_NAMES[lang][g["theme"]].lower(), n=g["n_units"])})
     return out

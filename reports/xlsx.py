@@ -206,7 +206,7 @@ def write_xlsx(data: ReportData, path: Path) -> Path:
                 xlsx_put(ws.cell(r, i), v).alignment = WRAP
             r += 1
     # difficulties and their causes, by theme (core.narrative, han_che)
-    ws, r = _sheet(wb, L["sheet_difficulties"], [L["kind"], L["theme"], L["difficulty"], L["n_units"], L["units"]],
+    ws, r = _sheet(wb, L["sheet_difficulties"], [L["kind"], L["theme"], L["difficulty"], L["n_units"], L["units_stated"]],
                    [18, 26, 70, 10, 60], f"{L['s_difficulties']} — {data.period}")
     for kind, groups in ((L["difficulty"], data.difficulties), (L["cause"], data.causes)):
         for g in groups:
@@ -223,9 +223,13 @@ def write_xlsx(data: ReportData, path: Path) -> Path:
     ws, r = _sheet(wb, L["sheet_next"], ["STT" if lang == "vi" else "No.", L["step"], L["basis"]], [6, 100, 40],
                    L["s_next"].format(next=next_period_words(data.period, lang)))
     for n, st in enumerate(data.next_steps, 1):
-        for i, v in enumerate([n, st["text"] + ".", st["basis"]], 1):
+        for i, v in enumerate([n, st["text"] + (":" if st["details"] else "."), st["basis"]], 1):
             xlsx_put(ws.cell(r, i), v).alignment = WRAP
+        ws.cell(r, 2).font = Font(bold=True)
         r += 1
+        for x in st["details"]:
+            xlsx_put(ws.cell(r, 2), f"– {x};").alignment = WRAP
+            r += 1
     overrides.add_sheet(wb, data.overrides, lang, _sheet, data.period)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")

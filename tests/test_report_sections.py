@@ -55,7 +55,8 @@ def data(units):
                                         "no_baseline")}}]
     overdue = [{"plan_code": "KH-39-DU", "task_no": 2, "title": "Hoàn thiện thể chế", "lead_agency": "UBND xã",
                 "deadline_text": "2025", "deadline_date": None,
-                "rows": [{"unit_code": c1, "unit_name": n1, "status": "dang_thuc_hien", "note": None}]}]
+                "rows": [{"unit_code": c, "unit_name": n, "status": "dang_thuc_hien", "note": None}
+                         for c, n in ((c1, n1), (c2, n2))]}]
     counts = {k: 0 for k in ("met", "not_met", "not_yet_due", "no_data", "no_baseline", "on_track", "at_risk",
                              "off_track", "n", "n_due", "expected", "received", "accepted", "on_time", "late",
                              "n_overdue")}
@@ -86,14 +87,15 @@ def test_difficulties_are_grouped_by_theme_across_unicode_forms(data, units):
 
 
 def test_next_steps_come_from_targets_at_risk_and_overdue_tasks(data):
-    kinds = [s["kind"] for s in data.next_steps]
-    assert kinds == ["target", "target", "task", "reports", "request"]
-    texts = [s["text"] for s in data.next_steps]
-    assert "Tỷ lệ bao phủ BHYT" in texts[0] and "Không đạt" in data.next_steps[0]["basis"], "not met first"
-    assert "Tỷ lệ tiêm chủng" in texts[1] and "Có nguy cơ chậm" in data.next_steps[1]["basis"]
-    assert not any("Chỉ tiêu tốt" in t for t in texts), "a target on track needs no step"
-    assert "UBND xã" in texts[2] and "Hoàn thiện thể chế" in texts[2] and "1 lượt đơn vị" in texts[2]
-    assert "3 đơn vị" in texts[3]
+    steps = data.next_steps
+    assert [s["kind"] for s in steps] == ["not_met", "at_risk", "tasks", "reports", "request"]
+    assert steps[0]["text"].startswith("Tập trung chỉ đạo") and "1 chỉ tiêu không đạt" in steps[0]["text"]
+    assert steps[0]["details"] == ["Tỷ lệ bao phủ BHYT: kết quả 40,00%, mục tiêu ≥ 50,00% năm 2030 (KH-1)"]
+    assert "nguy cơ chậm" in steps[1]["text"] and "Tỷ lệ tiêm chủng" in steps[1]["details"][0]
+    assert not any("Chỉ tiêu tốt" in x for s in steps for x in s["details"]), "a target on track needs no step"
+    assert steps[2]["text"] == "Đôn đốc UBND xã hoàn thành 1 nhiệm vụ quá hạn"
+    assert steps[2]["details"] == ["KH-39-DU/2: Hoàn thiện thể chế (thời hạn 2025; 2 đơn vị chưa hoàn thành)"]
+    assert "3 đơn vị" in steps[3]["text"] and "kinh phí" in steps[4]["text"]
     assert next_period_words("2026H1") == "6 tháng cuối năm 2026"
     assert next_period_words("2026H2") == "6 tháng đầu năm 2027" and next_period_words("2026") == "năm 2027"
 
@@ -118,7 +120,8 @@ def test_html_has_the_administrative_layout_and_every_section(data):
     assert 'data-theme="dia_ban"' in dif and "Địa bàn, giao thông" in dif
     assert "VI. Kiến nghị, đề xuất" in _section(page, "recommendations")
     nxt = _section(page, "next-steps")
-    assert "VII. Phương hướng, nhiệm vụ 6 tháng cuối năm 2026" in nxt and nxt.count("<li") == 5
+    assert "VII. Phương hướng, nhiệm vụ 6 tháng cuối năm 2026" in nxt
+    assert len(re.findall(r'<li data-kind="', nxt)) == 5 and "Hoàn thiện thể chế" in nxt
     sign = _section(page, "signature")
     assert "Nơi nhận:" in sign and "KT. GIÁM ĐỐC" in sign and "PHÓ GIÁM ĐỐC" in sign and "Lưu: VT" in sign
 
@@ -145,6 +148,7 @@ def test_workbook_has_the_header_sections_and_signature_and_no_formula(data, tmp
     assert any(r[0] == "Nguyên nhân" and r[2] == "Khó tuyển dụng bác sĩ." for r in rows)
     hostile = [c for r in dif.iter_rows() for c in r if isinstance(c.value, str) and "HYPERLINK" in c.value]
     assert hostile and all(c.data_type == "s" for c in hostile), "a unit's text is never a formula"
-    steps = [r[1] for r in wb["Phương hướng"].iter_rows(min_row=4, values_only=True) if r[0] is not None]
-    assert len(steps) == 5 and "Tỷ lệ bao phủ BHYT" in steps[0]
+    rows = list(wb["Phương hướng"].iter_rows(min_row=4, values_only=True))
+    assert [r[0] for r in rows if r[0] is not None] == [1, 2, 3, 4, 5]
+    assert "chỉ tiêu không đạt" in rows[0][1] and "Tỷ lệ bao phủ BHYT" in rows[1][1]
     assert not any(c.data_type == "f" for ws in wb.worksheets for r in ws.iter_rows() for c in r)
