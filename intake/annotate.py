@@ -24,6 +24,7 @@ Limits (openpyxl): charts, and images when Pillow is not installed, are not carr
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import os
@@ -251,9 +252,12 @@ def _mark_cells(wb: Workbook, findings: list[Finding], lang: str,
                 by_cell.setdefault(key, []).append(i)
                 where.setdefault(i, []).append(key)
     for (title, coord), idx in by_cell.items():
-        fs = [findings[i] for i in idx]
-        fs.sort(key=lambda f: f.severity != "error")
         cell = wb[title][coord]
+        # on a rule's other cell, "value as typed" is that cell's own value, not the one the finding names
+        fs = [findings[i] if where[i][0] == (title, coord)
+              else dataclasses.replace(findings[i], value_raw=None if cell.value is None else str(cell.value))
+              for i in idx]
+        fs.sort(key=lambda f: f.severity != "error")
         cell.fill = ERROR_FILL if any(f.severity == "error" for f in fs) else WARNING_FILL
         text = comment_text(fs, lang)
         if cell.comment is not None and cell.comment.text and cell.comment.author != AUTHOR:

@@ -106,7 +106,7 @@ LABELS = {
         "next_note": ("Proposed from targets not met, off track or at risk, overdue tasks and the units' "
                       "recommendations; for the provincial officer to review."),
         "no_next": "Nothing proposed.", "basis": "Basis",
-        "doc_no": "No.: {dots}/BC-{abbr}", "dated_blank": "{place}, {dots} {dots} {y}",
+        "doc_no": "No.: {dots}/BC-{abbr}", "dated_blank": "{place}, {dots}/{dots}/{y}",
         "recipients_title": "To:",
         "recipients": ["Ministry of Health (for reporting);", "Provincial People's Committee (for reporting);",
                        "Director and Deputy Directors;", "Units under the Department;", "Archive."],

@@ -202,6 +202,8 @@ def test_real_findings_name_the_unit_file_mark_both_rule_cells_and_show_the_rang
     assert r04.cell == left.coordinate
     for c in (left, right):
         assert _rgb(c) == annotate.ERROR_RGB and "R04" in c.comment.text
+    assert "Giá trị đã nhập: «5»" in left.comment.text and "Giá trị đã nhập: «3»" in right.comment.text, \
+        "each cell says its own value"
     listed = next(r for r in wb["Kết quả kiểm tra"].iter_rows(min_row=5, values_only=True) if r[2] == "R04")
     assert listed[4] == f"{left.coordinate}, {right.coordinate}"
 

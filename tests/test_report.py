@@ -228,3 +228,34 @@ def test_english_and_empty_period(report, tmp_path):
     assert "SIX-MONTH REVIEW, FIRST HALF OF 2026" in page.read_text(encoding="utf-8") and xlsx.exists()
     _, page = build.write_report(con, "2031", tmp_path)
     assert "BÁO CÁO TỔNG KẾT NĂM 2031" in page.read_text(encoding="utf-8")
+
+
+def test_difficulties_next_steps_and_the_signature_on_the_demo(report):
+    """The sections a provincial office sends up, from the demo's own data: every difficulty a unit
+    wrote (han_che of the versions that count) is in "Hạn chế, khó khăn", with its units; the next
+    steps name the targets not met and the overdue tasks; the header and signature block are there."""
+    from reports.difficulties import split_cause
+
+    con, period, xlsx, page = report
+    texts = con.execute("""
+        select cs.unit_code, n.text from core.narrative n join core.current_submission cs using (submission_id)
+        where cs.period = ? and n.section = 'han_che' and n.text is not null""", [period]).fetchall()
+    assert texts, "the demo's units fill han_che"
+    wanted = {split_cause(s)[0] for _, t in texts for s in recommendations.sentences(t)} - {""}
+    page_html = page.read_text(encoding="utf-8")
+    section = html.unescape(_section(page_html, "difficulties"))
+    assert "V. Hạn chế, khó khăn và nguyên nhân" in section
+    assert all(w in section for w in wanted), wanted
+    rows = [r for r in _sheet(xlsx, "Hạn chế, khó khăn") if r["Đơn vị nêu"]]  # not the note below the table
+    assert {r["Hạn chế, khó khăn"] for r in rows if r["Loại"] == "Hạn chế, khó khăn"} == wanted
+    assert {u for r in rows for u in r["Đơn vị nêu"].split(", ")} == {u for u, _ in texts}
+
+    steps = html.unescape(_section(page_html, "next-steps"))
+    not_met = {r[0] for r in con.execute("""
+        select i.name from marts.target_progress tp join core.indicator i using (indicator_code)
+        where tp.period = ? and tp.status = 'not_met'""", [period]).fetchall()}
+    assert not_met and all(n in steps for n in not_met)
+    overdue = con.execute("select count(distinct plan_code || '/' || task_no) from marts.task_progress "
+                          "where period = ? and is_overdue", [period]).fetchone()[0]
+    assert overdue and len(re.findall(r"<li>[A-Z0-9-]+/\d+: ", _section(page_html, "next-steps"))) == overdue
+    assert "Số: ……/BC-SYT" in page_html and "KT. GIÁM ĐỐC" in _section(page_html, "signature")
