@@ -5,9 +5,13 @@
 HTML page (inline CSS, inline SVG charts drawn here; no script, no external resource) to read and
 print. Every figure comes from the marts (marts.target_progress, marts.indicator_value,
 marts.reporting_rate, marts.reporting_completeness, marts.task_progress) as stored, so the report
-and the snapshot agree; the only other inputs are names from the catalog and the units'
-recommendations (core.narrative, section kien_nghi, of the versions that count), which are grouped
-by theme with a keyword classifier.
+and the snapshot agree; the only other inputs are names from the catalog and the units' own
+words (core.narrative of the versions that count: kien_nghi, the recommendations, and han_che,
+the difficulties and their causes), grouped by theme with a keyword classifier. The sections follow
+a provincial report: I reporting, II results against targets, III trends, IV overdue tasks,
+V «Hạn chế, khó khăn và nguyên nhân», VI «Kiến nghị, đề xuất», VII «Phương hướng, nhiệm vụ» for the
+next period, under a Decree 30/2020 header (issuing office, document number, place and date) and
+above the «Nơi nhận» and signature block; places the officer fills are dotted.
 
     python -m reports.build --db var/demo/snapshot/baocao.duckdb --period 2026H1 --out var/demo/reports
 """
