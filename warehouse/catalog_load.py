@@ -46,7 +46,8 @@ def load_catalog(con: duckdb.DuckDBPyConnection, cat=None) -> None:
         pa.schema([("plan_code", s), ("title", s), ("title_en", s), ("issuer", s), ("issued_on", s),
                    ("implements", s), ("level", s), ("scope_unit", s), ("source", s), ("note", s)]))
     _replace(con, "core.target", [
-        {"target_id": t["id"], "plan_code": t["plan_code"], "indicator_code": t["indicator"], "text": t.get("text"),
+        {"target_id": t["id"], "plan_code": t["plan_code"], "indicator_code": t["indicator"],
+         "text": catalog_mod.target_wording(t),
          "op": t["op"], "target_value": _f(t.get("value")), "low": _f(t.get("low")), "high": _f(t.get("high")),
          "increase_kind": t.get("increase_kind"),
          "baseline_year": (t.get("baseline") or {}).get("year"), "baseline_value": _f((t.get("baseline") or {}).get("value")),
