@@ -27,12 +27,12 @@ from reports.xlsx import write_xlsx
 
 
 def write_report(con, period: str, out_dir: Path, lang: str = "vi",
-                 generated_at: datetime | None = None) -> tuple[Path, Path]:
+                 generated_at: datetime | None = None, province: str | None = None) -> tuple[Path, Path]:
     """Write the draft report of `period` into `out_dir`: (workbook path, HTML path). `con`: a
     cursor on the warehouse or a read-only snapshot; `generated_at`: the clock's now (default: now)."""
     if lang not in LABELS:
         raise ValueError(f"Ngôn ngữ không hỗ trợ: {lang!r} (vi, en) / unsupported language")
-    data = collect(con, period, lang, generated_at)
+    data = collect(con, period, lang, generated_at, province)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = file_stem(data.period) + ("" if lang == "vi" else f".{lang}")
