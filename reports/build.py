@@ -15,6 +15,7 @@ by theme with a keyword classifier.
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -50,13 +51,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--period", required=True)
     ap.add_argument("--out", type=Path, default=Path("reports-out"))
     ap.add_argument("--lang", default="vi", choices=sorted(LABELS))
+    ap.add_argument("--province", default=None,
+                    help="province code (e.g. LD); needed when the warehouse holds several provinces")
     args = ap.parse_args(argv)
     import duckdb
 
     con = duckdb.connect(str(args.db), read_only=True)
     try:
-        for p in write_report(con, args.period, args.out, args.lang):
+        for p in write_report(con, args.period, args.out, args.lang, province=args.province):
             print(p)
+    except ValueError as exc:  # an unknown province, or several and none named: one line, no traceback
+        print(exc, file=sys.stderr)
+        return 2
     finally:
         con.close()
     return 0

@@ -243,3 +243,17 @@ def test_a_provinces_report_shows_its_plans_and_its_communes(two):
         tr = next(tr for tr in data.trends if tr["indicator_code"] == "DOCTORS_PER_10K")
         point = next(pt for pt in tr["points"] if pt["period"] == PERIOD)
         assert point["value"] == pytest.approx(expected[("province", prov, "DOCTORS_PER_10K")][0], rel=1e-9)
+
+
+def test_the_report_command_names_the_province(two, tmp_path, capsys):
+    from reports import build
+
+    res, _, _ = two
+    snap = process.publish_all(res)
+    assert build.main(["--db", str(snap), "--period", PERIOD, "--out", str(tmp_path / "all")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "DNA, LD" in err and "Traceback" not in err
+    assert not (tmp_path / "all").exists()
+    assert build.main(["--db", str(snap), "--period", PERIOD, "--out", str(tmp_path / "dna"), "--province", "DNA"]) == 0
+    html = next((tmp_path / "dna").glob("*.html")).read_text(encoding="utf-8")
+    assert "KH-39-DU" in html and "CTHD-72-LD" not in html and "KH-243-SYT" not in html
