@@ -140,6 +140,7 @@ def collect(con, period: str, lang: str = "vi", generated_at: datetime | None = 
         left join core.unit_area ua using (unit_code)
         where tp.period = ? and tp.is_overdue and ua.province_code = ?
         order by tp.plan_code, tp.deadline_date nulls last, tp.task_no, tp.unit_code""", [code, prov])
+    overdue = [r for r in overdue if r["plan_code"] in known]  # tasks of the plans this report shows
     grouped: dict[tuple, dict] = {}
     for r in overdue:
         g = grouped.setdefault((r["plan_code"], r["task_no"]), {
