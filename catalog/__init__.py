@@ -139,6 +139,25 @@ class Catalog:
         return [dict(t, plan_code=p["code"]) for p in self.plans for t in p.get("targets", [])]
 
 
+def target_wording(t: dict) -> str:
+    """The target as the plan words it: its text, and for a row of a table the row's cells as
+    written, each with its column ("Đạt bao phủ bảo hiểm y tế toàn dân — 2021-2025: 95%;
+    2026-2030: >95%"), never the cells run together."""
+    text = str(t.get("text") or "").strip()
+    cells = dict(t.get("cells") or {})
+    unit = str(cells.pop("unit", "") or "").strip()
+    if not cells:
+        return text
+
+    def cell(v) -> str:
+        v = str(v).strip()
+        if v in ("", "-") or not unit:
+            return v or "-"
+        return f"{v}{unit}" if unit == "%" else f"{v} {unit}"
+
+    return f"{text} — " + "; ".join(f"{col}: {cell(v)}" for col, v in cells.items())
+
+
 def _read_yaml(name: str, folder: Path) -> dict:
     path = folder / name
     if not path.exists():

@@ -19,6 +19,7 @@ above the «Nơi nhận» and signature block; places the officer fills are dott
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -31,12 +32,12 @@ from reports.xlsx import write_xlsx
 
 
 def write_report(con, period: str, out_dir: Path, lang: str = "vi",
-                 generated_at: datetime | None = None) -> tuple[Path, Path]:
+                 generated_at: datetime | None = None, province: str | None = None) -> tuple[Path, Path]:
     """Write the draft report of `period` into `out_dir`: (workbook path, HTML path). `con`: a
     cursor on the warehouse or a read-only snapshot; `generated_at`: the clock's now (default: now)."""
     if lang not in LABELS:
         raise ValueError(f"Ngôn ngữ không hỗ trợ: {lang!r} (vi, en) / unsupported language")
-    data = collect(con, period, lang, generated_at)
+    data = collect(con, period, lang, generated_at, province)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = file_stem(data.period) + ("" if lang == "vi" else f".{lang}")
@@ -54,13 +55,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--period", required=True)
     ap.add_argument("--out", type=Path, default=Path("reports-out"))
     ap.add_argument("--lang", default="vi", choices=sorted(LABELS))
+    ap.add_argument("--province", default=None,
+                    help="province code (e.g. LD); needed when the warehouse holds several provinces")
     args = ap.parse_args(argv)
     import duckdb
 
     con = duckdb.connect(str(args.db), read_only=True)
     try:
-        for p in write_report(con, args.period, args.out, args.lang):
+        for p in write_report(con, args.period, args.out, args.lang, province=args.province):
             print(p)
+    except ValueError as exc:  # an unknown province, or several and none named: one line, no traceback
+        print(exc, file=sys.stderr)
+        return 2
     finally:
         con.close()
     return 0

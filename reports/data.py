@@ -46,39 +46,68 @@ class ReportData:
     office: dict = field(default_factory=dict)              # issuing office: superior, name, abbreviation
 
 
-def collect(con, period: str, lang: str = "vi", generated_at: datetime | None = None) -> ReportData:
-    """Read the marts (and names from the catalog) for the report of `period`."""
+def report_province(con, province: str | None = None) -> dict:
+    """The province a report is about: `province` (a province code of the catalog), or the
+    deployment's only province; with several and none named, a one-line error naming them."""
+    rows = _rows(con, "select unit_code, name from core.org_unit where unit_type = 'province' order by unit_code")
+    codes = [r["unit_code"] for r in rows]
+    if province is not None:
+        hit = [r for r in rows if r["unit_code"] == province]
+        if not hit:
+            raise ValueError(f"Không có tỉnh {province!r} trong danh mục (có: {', '.join(codes) or 'không'}) / "
+                             f"no province {province!r} in the catalog (known: {', '.join(codes) or 'none'})")
+        return hit[0]
+    if len(rows) == 1:
+        return rows[0]
+    if not rows:
+        return {"unit_code": "", "name": ""}
+    raise ValueError(f"Kho dữ liệu có {len(rows)} tỉnh ({', '.join(codes)}): chọn một tỉnh cho báo cáo / "
+                     f"the warehouse holds {len(rows)} provinces ({', '.join(codes)}): name the province of the report")
+
+
+# the plans of a province: its own, its departments' (judged on it) and its communes'
+PLANS_OF_PROVINCE = """
+    select p.plan_code, p.title, p.issuer, p.issued_on, p.level, p.unit_code, p.scope_unit
+    from core.plan p
+    left join core.unit_area s on s.unit_code = p.scope_unit
+    left join core.unit_area u on u.unit_code = p.unit_code
+    where p.scope_unit = ? or s.province_code = ? or u.province_code = ?
+    order by case p.level when 'province' then 0 when 'department' then 1 else 2 end,
+             p.issued_on desc nulls first, p.plan_code"""
+
+
+def collect(con, period: str, lang: str = "vi", generated_at: datetime | None = None,
+            province: str | None = None) -> ReportData:
+    """Read the marts (and names from the catalog) for the report of `period` on `province` (a
+    province code; default: the deployment's only province): its reporting, its plans and its
+    communes' plans (each judged on its own unit), its indicators."""
     per = calendar.parse_period(period)
     code = per.code
-    province = (_rows(con, "select unit_code, name from core.org_unit where unit_type = 'province' "
-                           "order by unit_code limit 1") or [{"unit_code": "", "name": ""}])[0]
+    province = report_province(con, province)
+    prov = province["unit_code"]
     name_col = "name_en" if lang == "en" else "name"
 
     reporting = _rows(con, f"""
         select r.*, d.{name_col} as dataset_name,
                (select min(rc.deadline_at) from marts.reporting_completeness rc where rc.period = r.period
                   and rc.dataset_code = r.dataset_code) as deadline_at
-        from marts.reporting_rate r left join core.dataset d using (dataset_code)
-        where r.period = ? order by r.dataset_code""", [code])
+        from marts.reporting_coverage r left join core.dataset d using (dataset_code)
+        where r.period = ? and r.level = 'province' and r.org_unit_code = ? order by r.dataset_code""", [code, prov])
     units = _rows(con, """
         select rc.*, case when rc.is_on_time then 'on_time' when rc.is_late then 'late'
                           when rc.last_status = 'rejected' then 'rejected'
                           when not rc.is_received then 'not_received' else 'missing' end as state
         from marts.reporting_completeness rc
-        where rc.period = ? order by rc.dataset_code, rc.unit_code""", [code])
+        where rc.period = ? and rc.province_code = ? order by rc.dataset_code, rc.unit_code""", [code, prov])
 
-    plan_rows = _rows(con, """
-        select plan_code, title, issuer, issued_on, level from core.plan
-        order by case level when 'province' then 0 when 'department' then 1 else 2 end,
-                 issued_on desc nulls first, plan_code""")
-    targets = _rows(con, f"""
+    plan_rows = _rows(con, PLANS_OF_PROVINCE, [prov, prov, prov])
+    known = {p["plan_code"] for p in plan_rows}
+    targets = [t for t in _rows(con, f"""
         select tp.*, i.{name_col} as indicator_name
         from marts.target_progress tp left join core.indicator i using (indicator_code)
-        where tp.period = ? order by tp.plan_code, tp.target_id""", [code])
+        where tp.period = ? order by tp.plan_code, tp.target_id""", [code]) if t["plan_code"] in known]
     plans = []
-    known = {p["plan_code"] for p in plan_rows}
-    for p in plan_rows + [{"plan_code": c, "title": c, "issuer": None, "issued_on": None, "level": None}
-                          for c in sorted({t["plan_code"] for t in targets} - known)]:
+    for p in plan_rows:
         ts = [t for t in targets if t["plan_code"] == p["plan_code"]]
         if ts:
             plans.append({**p, "targets": ts, "counts": _target_counts(ts)})
@@ -87,7 +116,7 @@ def collect(con, period: str, lang: str = "vi", generated_at: datetime | None = 
         select iv.indicator_code, iv.period, iv.value, iv.unit, iv.coverage, iv.units_contributing,
                iv.units_expected, i.{name_col} as indicator_name
         from marts.indicator_value iv left join core.indicator i using (indicator_code)
-        where iv.level = 'province' order by iv.indicator_code, iv.period""")
+        where iv.level = 'province' and iv.org_unit_code = ? order by iv.indicator_code, iv.period""", [prov])
     trends = []
     for ind in dict.fromkeys(s["indicator_code"] for s in series):
         pts = sorted((s for s in series if s["indicator_code"] == ind), key=lambda s: period_end(s["period"]))
@@ -95,7 +124,8 @@ def collect(con, period: str, lang: str = "vi", generated_at: datetime | None = 
             continue
         goals: dict[tuple, list[str]] = {}
         for t in targets:
-            if t["indicator_code"] == ind and t["threshold"] is not None and t["op"] != "milestone":
+            if t["indicator_code"] == ind and t["threshold"] is not None and t["op"] != "milestone" \
+                    and t["scope_unit"] == prov:  # a commune's target is no line on the province's chart
                 key = (t["milestone_year"] or 0, t["op"], t["threshold"], t["low"], t["high"])
                 goals.setdefault(key, [])
                 if t["plan_code"] not in goals[key]:
@@ -114,8 +144,10 @@ def collect(con, period: str, lang: str = "vi", generated_at: datetime | None = 
     overdue = _rows(con, """
         select tp.*, ou.name as unit_name
         from marts.task_progress tp left join core.org_unit ou using (unit_code)
-        where tp.period = ? and tp.is_overdue
-        order by tp.plan_code, tp.deadline_date nulls last, tp.task_no, tp.unit_code""", [code])
+        left join core.unit_area ua using (unit_code)
+        where tp.period = ? and tp.is_overdue and ua.province_code = ?
+        order by tp.plan_code, tp.deadline_date nulls last, tp.task_no, tp.unit_code""", [code, prov])
+    overdue = [r for r in overdue if r["plan_code"] in known]  # tasks of the plans this report shows
     grouped: dict[tuple, dict] = {}
     for r in overdue:
         g = grouped.setdefault((r["plan_code"], r["task_no"]), {
@@ -124,9 +156,9 @@ def collect(con, period: str, lang: str = "vi", generated_at: datetime | None = 
             "deadline_date": r["deadline_date"], "rows": []})
         g["rows"].append(r)
 
-    texts = _narrative(con, code, "kien_nghi")
+    texts = _narrative(con, code, "kien_nghi", prov)
     recs = group_recommendations(texts)
-    hard = _narrative(con, code, "han_che")
+    hard = _narrative(con, code, "han_che", prov)
     difficulties, causes = group_difficulties(hard)
 
     counts = _target_counts(targets)
@@ -144,15 +176,16 @@ def collect(con, period: str, lang: str = "vi", generated_at: datetime | None = 
                       office=_office(con, province))
 
 
-def _narrative(con, period: str, section: str) -> list[dict]:
-    """The units' texts of one narrative section, from the versions that count."""
+def _narrative(con, period: str, section: str, province: str) -> list[dict]:
+    """The texts of one narrative section from the province's units, from the versions that count."""
     return _rows(con, """
         select cs.unit_code, ou.name as unit_name, n.text
         from core.narrative n
         join core.current_submission cs using (submission_id)
         left join core.org_unit ou on ou.unit_code = cs.unit_code
-        where cs.period = ? and n.section = ? and n.text is not null
-        order by cs.unit_code""", [period, section])
+        left join core.unit_area ua on ua.unit_code = cs.unit_code
+        where cs.period = ? and n.section = ? and n.text is not null and ua.province_code = ?
+        order by cs.unit_code""", [period, section, province])
 
 
 def _office(con, province: dict) -> dict:

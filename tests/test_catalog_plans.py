@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import catalog as catalog_mod
 from tests.needs import require
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +48,8 @@ EXPECTED_TARGETS = {
     # columns + healthy years (3), row 4 both (2), row 5 (1), row 6 stations + 4-5 doctors by
     # 2027 (2), row 7 (1) = 12; + II.2.a adds physical activity, e-health book, basic fee
     # exemption, insurance >95% by 2026, universal by 2030 (5); + II.2.b vision 2045 (2).
-    "KH-39-DU": 12 + 5 + 2,
+    # The 2021-2025 column (rows 1, 3, 4) is a baseline, not a target: 3 of the 12 retired.
+    "KH-39-DU": 12 - 3 + 5 + 2,
     # 004, table 1.3 "Các chỉ tiêu chủ yếu": rows 1, 2, 4, 5 (row 3 lost in the scan) = 4;
     # + 2.2: stunting < 17%, IMR < 20‰, U5MR < 30‰ (3); + 2.7: 100% stations with doctor,
     # midwife, traditional-medicine staff (3); + 2.4: high-risk people checked yearly by
@@ -61,6 +63,10 @@ SOURCES = {
     "KH-243-SYT": "004_23050706023c0a9f.txt",
 }
 OCR_SOURCES = {"004_23050706023c0a9f.txt"}  # no diacritics: compare folded
+# The issuing unit of each plan and the unit its targets are judged on (a department plan: its
+# province). Codes of the unit-code scheme: province ABBR, commune ABBR.<ward code>, ABBR.SYT.
+UNITS = {"CTHD-72-LD": ("LD", "LD"), "KH-50-TU": ("LD", "LD"), "KH-39-DU": ("DNA.26299", "DNA.26299"),
+         "KH-243-SYT": ("LC.SYT", "LC")}
 LEVELS = {"CTHD-72-LD": "province", "KH-50-TU": "province", "KH-39-DU": "commune",
           "KH-243-SYT": "department"}
 
@@ -165,7 +171,7 @@ def test_plan_set_and_header_fields(plans):
     for code, p in plans.items():
         assert p["source"] == SOURCES[code]
         assert p["level"] == LEVELS[code]
-        assert p["scope_unit"] == "LD"
+        assert (p["unit"], p["scope_unit"]) == UNITS[code]
         for k in ("title", "title_en", "issuer", "implements"):
             assert isinstance(p.get(k), str) and p[k].strip(), (code, k)
         assert p["issued_on"] is None or isinstance(p["issued_on"], dt.date), code
@@ -184,18 +190,38 @@ def test_target_count(plans, code):
 
 
 def test_target_ids_unique_and_sequential(plans):
+    """Ids run T01, T02, … with no gap but the retired ones (never reused, each with its reason)."""
     seen = set()
     for code, p in plans.items():
-        for i, t in enumerate(p["targets"], 1):
-            assert t["id"] == f"{code}/T{i:02d}"
-            assert t["id"] not in seen
+        retired = {r["id"]: r["note"] for r in p.get("retired", [])}
+        assert all(isinstance(n, str) and n.strip() for n in retired.values()), code
+        ids = sorted([t["id"] for t in p["targets"]] + list(retired))
+        assert ids == [f"{code}/T{i:02d}" for i in range(1, len(ids) + 1)], code
+        for t in p["targets"]:
+            assert t["id"] not in seen and t["id"] not in retired
             seen.add(t["id"])
+
+
+def test_kh39_appendix_reads_baseline_and_2030_target(plans):
+    """KH-39-DU's appendix: the 2021-2025 column (the plan is dated 31/12/2025) is the baseline of
+    the 2030 target, and the target's text is the row as written, not the row's cells run together."""
+    by_id = {t["id"]: t for t in plans["KH-39-DU"]["targets"]}
+    expected = {"KH-39-DU/T02": (95, "gt", 95), "KH-39-DU/T05": (76, "ge", 77.67), "KH-39-DU/T08": (98, "gt", 98)}
+    for tid, (base, op, value) in expected.items():
+        t = by_id[tid]
+        assert (t["baseline"], t["op"], t["value"], t["year"]) == ({"year": 2025, "value": base}, op, value, 2030), tid
+    assert not any(t["year"] == 2025 for t in by_id.values()), "no 2025 target in a plan issued on 31/12/2025"
+    for t in by_id.values():
+        # cells run together: a unit column followed by figures ("% 95 >95", "năm 76 77,67", "% - 100")
+        assert not re.search(r"\s(%|năm|cm)(\s+(-|[>≥]?\s?\d+(,\d+)?))+\s*$", t["text"]), (t["id"], t["text"])
+    for garbled in ("Đạt bao phủ bảo hiểm y tế toàn dân % 95 >95", "năm năm 76 77,67"):
+        assert re.search(r"\s(%|năm|cm)(\s+(-|[>≥]?\s?\d+(,\d+)?))+\s*$", garbled)  # the check can fail
 
 
 def test_target_fields_match_op(plans):
     for _p, t in all_targets(plans):
         tid = t["id"]
-        assert list(t) == TARGET_KEYS, tid
+        assert [k for k in t if k != "cells"] == TARGET_KEYS, tid
         assert t["indicator"] in ALL_INDICATORS, tid
         assert t["op"] in OPS, tid
         assert isinstance(t["text"], str) and t["text"].strip(), tid
@@ -248,7 +274,7 @@ def test_figures_appear_in_text(plans):
     The only exception is 'eq 100' read from words ('toàn dân', 'người dân', 'hoàn thành'),
     which must then carry a note saying so."""
     for _p, t in all_targets(plans):
-        nums = numbers_in(t["text"])
+        nums = numbers_in(" ".join([t["text"], *map(str, (t.get("cells") or {}).values())]))
         figures = [t["value"], t["low"], t["high"]]
         if t["baseline"]:
             figures.append(t["baseline"]["value"])
@@ -259,6 +285,26 @@ def test_figures_appear_in_text(plans):
                 assert t["note"] and "100%" in t["note"], t["id"]
                 continue
             assert float(v) in nums, (t["id"], v, t["text"])
+
+
+def test_table_cells_as_written(plans):
+    """A target read from a table row keeps the row's cells: the title, the unit and each cell
+    follow each other in the source, and what is shown names each cell's column."""
+    n = 0
+    for p, t in all_targets(plans):
+        if not t.get("cells"):
+            continue
+        n += 1
+        cells = dict(t["cells"])
+        unit = cells.pop("unit")
+        assert squash(" ".join([t["text"], unit, *cells.values()])) in squash(source_text(p["source"])), t["id"]
+        shown = catalog_mod.target_wording(t)
+        assert shown.startswith(t["text"] + " — ")
+        for col, v in cells.items():
+            assert f"{col}: {v}" in shown, (t["id"], shown)
+    assert n >= 6
+    t2 = {t["id"]: t for t in plans["KH-39-DU"]["targets"]}["KH-39-DU/T02"]
+    assert catalog_mod.target_wording(t2) == "Đạt bao phủ bảo hiểm y tế toàn dân — 2021-2025: 95%; 2026-2030: >95%"
 
 
 def find(plans, code, indicator, year, op=None):
@@ -294,7 +340,7 @@ def test_key_figures_and_recorded_inconsistencies(plans):
     # 002: life expectancy 76,5 (title) vs 77,67 (column, text)
     le = find(plans, "KH-39-DU", "LIFE_EXPECTANCY", 2030)
     assert le["value"] == 77.67 and "76,5" in le["note"]
-    assert find(plans, "KH-39-DU", "LIFE_EXPECTANCY", 2025)["value"] == 76
+    assert le["baseline"] == {"year": 2025, "value": 76}  # the 2021-2025 column: a baseline
     assert find(plans, "KH-39-DU", "HI_COVERAGE", 2030, "eq")["value"] == 100
     assert find(plans, "KH-39-DU", "HI_COVERAGE", 2026)["op"] == "gt"
     assert find(plans, "KH-39-DU", "DOCTORS_PER_STATION", 2027)["value"] == 4

@@ -319,7 +319,8 @@ def test_a_target_on_sixty_percent_coverage_shows_insufficient_data(forms, tmp_p
     process.aggregate(res)
     rows = con.execute("""select tp.target_id, tp.status, tp.trajectory, tp.coverage, tp.min_coverage
                           from marts.target_progress tp join core.indicator i using (indicator_code)
-                          where tp.period = ? and i.numerator = 'DOCTORS'""", [PERIOD]).fetchall()
+                          where tp.period = ? and i.numerator = 'DOCTORS' and tp.scope_unit = 'LD'""",
+                       [PERIOD]).fetchall()
     assert rows
     for _tid, status, trajectory, coverage, min_cov in rows:
         assert status == "insufficient_data" and trajectory is None
@@ -331,7 +332,8 @@ def test_a_target_on_sixty_percent_coverage_shows_insufficient_data(forms, tmp_p
     _run(res, [(f["unit"], f["path"]) for f in files[n:]])
     process.aggregate(res)
     statuses = {r[0] for r in con.execute("""select tp.status from marts.target_progress tp join core.indicator i
-        using (indicator_code) where tp.period = ? and i.numerator = 'DOCTORS'""", [PERIOD]).fetchall()}
+        using (indicator_code) where tp.period = ? and i.numerator = 'DOCTORS' and tp.scope_unit = 'LD'""",
+        [PERIOD]).fetchall()}
     assert "insufficient_data" not in statuses
 
 

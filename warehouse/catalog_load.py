@@ -41,12 +41,13 @@ def load_catalog(con: duckdb.DuckDBPyConnection, cat=None) -> None:
     _replace(con, "core.plan", [
         {"plan_code": p["code"], "title": p.get("title"), "title_en": p.get("title_en"), "issuer": p.get("issuer"),
          "issued_on": str(p["issued_on"]) if p.get("issued_on") else None, "implements": p.get("implements"),
-         "level": p.get("level"), "scope_unit": p.get("scope_unit"), "source": p.get("source"), "note": p.get("note")}
+         "level": p.get("level"), "unit_code": p.get("unit"), "scope_unit": p.get("scope_unit"), "source": p.get("source"), "note": p.get("note")}
         for p in cat.plans],
         pa.schema([("plan_code", s), ("title", s), ("title_en", s), ("issuer", s), ("issued_on", s),
-                   ("implements", s), ("level", s), ("scope_unit", s), ("source", s), ("note", s)]))
+                   ("implements", s), ("level", s), ("unit_code", s), ("scope_unit", s), ("source", s), ("note", s)]))
     _replace(con, "core.target", [
-        {"target_id": t["id"], "plan_code": t["plan_code"], "indicator_code": t["indicator"], "text": t.get("text"),
+        {"target_id": t["id"], "plan_code": t["plan_code"], "indicator_code": t["indicator"],
+         "text": catalog_mod.target_wording(t),
          "op": t["op"], "target_value": _f(t.get("value")), "low": _f(t.get("low")), "high": _f(t.get("high")),
          "increase_kind": t.get("increase_kind"),
          "baseline_year": (t.get("baseline") or {}).get("year"), "baseline_value": _f((t.get("baseline") or {}).get("value")),

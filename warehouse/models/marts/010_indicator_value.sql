@@ -1,8 +1,11 @@
--- marts.indicator_value: one row per period, indicator and org unit at each level (unit, region =
--- former province, province). Ratios are sums of numerators over sums of denominators (never an
--- average of unit ratios); unit shares count flags over contributing units; direct values are
--- taken as reported. Reports by units that no longer exist (before the July 2025 merger) are mapped
--- onto today's units through core.crosswalk, with the crosswalk weight for divided units.
+-- marts.indicator_value: one row per period, indicator and org unit at each level: unit (one
+-- reporting unit), commune (a commune, ward or special zone with its health station), region (a
+-- former province before the July 2025 merger, within today's province), province and country
+-- (every province in the warehouse). Ratios are sums of numerators over sums of denominators (never
+-- an average of unit ratios) at every level; unit shares count flags over contributing units;
+-- direct values are taken as reported. Reports by units that no longer exist (before the July 2025
+-- merger) are mapped onto today's units through core.crosswalk, with the crosswalk weight for
+-- divided units; core.unit_area places each unit in its commune and province.
 create or replace table marts.indicator_value as
 with reporter as (
     -- one row per reporting unit (as it reported), indicator and period
@@ -21,15 +24,17 @@ with reporter as (
 unit_rows as (
     -- onto today's units through the crosswalk (a weight below 1 splits a divided unit)
     select r.indicator_code, r.period, r.reporter_code, coalesce(x.new_code, r.reporter_code) as unit_code,
-           coalesce(ou.former_province, '') as region,
+           ua.commune_code, ua.province_code, coalesce(ou.former_province, '') as region,
            r.num * coalesce(x.weight, 1) as num, r.den * coalesce(x.weight, 1) as den, r.submission_id
     from reporter r
     left join core.crosswalk x on x.old_code = r.reporter_code
     join core.org_unit ou on ou.unit_code = coalesce(x.new_code, r.reporter_code)
+    left join core.unit_area ua on ua.unit_code = ou.unit_code
 ),
 expected_units as (
     select distinct c.period, i.indicator_code, a.unit_code as reporter_code,
-           coalesce(x.new_code, a.unit_code) as unit_code, coalesce(ou.former_province, '') as region
+           coalesce(x.new_code, a.unit_code) as unit_code, ua.commune_code, ua.province_code,
+           coalesce(ou.former_province, '') as region
     from core.indicator i
     join core.dataset_element de on de.element_code = i.numerator
     join ops.cycle c on c.dataset_code = de.dataset_code
@@ -38,29 +43,38 @@ expected_units as (
         and coalesce(a.valid_to, '9999') >= cast(c.window_end as varchar)
     left join core.crosswalk x on x.old_code = a.unit_code
     join core.org_unit ou on ou.unit_code = coalesce(x.new_code, a.unit_code)
+    left join core.unit_area ua on ua.unit_code = ou.unit_code
 ),
-province as (select unit_code from core.org_unit where unit_type = 'province' limit 1),
+leveled as (
+    -- each unit row once per level it counts in (the same rows feed every level: the country is
+    -- the sum of its provinces, a province of its communes and provincial units)
+    select *, 'unit' as level, unit_code as org_unit_code, province_code as in_province from unit_rows
+    union all select *, 'commune', commune_code, province_code from unit_rows where commune_code is not null
+    union all select *, 'region', region, province_code from unit_rows where region <> ''
+    union all select *, 'province', province_code, province_code from unit_rows where province_code is not null
+    union all select *, 'country', 'VN', null from unit_rows
+),
+expected_leveled as (
+    select *, 'unit' as level, unit_code as org_unit_code from expected_units
+    union all select *, 'commune', commune_code from expected_units where commune_code is not null
+    union all select *, 'region', region from expected_units where region <> ''
+    union all select *, 'province', province_code from expected_units where province_code is not null
+    union all select *, 'country', 'VN' from expected_units
+),
 agg as (
-    select indicator_code, period,
-           case when grouping(unit_code) = 0 then 'unit' when grouping(region) = 0 then 'region' else 'province' end as level,
-           coalesce(unit_code, nullif(region, ''), (select unit_code from province)) as org_unit_code,
+    select indicator_code, period, level, org_unit_code, any_value(in_province) as province_code,
            sum(num) as numerator, sum(den) as denominator,
            count(distinct reporter_code) as units_contributing,
            list(distinct submission_id order by submission_id) as submission_ids
-    from unit_rows
-    group by grouping sets ((indicator_code, period, unit_code, region), (indicator_code, period, region),
-                            (indicator_code, period))
+    from leveled
+    group by indicator_code, period, level, org_unit_code
 ),
 exp as (
-    select indicator_code, period,
-           case when grouping(unit_code) = 0 then 'unit' when grouping(region) = 0 then 'region' else 'province' end as level,
-           coalesce(unit_code, nullif(region, ''), (select unit_code from province)) as org_unit_code,
-           count(distinct reporter_code) as units_expected
-    from expected_units
-    group by grouping sets ((indicator_code, period, unit_code, region), (indicator_code, period, region),
-                            (indicator_code, period))
+    select indicator_code, period, level, org_unit_code, count(distinct reporter_code) as units_expected
+    from expected_leveled
+    group by indicator_code, period, level, org_unit_code
 )
-select a.period, a.indicator_code, a.level, a.org_unit_code,
+select a.period, a.indicator_code, a.level, a.org_unit_code, a.province_code,
        a.numerator, a.denominator,
        a.numerator / nullif(a.denominator, 0) * i.factor as value,
        i.unit,
@@ -72,16 +86,17 @@ from agg a
 join core.indicator i using (indicator_code)
 left join exp e using (indicator_code, period, level, org_unit_code);
 
-comment on table marts.indicator_value is 'One row per period, indicator and org unit (level unit, region or province): the indicator computed from summed numerators and denominators of the submission versions that count.';
+comment on table marts.indicator_value is 'One row per period, indicator and org unit (level unit, commune, region, province or country): the indicator computed from summed numerators and denominators of the submission versions that count.';
 comment on column marts.indicator_value.period is 'Reporting period code: 2026H1, 2026H2 or 2026.';
 comment on column marts.indicator_value.indicator_code is 'Indicator code (core.indicator).';
-comment on column marts.indicator_value.level is 'unit (one reporting unit), region (former province before the July 2025 merger) or province.';
-comment on column marts.indicator_value.org_unit_code is 'Unit code at level unit, former province name at level region, province code at level province.';
+comment on column marts.indicator_value.level is 'unit (one reporting unit), commune (a commune, ward or special zone with its health station), region (former province before the July 2025 merger), province or country (every province in the warehouse).';
+comment on column marts.indicator_value.org_unit_code is 'Unit code at level unit, commune code at level commune, former province name at level region, province code (e.g. LD) at level province, VN at level country.';
+comment on column marts.indicator_value.province_code is 'Province the org unit lies in (the province itself at level province; null at level country): a province''s report reads its own rows with it.';
 comment on column marts.indicator_value.numerator is 'Sum of the numerator element over contributing units (for direct indicators: sum of reported values).';
 comment on column marts.indicator_value.denominator is 'Sum of the denominator element (for unit shares and direct values: the number of contributing units).';
 comment on column marts.indicator_value.value is 'numerator / denominator × the indicator factor (100 for %, 10,000 per 10,000 population, 1,000 for ‰).';
 comment on column marts.indicator_value.unit is 'Unit of the value: pct, per_10k, permille, years, cm, count, vaccines, milestone.';
 comment on column marts.indicator_value.units_contributing is 'Reporting units (as they were at the time, e.g. pre-merger communes) whose accepted submission supplied both numerator and denominator.';
-comment on column marts.indicator_value.units_expected is 'Units expected to report the numerator element in this period (units valid at the end of the period''s window, open cycles).';
+comment on column marts.indicator_value.units_expected is 'Units expected to report the numerator element in this period within the org unit (units valid at the end of the period''s window, open cycles).';
 comment on column marts.indicator_value.coverage is 'units_contributing / units_expected (0–1).';
-comment on column marts.indicator_value.submission_ids is 'Lineage: the submission versions (raw.submission.submission_id) the value was computed from.';
+comment on column marts.indicator_value.submission_ids is 'Lineage: the submission versions (raw.submission.submission_id) the value was computed from, at every level (a province''s are those of its units, the country''s those of every province).';

@@ -1,5 +1,4 @@
--- marts.target_progress: one row per plan target and period with a province value: whether the
--- target is met (milestone due) or on track (milestone ahead), evaluated as the plan words it:
+-- marts.target_progress: one row per plan target and period: whether the target is met (milestone due) or on track (milestone ahead), evaluated as the plan words it:
 -- gt/ge/lt/le strictly as written; "about" within 1% (at least 0.05); a range "a–b" is reached at a
 -- (the plans set ranges as levels to reach, so above b still counts); eq 100% within 0.05;
 -- increase over the plan's baseline (absolute or relative); a past milestone is judged on the value
@@ -7,11 +6,20 @@
 -- after or before the milestone year (judged_on). A value
 -- from fewer units than the data set's min_coverage (catalog/datasets.yaml) is not judged:
 -- status insufficient_data ("chưa đủ số liệu"), with the coverage it rests on.
+-- Each target is judged on its plan's scope unit (core.plan.scope_unit): a commune plan on its
+-- commune, a province or department plan on its province. A scope unit with no value in this
+-- warehouse (e.g. another province's plan) is no_data ("chưa có số liệu"), never another unit's.
 create or replace table marts.target_progress as
 with pv as (
-    select period, indicator_code, value, coverage,
+    -- the aggregate of each org unit (a commune's code is both a unit and a commune: the commune
+    -- with its station counts; a unit that is no area, e.g. a department, keeps its own value)
+    select period, indicator_code, org_unit_code, value, coverage,
            cast(left(period, 4) as integer) + case when period like '%H1' then 0.5 else 1.0 end as period_end
-    from marts.indicator_value where level = 'province'
+    from marts.indicator_value where level <> 'region'
+    qualify row_number() over (partition by period, indicator_code, org_unit_code order by level = 'unit') = 1
+),
+tt as (
+    select t.*, p.scope_unit from core.target t join core.plan p using (plan_code)
 ),
 min_cov as (
     -- the coverage a value needs, per indicator and frequency (H: six-monthly, Y: annual data sets)
@@ -39,8 +47,8 @@ latest as (
            arg_max(pv.coverage, pv.period_end) filter (where pv.period_end <= t.milestone_year + 1
                                                         and pv.period_end > t.milestone_year) as milestone_coverage
     from periods p
-    cross join core.target t
-    left join pv on pv.indicator_code = t.indicator_code
+    cross join tt t
+    left join pv on pv.indicator_code = t.indicator_code and pv.org_unit_code = t.scope_unit
     group by all
 ),
 t as (
@@ -65,7 +73,7 @@ t as (
                when t.op = 'milestone' then 1
                else t.target_value
            end as threshold
-    from core.target t
+    from tt t
     join latest l using (target_id)
 ),
 tc as (
@@ -92,7 +100,7 @@ e as (
            coalesce(coverage, 0) < coalesce(min_coverage, 0) as is_thin
     from tc
 )
-select plan_code, target_id, indicator_code, period, text, op, target_value, low, high, increase_kind,
+select plan_code, scope_unit, target_id, indicator_code, period, text, op, target_value, low, high, increase_kind,
        baseline_year, baseline_value, unit, milestone_year, from_year, value, value_period, judged_on, coverage,
        min_coverage, threshold,
        case
@@ -121,12 +129,13 @@ select plan_code, target_id, indicator_code, period, text, op, target_value, low
        note
 from e;
 
-comment on table marts.target_progress is 'One row per plan target and period with province data: met / not met when the milestone is due, otherwise on track / at risk / off track from the linear trajectory between the baseline and the milestone year.';
+comment on table marts.target_progress is 'One row per plan target and period, judged on the plan''s scope unit: met / not met when the milestone is due, otherwise on track / at risk / off track from the linear trajectory between the baseline and the milestone year.';
 comment on column marts.target_progress.plan_code is 'Plan (core.plan): CTHD-72-LD, KH-50-TU, KH-39-DU, KH-243-SYT.';
+comment on column marts.target_progress.scope_unit is 'Unit whose aggregate the target is judged on (core.plan.scope_unit): a commune, a province or the country (VN).';
 comment on column marts.target_progress.target_id is 'Stable target id <plan>/Tnn from catalog/plans.yaml.';
 comment on column marts.target_progress.indicator_code is 'Indicator the target is set on.';
-comment on column marts.target_progress.period is 'Period whose province value is evaluated.';
-comment on column marts.target_progress.text is 'The target as the plan words it (Vietnamese, verbatim).';
+comment on column marts.target_progress.period is 'Period whose value of the scope unit is evaluated.';
+comment on column marts.target_progress.text is 'The target as the plan words it (Vietnamese, verbatim; a table row with its cells and their columns).';
 comment on column marts.target_progress.op is 'gt, ge, lt, le, about, range, eq, increase or milestone.';
 comment on column marts.target_progress.target_value is 'The figure of the target (for increase: the increase).';
 comment on column marts.target_progress.low is 'Lower bound of a range target.';
@@ -137,7 +146,7 @@ comment on column marts.target_progress.baseline_value is 'Baseline value the pl
 comment on column marts.target_progress.unit is 'Unit of the target: pct, per_10k, permille, years, cm, count, vaccines.';
 comment on column marts.target_progress.milestone_year is 'Year by which the target is to be reached.';
 comment on column marts.target_progress.from_year is 'First year a standing target applies (evaluated every period from then).';
-comment on column marts.target_progress.value is 'Province value judged: the latest known by the period (for a past milestone, the value of the milestone year when available).';
+comment on column marts.target_progress.value is 'Value of the scope unit judged (null: chưa có số liệu, no data for that unit): the latest known by the period (for a past milestone, the value of the milestone year when available).';
 comment on column marts.target_progress.value_period is 'Period the judged value comes from (annual statistics arrive once a year).';
 comment on column marts.target_progress.coverage is 'Share of expected units behind the judged value (0–1).';
 comment on column marts.target_progress.min_coverage is 'Coverage the value needs to be judged (the data set''s min_coverage in catalog/datasets.yaml); below it the status is insufficient_data.';
