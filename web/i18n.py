@@ -33,6 +33,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "sending": ("Đang gửi…", "Sending…"),
     "checking": ("Đang kiểm tra báo cáo, vui lòng chờ trong giây lát…", "Checking your report, one moment…"),
     "versions": ("Các lần gửi", "Versions sent"),
+    "versions_earlier": ("Các lần gửi của những kỳ trước", "Versions sent for earlier periods"),
+    "new_decisions": ("Có quyết định mới cần xem — tải lại trang", "New decisions waiting — reload the page"),
     "version": ("Lần", "Version"),
     "received": ("Nhận lúc", "Received"),
     "file": ("Tệp", "File"),

@@ -17,6 +17,7 @@ from baocao.settings import Settings
 from web import answer
 
 ACCEPTED = ("accepted", "accepted_with_warnings", "accepted_by_override")
+STATE_ORDER = {"rejected": 0, "not_received": 1, "accepted_late": 2, "accepted": 3}
 TARGET_ORDER = {"not_met": 0, "not_yet_due": 1, "no_data": 2, "no_baseline": 3, "met": 4}
 
 
@@ -228,9 +229,10 @@ def operator_status(s: Settings, period: str | None, explanations: dict, overrid
         "period": period, "periods": periods, "published_at": published,
         "rates": [dict(zip(("dataset_code", "expected", "received", "accepted", "on_time", "late", "missing",
                             "reporting_rate", "timeliness_rate"), r, strict=True)) for r in rates],
-        "units": [{"unit_code": u, "unit_name": n, "dataset_code": d, "n_versions": nv, "last_status": ls,
-                   "state": _state(acc, late, rec), "deadline_at": dl.isoformat() if dl else None}
-                  for u, n, d, nv, ls, acc, late, _ot, rec, dl in units],
+        "units": sorted(({"unit_code": u, "unit_name": n, "dataset_code": d, "n_versions": nv, "last_status": ls,
+                          "state": _state(acc, late, rec), "deadline_at": dl.isoformat() if dl else None}
+                         for u, n, d, nv, ls, acc, late, _ot, rec, dl in units),
+                        key=lambda x: (STATE_ORDER[x["state"]], x["dataset_code"], x["unit_code"])),  # what to chase first
         "rules": [dict(zip(("rule_id", "severity", "n", "units", "example_vi", "example_en"), r, strict=True))
                   for r in rules],
         "warnings": [{**dict(zip(("unit_code", "dataset_code", "rule_id", "element_code", "sheet", "cell",

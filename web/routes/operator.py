@@ -31,7 +31,8 @@ async def operator_page(request: Request, period: str | None = None, notice: str
     ctx = request.app.state.ctx
     st = _status(ctx, period)
     names = {c: u.name for c, u in ctx.catalog.org_units.items()}
-    return render(request, "operator.html", st=st, names=names,
+    el_names = {c: el.name for c, el in ctx.catalog.elements.items()}
+    return render(request, "operator.html", st=st, names=names, el_names=el_names,
                   notice=notice if notice in NOTICES else None, nonce=secrets.token_hex(8))
 
 
