@@ -184,8 +184,8 @@ def test_unit_fixes_its_report_while_the_operator_watches(tmp_path):
             op.get(f"{srv.url}/op")
             op.find_element(By.CSS_SELECTOR, ".show-all").click()
             shoot(op, "operator")
-            op.get(f"{srv.url}/lang/en?next=/op")
-            assert "Reporting rate" in op.page_source
+            op.get(f"{srv.url}/lang/en?next=/op")  # (after a screenshot's resize the page may still be loading)
+            wait_for(lambda: "Reporting rate" in op.page_source, 30, "the operator's page in English")
         finally:
             unit.quit()
             op.quit()
