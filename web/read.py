@@ -206,7 +206,7 @@ def operator_status(s: Settings, period: str | None, explanations: dict, overrid
                                                       and a.dataset_code = s.dataset_code and a.rule_id = f.rule_id
                                                       and a.element_code = f.element_code)
                                   order by s.unit_code, f.rule_id, f.element_code""", [period]).fetchall()
-        errors = con.execute(f"""with latest as (
+        errors = con.execute("""with latest as (
                                      select * from raw.submission where period = ?
                                      qualify row_number() over (partition by unit_code, dataset_code
                                                                 order by version desc) = 1)

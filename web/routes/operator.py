@@ -4,10 +4,10 @@ when and from where (access store audit) and in the warehouse as the command lin
 
 from __future__ import annotations
 
+import secrets
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-
-import secrets
 
 from baocao import calendar
 from web import answer, read
