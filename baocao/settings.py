@@ -23,7 +23,7 @@ warehouse, the inbox, the submission store, the published snapshot. The other va
 | SLACK_API_URL | a Slack-compatible Web API (the local test server) | Slack's |
 | SLACK_APP_TOKEN | app-level token (xapp-): with SLACK_BOT_TOKEN, the Slack door listens over Socket Mode | none |
 | BAOCAO_SLACK_MAX_BYTES | largest file the Slack door downloads (bytes) | 5 MB |
-| BAOCAO_WEB_URL | the web pages' public address, used in access links | http://127.0.0.1:<port> |
+| BAOCAO_WEB_URL | the web pages' public address: access links, and each unit's link in its cycle-opened Slack message (unset: the message says to ask the province) | links: http://127.0.0.1:<port>; Slack: none |
 
 Nothing else in the project reads these variables: code gets a `Settings` (or the resources
 built from it, `baocao.resources`) handed in.

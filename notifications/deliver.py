@@ -153,8 +153,9 @@ class _Pacer:
 class _Run:
     def __init__(self, store: OutboxStore, sender: Sender, *, clock: Callable[[], datetime], deadline_s: float,
                  max_attempts: int, pace_s: float, workers: int, breaker_after: int, post_tries: int,
-                 request_timeout_s: float, settle_s: float):
+                 request_timeout_s: float, settle_s: float, links: Callable | None = None):
         self.store, self.sender, self.clock = store, sender, clock
+        self.links = links
         self.max_attempts, self.workers, self.post_tries = max_attempts, workers, post_tries
         self.settle_s = settle_s
         self.started = time.monotonic()
@@ -293,7 +294,7 @@ class _Run:
     def _post(self, row: dict, channel: str, now: datetime) -> bool:
         """Post one row exactly once; True if it is still pending afterwards (its lane waits)."""
         key = row["key"]
-        msg = truth.render_now(row, self.store, now) or Message(row["text"], json.loads(row["blocks_json"] or "[]"))
+        msg = truth.render_now(row, self.store, now, self.links) or Message(row["text"], json.loads(row["blocks_json"] or "[]"))
         attempts, first_claim = row["attempts"], row["first_claimed_at"]
         if (attempts > 0 and (row["error"] is None or row["error"] in UNKNOWN_OUTCOME)
                 and row["claimed_at"] and time.time() - row["claimed_at"] < self.settle_s):
@@ -450,10 +451,12 @@ def deliver(
     request_timeout_s: float = REQUEST_TIMEOUT_S,
     settle_s: float = SETTLE_S,
     progress: Callable[[str], None] | None = None,
+    links: Callable[[dict, dict, datetime], dict] | None = None,
 ) -> DeliveryReport:
     """One delivery pass (see the module docstring). The send-time checks, the dates in the text
     and `sent_at` read `clock` (the resources' clock; default the server's UTC time), or `now`
-    if given (a time fixed for the whole pass)."""
+    if given (a time fixed for the whole pass). `links`: render arguments added at send time (the
+    unit's web link in a cycle-opened message: web/links.py)."""
     store = store if isinstance(store, OutboxStore) else OutboxStore(store)
     t0 = time.monotonic()
     if sender is None:  # no token: the outbox is the operator's local list
@@ -464,7 +467,7 @@ def deliver(
         clock = (lambda: now) if now is not None else (lambda: datetime.now(UTC))
     run = _Run(store, sender, clock=clock, deadline_s=deadline_s, max_attempts=max_attempts, pace_s=pace_s,
                workers=workers, breaker_after=breaker_after, post_tries=post_tries,
-               request_timeout_s=request_timeout_s, settle_s=settle_s)
+               request_timeout_s=request_timeout_s, settle_s=settle_s, links=links)
     report = run.report
     if hasattr(sender, "start_run"):
         sender.start_run()

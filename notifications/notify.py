@@ -153,7 +153,7 @@ def render_due(due: Due, *, deadline: date | datetime, catalog_dir: Path = CATAL
     s = Settings.from_env()
     in_thread = bool(s.slack_bot_token and s.slack_app_token)
     if due.kind == "cycle_opened":
-        kwargs = {**common, "form_in_thread": in_thread}
+        kwargs = {**common, "form_in_thread": in_thread, "web_link_at_send": bool(s.web_url)}  # link: web/links.py
     elif due.kind == "reminder":
         kwargs = {**common, "days_left": due.days, "received": due.received, "form_in_thread": in_thread}
     elif due.kind == "overdue":

@@ -338,9 +338,14 @@ def cycle_opened(
     period: str,
     deadline: date | datetime,
     form_in_thread: bool = False,
+    web_link: str | None = None,
+    web_link_until: date | datetime | None = None,
+    web_link_at_send: bool = False,
     lang: str = "vi",
 ) -> Message:
-    """The cycle is open: what to report, by when, and how to get the blank workbook."""
+    """The cycle is open: what to report, by when, how to get the blank workbook, and the unit's
+    own link to its web page (`web_link`, minted when the message is sent: web/links.py; queued,
+    `web_link_at_send` says it will be added; neither: how to get one from the province)."""
     lang = _lang(lang)
     unit = _unit(unit_name, unit_code)
     blocks: list[Block] = [
@@ -358,13 +363,40 @@ def cycle_opened(
             + _facts(lang, unit, _dataset(dataset_name, dataset_code), period, deadline)
         ),
         _section(_template_hint(lang, form_in_thread)),
+        _section(_web_hint(lang, web_link, web_link_until, web_link_at_send)),
     ]
     text = _t(
         lang,
         f"[baocao] Mở kỳ báo cáo {dataset_code} {period} cho {unit}; hạn nộp {fmt_date(deadline)}.",
         f"[baocao] Cycle {dataset_code} {period} open for {unit}; deadline {fmt_date(deadline)}.",
     )
+    if web_link:
+        text += _t(lang, f" Trang báo cáo của đơn vị: {web_link}", f" Your unit's web page: {web_link}")
     return _finish(blocks, text)
+
+
+def _web_hint(lang: str, link: str | None, until: date | datetime | None, at_send: bool) -> str:
+    """The unit's own sign-in link (never the operator's), or how to get one."""
+    if link:
+        safe = link.replace("<", "").replace(">", "").replace("|", "")
+        until_txt = fmt_date(until) if until is not None else ""
+        return _t(
+            lang,
+            f":link: Trang báo cáo của đơn vị (tải biểu mẫu, gửi báo cáo, xem kết quả kiểm tra): <{safe}|mở trang>."
+            f" Đường dẫn này chỉ dành cho đơn vị, không chuyển cho người khác; hiệu lực đến {until_txt}.",
+            f":link: Your unit's web page (download the form, send the report, see the checks): <{safe}|open it>."
+            f" This link is for your unit only; do not forward it. Valid until {until_txt}.",
+        )
+    if at_send:
+        return _t(lang, ":link: Đường dẫn riêng vào trang báo cáo của đơn vị được thêm khi gửi tin này.",
+                  ":link: Your unit's own link to its web page is added when this message is sent.")
+    return _t(
+        lang,
+        ":link: Muốn gửi báo cáo trên trang web: đề nghị cán bộ phụ trách báo cáo của tỉnh (Sở Y tế) cấp"
+        " đường dẫn truy cập riêng cho đơn vị.",
+        ":link: To report on the web page: ask the province's reporting officer (Department of Health) for"
+        " your unit's own access link.",
+    )
 
 
 def reminder(

@@ -22,6 +22,7 @@ left/late, "received or not", and "the deadline has passed — send it now" are 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -104,9 +105,11 @@ def _local_date(value: Any):
     return value
 
 
-def render_now(row: dict[str, Any], store: OutboxStore, now: datetime) -> Message | None:
+def render_now(row: dict[str, Any], store: OutboxStore, now: datetime,
+               links: Callable[[dict, dict, datetime], dict] | None = None) -> Message | None:
     """The message rendered again for `now`; None if it was queued without its render inputs
-    (then it goes as queued)."""
+    (then it goes as queued). `links`: the unit's web link for a cycle-opened message, minted now
+    (web/links.py); without it the message says how to get one."""
     spec = load_render(row.get("render_json"))
     if spec is None:
         return None
@@ -123,6 +126,10 @@ def render_now(row: dict[str, Any], store: OutboxStore, now: datetime) -> Messag
         kwargs["received"] = bool(unit["received"])
     if fn in ("feedback", "escalation_digest"):
         kwargs["now"] = now
+    if fn == "cycle_opened":
+        kwargs["web_link_at_send"] = False
+        if links is not None:
+            kwargs.update(links(row, kwargs, now))
     return getattr(render, fn)(**kwargs)
 
 

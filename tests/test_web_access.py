@@ -42,7 +42,7 @@ def site(tmp_path_factory):
         # one answered submission each for A (a warning) and B (an error), sent while every session was valid
         ctx.answerer.ready.wait(300)
         sid = {}
-        for actor, unit, data in (("A", A, wf.workbook(A, warn=True)), ("B", B, wf.workbook(B, bad=True))):
+        for actor, unit, data in (("A", A, wf.workbook(A, warn=True)), ("B", B, wf.workbook(B, overridable=True))):
             r = clients[actor].post(f"/u/{unit}/upload", content=data,
                                     headers={"X-CSRF-Token": csrf[actor], "X-File-Name": f"{unit}.xlsx"})
             assert r.status_code == 201, r.text
@@ -105,6 +105,7 @@ def routes(site):
         ("GET", "/op/report", None, _expect(401, 403, 403, 200)),
         ("POST", "/op/accept", "accept", _expect(401, 403, 403, 303)),
         ("POST", "/op/remind", "remind", _expect(401, 403, 403, 303)),
+        ("POST", "/op/override", "override", _expect(401, 403, 403, 303)),  # B's R03, accepted once
         ("GET", "/lang/en?next=/", None, _expect(303, 303, 303, 303)),
     ]
 
@@ -122,6 +123,7 @@ def _request(site, actor, method, path, kind):
         "accept": {"unit": A, "period": wf.PERIOD, "element": "ADULTS_SCREENED", "rule": "W01",
                    "reason": "Đơn vị đã giải thích"},
         "remind": {"unit": B, "period": wf.PERIOD, "dataset": wf.dataset_of(B)},
+        "override": {"unit": B, "period": wf.PERIOD, "rule": "R03", "reason": "Đã xác minh với trạm"},
     }
     return c.post(path, data={**forms[kind], "csrf": token}, follow_redirects=False)
 
@@ -232,6 +234,8 @@ def test_decisions_are_recorded_with_who_when_where(site):
     ex = ctx.access.audit("explain", unit_code=A)
     assert ex and ex[-1]["who"] == "A label"
     assert ctx.access.audit("remind", unit_code=B)[-1]["detail"]["keys"]
+    ov = ctx.access.audit("override_error", unit_code=B)
+    assert len(ov) == 1 and ov[0]["who"] == "operator label" and ov[0]["detail"]["rule_id"] == "R03"
 
 
 def test_signing_out_ends_the_session(site):

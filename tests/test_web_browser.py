@@ -184,8 +184,72 @@ def test_unit_fixes_its_report_while_the_operator_watches(tmp_path):
             op.get(f"{srv.url}/op")
             op.find_element(By.CSS_SELECTOR, ".show-all").click()
             shoot(op, "operator")
-            op.get(f"{srv.url}/lang/en?next=/op")
-            assert "Reporting rate" in op.page_source
+            op.get(f"{srv.url}/lang/en?next=/op")  # (after a screenshot's resize the page may still be loading)
+            wait_for(lambda: "Reporting rate" in op.page_source, 30, "the operator's page in English")
+        finally:
+            unit.quit()
+            op.quit()
+
+
+def test_operator_overrides_an_error_and_reminds_a_unit_from_the_page(tmp_path):
+    """The operator's decisions are page behaviour: B's report refused only for R03 is listed with a
+    reason box; accepting it moves B to accepted on the page; the remind button queues one reminder."""
+    _need_browser()
+    from datetime import UTC, datetime
+
+    from selenium.webdriver.common.by import By
+
+    from cli.procs import free_port
+    from web.app import create_app
+
+    home = wf.make_home(tmp_path / "home")
+    app = create_app(home)
+    ctx = app.state.ctx
+    now = datetime.now(UTC)
+    b_link = ctx.access.issue("unit", wf.UNIT_B, "Phường B", now, 1)
+    op_link = ctx.access.issue("operator", None, "Cán bộ tỉnh", now, 1)
+    r03 = tmp_path / "bc.xlsx"
+    r03.write_bytes(wf.workbook(wf.UNIT_B, overridable=True))
+
+    with wf.Server(app, free_port()) as srv:
+        assert ctx.answerer.ready.wait(300)
+        unit = browser(tmp_path / "unit-profile", tmp_path / "dl")
+        op = browser(tmp_path / "op-profile", tmp_path / "op-dl")
+        try:
+            unit.get(f"{srv.url}/a/{b_link}")
+            unit.find_element(By.CSS_SELECTOR, ".drop input[type=file]").send_keys(str(r03))
+            wait_for(lambda: unit.find_elements(By.CSS_SELECTOR, ".result[data-status]"), 120, "the answer")
+            assert unit.find_element(By.CSS_SELECTOR, ".result").get_attribute("data-status") == "rejected"
+
+            op.get(f"{srv.url}/a/{op_link}")
+            op_wait(op, ctx, wf.UNIT_B, lambda st: st == "rejected", "B rejected on the operator's page")
+            op.get(f"{srv.url}/op")  # the decisions are listed when the page is opened
+            item = wait_for(lambda: op.find_elements(By.CSS_SELECTOR, f'li[data-unit="{wf.UNIT_B}"][data-rule="R03"]'),
+                            30, "R03 listed for a decision")[0]
+            shoot(op, "operator-decide")
+            # a reason is required: the browser does not send the form without one
+            item.find_element(By.CSS_SELECTOR, "form.accept button").click()
+            assert "notice=" not in op.current_url
+            item.find_element(By.CSS_SELECTOR, "input[name=reason]").send_keys("Đã xác minh với trạm y tế")
+            item.find_element(By.CSS_SELECTOR, "form.accept button").click()
+            wait_for(lambda: "notice=overridden" in op.current_url, 60, "the decision recorded")
+            assert "Đã chấp nhận lỗi" in op.page_source
+            assert not op.find_elements(By.CSS_SELECTOR, f'li[data-unit="{wf.UNIT_B}"][data-rule="R03"]')
+            op.find_element(By.CSS_SELECTOR, ".show-all").click()
+            assert row_state(op, wf.UNIT_B).startswith("accepted")
+            rec = ctx.access.audit("override_error", unit_code=wf.UNIT_B)
+            assert len(rec) == 1 and rec[0]["who"] == "Cán bộ tỉnh" and rec[0]["ip"] == "127.0.0.1"
+            # the unit sees its version counting now
+            unit.get(f"{srv.url}/u/{wf.UNIT_B}")
+            assert "Đã tiếp nhận theo quyết định của tỉnh" in unit.page_source
+
+            # the remind button next to a unit that has not reported: one reminder queued
+            row = op.find_element(By.CSS_SELECTOR, f'table.units tr[data-unit="{wf.UNIT_A}"]')
+            row.find_element(By.CSS_SELECTOR, "form.inline button").click()
+            wait_for(lambda: "notice=reminded" in op.current_url, 60, "the reminder queued")
+            assert "Đã gửi nhắc nhở" in op.page_source
+            recs = ctx.access.audit("remind", unit_code=wf.UNIT_A)
+            assert len(recs) == 1 and len(recs[0]["detail"]["keys"]) == 1
         finally:
             unit.quit()
             op.quit()

@@ -24,9 +24,11 @@ def _ctx(unit: str, period: str, cat):
 
 
 def workbook(unit: str, period: str = PERIOD, cat=None, bad: bool = False, pop: float | None = None,
-             warn: bool = False) -> bytes:
+             warn: bool = False, overridable: bool = False) -> bytes:
     """The unit's filled form; `bad`: text in the population cell (an error with its sheet and cell);
-    `warn`: adults screened doubled since the previous period (warning W01, accepted with warnings)."""
+    `warn`: adults screened doubled since the previous period (warning W01, accepted with warnings);
+    `overridable`: deaths under 5 above a fifth of live births (error R03, which the operator may
+    accept)."""
     import catalog
 
     cat = cat or catalog.load()
@@ -38,6 +40,8 @@ def workbook(unit: str, period: str = PERIOD, cat=None, bad: bool = False, pop: 
         values["ADULTS_SCREENED"] = 2 * values["ADULTS_SCREENED"]
     if bad:
         values["POP"] = "khoảng mười hai nghìn"
+    if overridable:
+        values["DEATHS_U5"] = values["LIVE_BIRTHS"] * 0.2 + 5
     buf = io.BytesIO()
     c.workbook(values=values).save(buf)
     return buf.getvalue()

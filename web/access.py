@@ -64,6 +64,17 @@ create table if not exists explanation (
     at text not null,
     primary key (unit_code, period, dataset_code, element_code, rule_id)
 );
+create table if not exists message_link (  -- which Slack message carried which link (web/links.py)
+    message_key text primary key,
+    token_hash text not null references link(token_hash),
+    created_at text not null
+);
+create table if not exists request_once (  -- a form posted twice (double click, back, reload) acts once
+    action text not null,
+    nonce text not null,
+    at text not null,
+    primary key (action, nonce)
+);
 """
 
 
@@ -113,6 +124,32 @@ class AccessStore:
             db.execute("insert into link values (?, ?, ?, ?, ?, ?, null)",
                        (token_hash(token), role, unit_code, label, _iso(now), _iso(now + timedelta(days=days))))
         return token
+
+    def issue_for_message(self, message_key: str, token: str, unit_code: str, label: str, now: datetime,
+                          expires_at: datetime) -> bool:
+        """The unit link a message carries (its token derived from the message's key, web/links.py):
+        made once; asked again (a retried delivery), the same row. True if it opens a session now
+        (neither revoked nor expired)."""
+        h = token_hash(token)
+        with self._db() as db:
+            db.execute("insert or ignore into link values (?, 'unit', ?, ?, ?, ?, null)",
+                       (h, unit_code, label, _iso(now), _iso(expires_at)))
+            db.execute("insert or ignore into message_link values (?, ?, ?)", (message_key, h, _iso(now)))
+            row = db.execute("select unit_code, expires_at, revoked_at from link where token_hash = ?", (h,)).fetchone()
+        return row[0] == unit_code and row[2] is None and datetime.fromisoformat(row[1]) > now
+
+    def message_links(self) -> list[dict]:
+        with self._db() as db:
+            db.row_factory = sqlite3.Row
+            return [dict(r) for r in db.execute(
+                """select m.message_key, m.token_hash, l.unit_code, l.role, l.expires_at, l.revoked_at
+                   from message_link m join link l using (token_hash) order by m.created_at""")]
+
+    def once(self, action: str, nonce: str, now: datetime) -> bool:
+        """True the first time (action, nonce) is seen; False for a form posted again."""
+        with self._db() as db:
+            cur = db.execute("insert or ignore into request_once values (?, ?, ?)", (action, nonce[:64], _iso(now)))
+            return cur.rowcount == 1
 
     def revoke(self, now: datetime, *, unit_code: str | None = None, operator: bool = False,
                token: str | None = None) -> int:

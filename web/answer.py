@@ -198,6 +198,8 @@ class Answerer:
                 if busy and attempt < LOCK_RETRIES - 1:
                     time.sleep(min(0.1 * 2 ** attempt, 2.0))
                     continue
+                if reraise and isinstance(exc, ValueError):
+                    raise  # a decision refused (no such warning, a rule not overridable): the caller says why
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.exception("answerer pass failed")
                 if reraise:

@@ -105,8 +105,8 @@ def create_app(home: str | Path | None = None, *, now: Callable[[], datetime] | 
     async def denied(request: Request, exc: Denied):
         if request.url.path.endswith(".json") or request.headers.get("accept", "").startswith("application/json"):
             lang = lang_of(request)
-            return JSONResponse({"error": exc.key, "message": i18n.t(lang, exc.key)}, status_code=exc.status)
-        return render(request, "message.html", status=exc.status, key=exc.key)
+            return JSONResponse({"error": exc.key, "message": exc.detail or i18n.t(lang, exc.key)}, status_code=exc.status)
+        return render(request, "message.html", status=exc.status, key=exc.key, detail=exc.detail)
 
     @app.exception_handler(404)
     async def not_found(request: Request, exc):

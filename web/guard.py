@@ -17,10 +17,11 @@ from web import auth
 
 
 class Denied(Exception):
-    def __init__(self, status: int, key: str):
+    def __init__(self, status: int, key: str, detail: str | None = None):
         super().__init__(key)
         self.status = status
         self.key = key  # a message id in web.i18n
+        self.detail = detail  # our own one-line explanation (e.g. why a decision was refused), shown as text
 
 
 def actor_of(request: Request) -> auth.Actor:

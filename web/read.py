@@ -17,6 +17,7 @@ from baocao.settings import Settings
 from web import answer
 
 ACCEPTED = ("accepted", "accepted_with_warnings", "accepted_by_override")
+STATE_ORDER = {"rejected": 0, "not_received": 1, "accepted_late": 2, "accepted": 3}
 TARGET_ORDER = {"not_met": 0, "not_yet_due": 1, "no_data": 2, "no_baseline": 3, "met": 4}
 
 
@@ -164,9 +165,10 @@ def previous_values(s: Settings, unit: str, period: str, dataset_code: str) -> d
 # ------------------------------------------------------------------------------------ operator
 
 
-def operator_status(s: Settings, period: str | None, explanations: dict) -> dict:
+def operator_status(s: Settings, period: str | None, explanations: dict, overridable: tuple[str, ...] = ()) -> dict:
     """The live view: rates per data set, every expected unit's state now, findings by rule, the
-    warnings waiting for a decision (with the unit's explanation), targets."""
+    warnings waiting for a decision (with the unit's explanation), the errors of rules the operator
+    may override (`overridable`) in each unit's latest version, still refused, targets per plan."""
     try:  # the stamp is read before the file is opened: a refresh landing meanwhile shows as a newer stamp
         published = s.snapshot.stat().st_mtime
     except FileNotFoundError:
@@ -174,7 +176,7 @@ def operator_status(s: Settings, period: str | None, explanations: dict) -> dict
     with snapshot(s) as con:
         if con is None:
             return {"period": None, "periods": [], "rates": [], "units": [], "rules": [], "warnings": [],
-                    "targets": [], "published_at": None}
+                    "errors": [], "targets": [], "plans": [], "published_at": None}
         periods = [p for (p,) in con.execute(
             "select distinct period from ops.cycle where closed_at is null order by 1").fetchall()]
         if not periods:
@@ -204,6 +206,21 @@ def operator_status(s: Settings, period: str | None, explanations: dict) -> dict
                                                       and a.dataset_code = s.dataset_code and a.rule_id = f.rule_id
                                                       and a.element_code = f.element_code)
                                   order by s.unit_code, f.rule_id, f.element_code""", [period]).fetchall()
+        errors = con.execute("""with latest as (
+                                     select * from raw.submission where period = ?
+                                     qualify row_number() over (partition by unit_code, dataset_code
+                                                                order by version desc) = 1)
+                                 select s.unit_code, s.dataset_code, f.rule_id, f.element_code, f.sheet, f.cell,
+                                        f.value_raw, f.message_vi, f.message_en, s.version
+                                 from latest s join raw.finding f using (submission_id)
+                                 where s.status = 'rejected' and f.severity = 'error'
+                                   and f.rule_id in (select unnest(?::varchar[]))
+                                   and not exists (select 1 from ops.error_override o
+                                                   where o.unit_code = s.unit_code and o.period = s.period
+                                                     and o.dataset_code = s.dataset_code and o.rule_id = f.rule_id
+                                                     and o.element_code is not distinct from f.element_code)
+                                 order by s.unit_code, f.rule_id, f.element_code""",
+                             [period, list(overridable)]).fetchall() if overridable else []
         targets = con.execute("""select tp.plan_code, tp.target_id, i.name, tp.value, tp.threshold, tp.unit, tp.status,
                                         tp.trajectory, tp.coverage
                                  from marts.target_progress tp join core.indicator i using (indicator_code)
@@ -212,19 +229,33 @@ def operator_status(s: Settings, period: str | None, explanations: dict) -> dict
         "period": period, "periods": periods, "published_at": published,
         "rates": [dict(zip(("dataset_code", "expected", "received", "accepted", "on_time", "late", "missing",
                             "reporting_rate", "timeliness_rate"), r, strict=True)) for r in rates],
-        "units": [{"unit_code": u, "unit_name": n, "dataset_code": d, "n_versions": nv, "last_status": ls,
-                   "state": _state(acc, late, rec), "deadline_at": dl.isoformat() if dl else None}
-                  for u, n, d, nv, ls, acc, late, _ot, rec, dl in units],
+        "units": sorted(({"unit_code": u, "unit_name": n, "dataset_code": d, "n_versions": nv, "last_status": ls,
+                          "state": _state(acc, late, rec), "deadline_at": dl.isoformat() if dl else None}
+                         for u, n, d, nv, ls, acc, late, _ot, rec, dl in units),
+                        key=lambda x: (STATE_ORDER[x["state"]], x["dataset_code"], x["unit_code"])),  # what to chase first
         "rules": [dict(zip(("rule_id", "severity", "n", "units", "example_vi", "example_en"), r, strict=True))
                   for r in rules],
         "warnings": [{**dict(zip(("unit_code", "dataset_code", "rule_id", "element_code", "sheet", "cell",
                                   "value_raw", "message_vi", "message_en"), w, strict=True)),
                       "explanation": (explanations.get((w[0], period, w[1], w[3], w[2])) or {}).get("text")}
                      for w in warnings],
+        "errors": [dict(zip(("unit_code", "dataset_code", "rule_id", "element_code", "sheet", "cell", "value_raw",
+                             "message_vi", "message_en", "version"), e, strict=True)) for e in errors],
         "targets": [{**dict(zip(("plan_code", "target_id", "indicator", "value", "threshold", "unit", "status",
                                  "trajectory", "coverage"), t, strict=True)),
                      "order_key": TARGET_ORDER.get(t[6], 9)} for t in targets],  # not met first
+        "plans": _plans(targets),
     }
+
+
+def _plans(targets: list[tuple]) -> list[dict]:
+    """Targets per plan: how many met, not met, not yet due or without data, the plan's own order."""
+    out: dict[str, dict] = {}
+    for t in targets:
+        p = out.setdefault(t[0], {"plan_code": t[0], "n": 0, "counts": {}})
+        p["n"] += 1
+        p["counts"][t[6]] = p["counts"].get(t[6], 0) + 1
+    return list(out.values())
 
 
 def _state(accepted: bool, late: bool, received: bool) -> str:

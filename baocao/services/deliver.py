@@ -30,7 +30,9 @@ def deliver(res, deadline_s: float | None = None, sender=None, **options):
     at the resources' clock, stopping by `deadline_s` (default: the settings'). Never opens the
     warehouse. Returns a `notifications.deliver.DeliveryReport`."""
     from notifications.deliver import deliver as _deliver
+    from web.links import for_delivery
 
+    options.setdefault("links", for_delivery(res.settings))  # the unit's web link in "cycle opened"
     return _deliver(res.outbox(), sender_of(res) if sender is None else sender, clock=res.clock.now,
                     deadline_s=res.settings.delivery_deadline_s if deadline_s is None else deadline_s,
                     workers=res.settings.dispatch_workers, **options)

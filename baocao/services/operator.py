@@ -92,3 +92,46 @@ def refresh(res) -> None:
     """Rebuild the marts and publish the snapshot, so analysts see a decision's effect."""
     process.aggregate(res)
     process.publish_all(res)
+
+
+# ---------------------------------------------------------------------------- reminders on demand
+
+
+def remind(res, unit: str, period: str, dataset_code: str, stage: str, catalog_dir: Path | None = None) -> list[str]:
+    """An operator's reminder to one unit, now, through the outbox (its own key, `stage`, so it is
+    sent once; checked again when it is sent: the unit has since reported → not sent). Before the
+    deadline it is a reminder with the working days left; after it, an overdue notice (a reminder
+    past its deadline is never true). Hands the row to delivery; returns the keys enqueued (none if
+    this stage was already asked for)."""
+    from baocao import calendar
+    from baocao import events as ev
+    from baocao.services.deliver import handoff
+    from notifications.notify import enqueue_due
+    from notifications.schedule import Due
+
+    con = res.con()
+    row = con.execute("select deadline_at, closed_at from ops.cycle where period = ? and dataset_code = ?",
+                      [period, dataset_code]).fetchone()
+    if row is None:
+        raise ValueError(f"Không có kỳ {period} {dataset_code} / no cycle {period} {dataset_code}")
+    deadline, closed = row
+    now = res.now()
+    if closed is not None and closed <= now:
+        raise ValueError(f"Kỳ {period} {dataset_code} đã đóng / the cycle is closed")
+    if unit not in {u.code for u in res.cat.expected_units(dataset_code)}:
+        raise ValueError(f"{unit} không phải báo cáo {dataset_code} / {unit} does not report {dataset_code}")
+    today, due_day = now.astimezone(calendar.TZ).date(), deadline.astimezone(calendar.TZ).date()
+    late = now > deadline
+    days = (today - due_day).days if late else (due_day - today).days  # as the send-time rendering counts
+    due = Due(kind="overdue" if late else "reminder", period=period, dataset_code=dataset_code, unit_code=unit,
+              stage=stage, audience="unit", days=max(days, 0), received=_received(con, unit, period, dataset_code))
+    keys = enqueue_due(con, [due], deadline=deadline, **({"catalog_dir": catalog_dir} if catalog_dir else {}))
+    n = handoff(res)  # into the delivery store, announced: the deliver-notifications flow sends it
+    if n:
+        res.events.emit(ev.outbox_enqueued(n))
+    return keys
+
+
+def _received(con, unit: str, period: str, dataset_code: str) -> bool:
+    return con.execute("select count(*) from raw.submission where unit_code = ? and period = ? and dataset_code = ?",
+                       [unit, period, dataset_code]).fetchone()[0] > 0

@@ -42,6 +42,15 @@ function fmtPct(v, lang) {
   return (lang === "vi" ? String(x).replace(".", ",") : String(x)) + " %";
 }
 
+function fmtWhen(epoch, lang) {  // as the server writes it: Vietnam's clock, whatever the browser's zone
+  const p = {};
+  for (const x of new Intl.DateTimeFormat("en-GB", {timeZone: "Asia/Ho_Chi_Minh", hour12: false, year: "numeric",
+      month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit"}).formatToParts(new Date(epoch * 1000))) p[x.type] = x.value;
+  if (lang === "vi") return `${p.hour}:${p.minute} ${p.day}/${p.month}/${p.year}`;
+  const mon = new Intl.DateTimeFormat("en-GB", {timeZone: "Asia/Ho_Chi_Minh", month: "short"}).format(new Date(epoch * 1000));
+  return `${p.day} ${mon} ${p.year} ${p.hour}:${p.minute}`;
+}
+
 function setupLive(root) {
   const labels = JSON.parse(root.dataset.labels);
   const lang = root.dataset.lang;
@@ -67,8 +76,10 @@ function setupLive(root) {
     for (const c of root.querySelectorAll("[data-count]")) {
       c.textContent = st.units.filter(u => u.state === c.dataset.count).length;
     }
+    const hint = root.querySelector(".newdecisions");  // warnings or errors to decide came or went
+    if (hint && st.warnings && st.errors) hint.hidden = (st.warnings.length + st.errors.length) === Number(hint.dataset.n);
     const up = root.querySelector(".updated");
-    if (up && st.published_at) up.textContent = new Date(st.published_at * 1000).toLocaleTimeString(lang === "vi" ? "vi-VN" : "en-GB");
+    if (up && st.published_at) up.textContent = fmtWhen(st.published_at, lang);
   };
   const tick = () => fetch(root.dataset.live, {credentials: "same-origin", headers: {"Accept": "application/json"}})
     .then(r => r.ok ? r.json() : null).then(st => { if (st) apply(st); })
