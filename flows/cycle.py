@@ -104,6 +104,7 @@ def _process_submissions(r, submission_id: str | None, refresh: bool, triggered_
         "snapshot": snapshot,
         "submission_id": submission_id,
         "statuses": [(rec.submission_id, rec.unit_code, rec.status) for rec in records],
+        "files": t.outcomes(records),
     }
 
 

@@ -118,6 +118,22 @@ def close_cycle(r: Resources, rows: list[cycles.CycleRow], now: datetime | None 
 # ----------------------------------------------------------------------------------- process
 
 
+def outcomes(records: list) -> list[dict]:
+    """What happened to each file of a run, for the command line and the run's artifact: unit,
+    data set, period, file, result, error and warning counts, and the first finding."""
+    out = []
+    for rec in records:
+        first = rec.findings[0] if rec.findings else None
+        out.append({"submission_id": rec.submission_id, "unit_code": rec.unit_code, "dataset_code": rec.dataset_code,
+                    "period": rec.period, "file_name": rec.file_name, "status": rec.status,
+                    "decision": rec.decision, "n_errors": rec.n_errors, "n_warnings": rec.n_warnings,
+                    "where": first.where() if first else "", "where_en": first.where("en") if first else "",
+                    "rule_id": first.rule_id if first else None,
+                    "finding_vi": first.message_vi if first else None, "finding_en": first.message_en if first else None})
+    return out
+
+
+
 @task(name="collect", cache_policy=NO_CACHE)
 def collect(r: Resources) -> int:
     return len(process.collect(r))
