@@ -108,14 +108,21 @@ def ensure_pool_and_limit(api_url: str, pool: str, limit_name: str | None, pool_
 
 
 def deploy(api_url: str, env: dict | None = None, cwd: Path = ROOT) -> None:
-    """`prefect deploy --all` from the project folder (prefect.yaml)."""
-    subprocess.run(
+    """`prefect deploy --all` from the project folder (prefect.yaml). Its output (a table and
+    advice about `prefect deployment run` for each deployment) is for Prefect's own users: it is
+    kept from the operator unless the deploy fails, when its last lines become the error."""
+    proc = subprocess.run(
         prefect_cmd("--no-prompt", "deploy", "--all"),
         cwd=cwd,
-        check=True,
         stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         env=env or child_env(PREFECT_API_URL=api_url),
     )
+    if proc.returncode != 0:
+        tail = " | ".join(line.strip() for line in proc.stdout.strip().splitlines()[-8:] if line.strip())
+        raise RuntimeError(f"prefect deploy thất bại (mã {proc.returncode}): {tail} / prefect deploy failed")
 
 
 def start_worker(

@@ -129,7 +129,9 @@ def serve(
 ) -> None:
     """Chạy hệ thống theo sự kiện trên máy này / run event-driven: Prefect server, work pool,
     deployments (prefect.yaml), a process worker and the inbox watcher, until Ctrl-C."""
-    s = settings(home)
+    from cli.common import resolve_home
+
+    s = settings(resolve_home(home, create=True))  # the demo's home after `make demo`, and says so
     s.home.mkdir(parents=True, exist_ok=True)
     cfg = project_config()
     procs: list[subprocess.Popen] = []
@@ -154,7 +156,7 @@ def serve(
         else:
             wait_healthy(api_url)
         ensure_pool_and_limit(api_url, cfg["pool"], cfg["limit"])
-        console.print(f"Work pool {cfg['pool']}, giới hạn đồng thời / concurrency limit {cfg['limit']} = 1; deploying…")
+        console.print(f"Triển khai các luồng (prefect.yaml) vào work pool {cfg['pool']} / deploying the flows…")
         deploy(api_url)
         if run_worker:
             procs.append(
