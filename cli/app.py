@@ -61,6 +61,8 @@ class Group(TyperGroup):
         try:
             return super().main(*args, **kwargs)
         except UserError as exc:  # raised while parsing (before invoke), outside click's own handling
+            if STATE.debug:
+                raise
             from baocao.escape import console_text
 
             err_console.print(console_text(exc.text()), style="red", markup=False, soft_wrap=True)
@@ -251,10 +253,10 @@ def submit(file: Path = typer.Argument(..., help="Tệp báo cáo (.xlsx hoặc 
 def process(as_json: bool = JsonOpt, home: Path = HomeOpt) -> None:
     """Kiểm tra, nạp và trả lời mọi tệp đang chờ / validate, load and answer every pending file."""
     from cli import tables
-    from flows.cycle import process_submissions
 
     with resources(home) as res:
         _writer(res)  # waits for the warehouse, or says in one line who holds it
+        from flows.cycle import process_submissions  # Prefect: only once the home is known to be right
         with cli.common.progress("Đang xử lý các tệp đang chờ (kiểm tra, nạp, trả lời)…",
                                  "Processing pending files (validate, load, answer)…"):
             result = process_submissions(str(res.settings.home), resources=res)
@@ -302,11 +304,11 @@ def cycle_close(period: str, as_json: bool = JsonOpt, home: Path = HomeOpt) -> N
     """Đóng kỳ báo cáo (xử lý nốt tệp đang chờ) / close a period."""
     from cli import tables
     from cli.common import check_cycle, check_period
-    from flows.cycle import close_cycle
 
     period = check_period(period)
     with resources(home) as res:
         check_cycle(_writer(res), period, must_be_open=True)
+        from flows.cycle import close_cycle  # Prefect: only once the home and the period are known to be right
         with cli.common.progress(f"Đang đóng kỳ {period}…", f"Closing {period}…"):
             result = close_cycle(period, str(res.settings.home), resources=res)
     if as_json:
