@@ -170,7 +170,7 @@ def demo(home: Path = typer.Option(Path("var/demo"), help="Thư mục của bả
     result = reporting_cycle(period, str(home))
     res = resources(home)
     con = res.con()
-    summary.print_summary(con, period, console)
+    summary.print_summary(con, period, console, lang())
     console.rule("Thông báo (hộp thư đi) / Outbox: messages per unit")
     counts = con.execute("""select kind, status, count(*) from ops.outbox where period = ? group by all order by 1, 2""",
                          [period]).fetchall()
@@ -243,8 +243,10 @@ def submit(file: Path = typer.Argument(..., help="Tệp báo cáo (.xlsx hoặc 
            unit: str = typer.Option(..., "--unit", help="Mã đơn vị gửi / sending unit"),
            as_json: bool = JsonOpt, home: Path = HomeOpt) -> None:
     """Nộp một tệp cho đơn vị (lưu ngay, giờ nhận là giờ máy chủ) / submit a file for a unit (stored now, server time)."""
-    from cli.submit import submit_file
+    from cli.submit import check_file, check_unit_code, submit_file
 
+    check_unit_code(unit)  # before anything touches the disk, even the home folder
+    check_file(file)
     with resources(home) as res:
         submit_file(res, file, unit, console, as_json=as_json)
 

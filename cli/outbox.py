@@ -165,19 +165,21 @@ def send(
 
 
 def _report(report) -> None:
-    """A delivery pass in words: sent, found already sent, failed (with why), still pending."""
+    """A delivery pass in words: sent, failed (with why), still pending, not sent, in a digest."""
     lg = lang()
-    t = Table(title="Kết quả lượt gửi" if lg == "vi" else "Delivery pass")
-    t.add_column(word("state", lg))
-    t.add_column("số thông báo" if lg == "vi" else "notifications", justify="right")
-    for key, n in (("sent", len(report.sent) + len(report.recovered)), ("failed", len(report.failed)),
-                   ("pending", len(report.pending)), ("superseded", len(report.superseded)),
-                   ("digested", len(report.digested))):
-        t.add_row(label(OUTBOX_STATE, key, lg), str(n))
-    console.print(t)
+    counts = (("sent", len(report.sent) + len(report.recovered)), ("failed", len(report.failed)),
+              ("pending", len(report.pending)), ("superseded", len(report.superseded)),
+              ("digested", len(report.digested)))
+    head = "Lượt gửi" if lg == "vi" else "Delivery pass"
+    console.print(Text(f"{head}: " + " · ".join(f"{label(OUTBOX_STATE, k, lg)}: {n}" for k, n in counts)))
     for key, why in sorted(report.failed.items()):
         console.print(Text(f"  {label(OUTBOX_STATE, 'failed', lg)}: {key}: {why}"))
-    if report.breaker_open or report.auth_error:
-        console.print(Text("Slack từ chối hoặc không trả lời: dừng gửi, thử lại sau (baocao outbox send)" if lg == "vi"
-                           else "Slack refused or did not answer: delivery stopped, try later (baocao outbox send)",
-                           style="red"))
+    if report.auth_error:
+        console.print(Text(f"Slack từ chối token (SLACK_BOT_TOKEN): {report.auth_error}" if lg == "vi" else
+                           f"Slack rejected the token (SLACK_BOT_TOKEN): {report.auth_error}", style="red"))
+    if report.breaker_open:
+        console.print(Text("Slack không trả lời: tạm dừng, thử lại sau (baocao outbox send)" if lg == "vi" else
+                           "Slack does not answer: paused, try later (baocao outbox send)", style="red"))
+    if report.deadline_reached:
+        console.print(Text("Hết thời gian của lượt gửi; phần còn lại vẫn chờ" if lg == "vi" else
+                           "The pass reached its deadline; the rest stays pending"))

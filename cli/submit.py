@@ -20,6 +20,14 @@ SUFFIXES = (".xlsx", ".csv")
 _PERIOD_IN_NAME = re.compile(r"_(\d{4}(?:H[12])?)\.[A-Za-z]+$")
 
 
+def check_unit_code(unit: str, cat=None) -> None:
+    try:
+        store_mod.check_unit(unit, cat)
+    except store_mod.UnitRefused as exc:
+        fail(exc.message_vi + ": không nhận tệp; dùng mã trong danh mục, ví dụ LD.X001",
+             exc.message_en + ": nothing stored; use a catalog code, e.g. LD.X001")
+
+
 def check_file(file: Path) -> None:
     if not file.is_file():
         fail(f"Không tìm thấy tệp {file}", f"no such file: {file}")
@@ -44,11 +52,7 @@ def check_open(con, file: Path) -> None:
 def submit_file(res: Resources, file: Path, unit: str, console, now: datetime | None = None,
                 as_json: bool = False) -> store_mod.StoredFile:
     """Store `file` for `unit`, received at `now` (default: the resources' clock, the server's time)."""
-    try:
-        store_mod.check_unit(unit, res.cat)
-    except store_mod.UnitRefused as exc:
-        fail(exc.message_vi + "; dùng mã trong danh mục, ví dụ LD.X001",
-             exc.message_en + "; use a catalog code, e.g. LD.X001")
+    check_unit_code(unit, res.cat)
     check_file(file)
     check_open(res.con(), file)
     f = store_mod.receive(res.store.root, unit, file, os.fsencode(file.name), source="submit",

@@ -90,10 +90,15 @@ def history(unit: str, period: str | None, rows: list[tuple], c: Console, lang: 
                 "source", "submission"):
         t.add_column(word(key, lang), overflow="fold", no_wrap=key in ("received_at", "submission", "period"),
                      justify="right" if key in ("version", "errors", "warnings") else "left")
+    trails = []
     for per, ds, version, name, received, status, ne, nw, counts, sid, side in rows:
         meta = side.get("meta") or {}
         trail = " ".join(f"{k}={v}" for k, v in meta.items() if k in ("user", "channel", "ts"))
-        source = " ".join(x for x in (side.get("source") or "", trail) if x)
+        if trail:
+            trails.append(f"  {per} {ds} v{version} — {side.get('source')}: {trail}")
         t.add_row(_t(per), _t(ds), _t(version), _t(name), _t(local_time(received)), _t(label(STATUS, status, lang)),
-                  _t(ne), _t(nw), _t(word("yes", lang) if counts else word("no", lang)), _t(source), _t(sid))
+                  _t(ne), _t(nw), _t(word("yes", lang) if counts else word("no", lang)), _t(side.get("source")),
+                  _t(sid))
     c.print(t)
+    for line in trails:  # the audit trail of a version that came through Slack or the web, unbroken
+        c.print(_t(line), soft_wrap=True)

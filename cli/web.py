@@ -59,8 +59,10 @@ def access_issue(unit: list[str] = typer.Option(None, "--unit", help="Mã đơn 
                  base_url: str = BaseOpt, home: Path = HomeOpt) -> None:
     """Cấp đường dẫn truy cập (chỉ hiện một lần) / issue access links (shown once, stored hashed)."""
     import catalog
-    from cli.common import resolve_home
+    from cli.common import check_unit, resolve_home
 
+    for code in unit or []:
+        check_unit(code)
     home = resolve_home(home)  # the demo's home after `make demo` (and says so)
     codes = list(unit or [])
     if all_units:
