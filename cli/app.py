@@ -26,6 +26,7 @@ from cli.outbox import app as outbox_app
 
 def _pull_global_options(args: list[str]) -> list[str]:
     """--debug and --lang X may be written anywhere on the line (`baocao report 2026H1 --lang en`)."""
+    STATE.lang, STATE.debug = "vi", False  # each command line starts afresh (tests run many in one process)
     out, i = [], 0
     while i < len(args):
         a = args[i]

@@ -157,9 +157,9 @@ def cycle_reminders(
             return {"open_cycles": 0}
         emitted = t.cycle_events(r, rows, now)
         t.aggregate(r)
-        since = art.db_now(r)
+        before = art.reminder_keys(r)
         notified = {p: t.notify(r, [], p, now) for p in sorted({row.period for row in rows})}
-        reminded = {p: art.reminders_artifact(r, p, since) for p in notified}  # logs who; a table in the UI
+        reminded = {p: art.reminders_artifact(r, p, before) for p in notified}  # logs who; a table in the UI
     return {"open_cycles": len(rows), "events": emitted, "notified": notified, "reminded": reminded}
 
 

@@ -7,7 +7,6 @@ unit reminded. Thin: the words come from `baocao.labels`, the figures from
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
 
 from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -85,26 +84,28 @@ def completeness_artifact(r: Resources, period: str) -> str:
                                         description=f"Tình hình nộp báo cáo {period_text(period)}"))
 
 
-def db_now(r: Resources) -> datetime:
-    """The warehouse's clock (ops.outbox.created_at is stamped by it)."""
-    return r.con().execute("select current_timestamp").fetchone()[0]
+def reminder_keys(r: Resources) -> list[str]:
+    """Keys of every reminder, overdue notice and escalation in the outbox (before a pass)."""
+    return [k for (k,) in r.con().execute("select key from ops.outbox where list_contains(?, kind)",
+                                          [list(REMINDER_KINDS)]).fetchall()]
 
 
-def reminders_since(con, period: str, since: datetime) -> list[dict]:
+def reminders_since(con, period: str, before: list[str]) -> list[dict]:
+    """The reminders of `period` queued since the outbox held the keys `before`."""
     cols = ("unit_code", "dataset_code", "kind", "stage", "recipient", "created_at")
     rows = con.execute("""select unit_code, dataset_code, kind, stage, recipient, created_at from ops.outbox
-                          where period = ? and list_contains(?, kind) and created_at >= ?
-                          order by kind, unit_code""", [period, list(REMINDER_KINDS), since]).fetchall()
+                          where period = ? and list_contains(?, kind) and not list_contains(?, key)
+                          order by kind, unit_code""", [period, list(REMINDER_KINDS), before]).fetchall()
     return [dict(zip(cols, row, strict=True)) for row in rows]
 
 
 @task(name="reminders-artifact", cache_policy=NO_CACHE,
       task_run_name=named(lambda p: f"reminders artifact {p['period']}"))
-def reminders_artifact(r: Resources, period: str, since: datetime) -> int:
+def reminders_artifact(r: Resources, period: str, before: list[str]) -> int:
     """Log who was reminded (one line per unit) and leave a table artifact of the reminders,
     overdue notices and escalations this pass queued."""
     logger = get_run_logger()
-    rows = reminders_since(r.con(), period, since)
+    rows = reminders_since(r.con(), period, before)
     for row in rows:
         logger.info("%s: %s %s (%s) → %s", label(KIND, row["kind"]), row["unit_code"], row["dataset_code"],
                     row["stage"], row["recipient"])

@@ -85,8 +85,13 @@ def test_history_lists_every_version(demo_cycle):
     assert not re.search(r"\+00:00|UTC", table.output)  # local time, not UTC
 
 
-def test_accept_warning_twice_says_already_accepted(demo_cycle, open_res):
-    s, _, _ = demo_cycle
+def test_accept_warning_twice_says_already_accepted(demo_cycle, open_res, tmp_path):
+    import shutil
+
+    from baocao.settings import settings
+
+    shutil.copytree(demo_cycle[0].home, tmp_path / "home")  # a decision is recorded: not in the shared demo
+    s = settings(tmp_path / "home")
     r = open_res(s)
     unit, element, rule = r.con().execute("""
         select s.unit_code, f.element_code, f.rule_id from raw.finding f join raw.submission s using (submission_id)
