@@ -39,10 +39,10 @@ from baocao.settings import settings  # noqa: E402
 
 
 def _width() -> int | None:
-    """$COLUMNS, else the terminal's width, else 140 (a pipe or a test gets wide tables, not 80 columns)."""
+    """$COLUMNS, else the terminal's width, else 160 (a pipe or a test gets wide tables, not 80 columns)."""
     if (os.environ.get("COLUMNS") or "").isdigit():
         return int(os.environ["COLUMNS"])
-    return None if sys.stdout.isatty() else 140
+    return None if sys.stdout.isatty() else 160
 
 
 console = Console(width=_width(), highlight=False)

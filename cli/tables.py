@@ -17,26 +17,27 @@ def _t(value) -> Text:
     return Text(console_text("" if value is None else value))
 
 
-def local_time(value) -> str:
-    """'HH:MM:SS dd/mm/yyyy' in Vietnam (no microseconds)."""
+def local_time(value, seconds: bool = True) -> str:
+    """'HH:MM:SS dd/mm/yyyy' in Vietnam (no microseconds; without `seconds`: 'HH:MM dd/mm/yyyy')."""
     if value is None:
         return ""
     if getattr(value, "tzinfo", None) is not None:
         value = value.astimezone(TZ)
-    return value.strftime("%H:%M:%S %d/%m/%Y")
+    return value.strftime("%H:%M:%S %d/%m/%Y" if seconds else "%H:%M %d/%m/%Y")
 
 
 def files_table(files: list[dict], c: Console, lang: str) -> None:
     t = Table(title=word("t_process", lang))
     for key in ("unit", "dataset", "period", "file", "result", "errors", "warnings", "where", "first_finding"):
-        t.add_column(word(key, lang), overflow="fold",
+        t.add_column(word(key, lang), overflow="fold", no_wrap=key in ("unit", "dataset", "period", "errors"),
+                     min_width=40 if key == "first_finding" else None, max_width=30 if key == "file" else None,
                      justify="right" if key in ("errors", "warnings") else "left")
     for f in files:
         msg = f["finding_en"] if lang == "en" else f["finding_vi"]
         t.add_row(_t(f["unit_code"]), _t(f["dataset_code"]), _t(f["period"]), _t(f["file_name"][:48]),
                   _t(label(STATUS, f["status"], lang)), _t(f["n_errors"]), _t(f["n_warnings"]),
                   _t(f["where_en"] if lang == "en" else f["where"]),
-                  _t(f"{f['rule_id'] or ''} {msg or ''}".strip()[:90]))
+                  _t(f"{f['rule_id'] or ''} {msg or ''}".strip()[:140]))
     c.print(t)
 
 
@@ -86,19 +87,20 @@ def history(unit: str, period: str | None, rows: list[tuple], c: Console, lang: 
                         period=(f" cho {period_text(period)}" if lang == "vi" else f" for {period}") if period else "")))
         return
     t = Table(title=word("t_history", lang, unit=unit))
-    for key in ("period", "dataset", "version", "file", "received_at", "result", "errors", "warnings", "counts",
+    for key in ("period", "dataset", "version", "file", "received_at", "result", "errors_warnings", "counts",
                 "source", "submission"):
         t.add_column(word(key, lang), overflow="fold", no_wrap=key in ("received_at", "submission", "period"),
-                     justify="right" if key in ("version", "errors", "warnings") else "left")
+                     min_width=18 if key == "file" else None,
+                     justify="right" if key in ("version", "errors_warnings") else "left")
     trails = []
     for per, ds, version, name, received, status, ne, nw, counts, sid, side in rows:
         meta = side.get("meta") or {}
         trail = " ".join(f"{k}={v}" for k, v in meta.items() if k in ("user", "channel", "ts"))
         if trail:
             trails.append(f"  {per} {ds} v{version} — {side.get('source')}: {trail}")
-        t.add_row(_t(per), _t(ds), _t(version), _t(name), _t(local_time(received)), _t(label(STATUS, status, lang)),
-                  _t(ne), _t(nw), _t(word("yes", lang) if counts else word("no", lang)), _t(side.get("source")),
-                  _t(sid))
+        t.add_row(_t(per), _t(ds), _t(version), _t(name), _t(local_time(received, seconds=False)),
+                  _t(label(STATUS, status, lang)), _t(f"{ne} / {nw}"),
+                  _t(word("yes", lang) if counts else word("no", lang)), _t(side.get("source")), _t(sid))
     c.print(t)
     for line in trails:  # the audit trail of a version that came through Slack or the web, unbroken
         c.print(_t(line), soft_wrap=True)
