@@ -52,7 +52,7 @@ def completeness_markdown(con, period: str) -> str:
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         e = r["expected"]
-        cell = [f"{r[k]} ({fmt_pct(r[k] / e)})" if e else str(r[k])
+        cell = [f"{r[k]} ({fmt_pct(r[k] / e)})" if e and r[k] else str(r[k])
                 for k in ("received", "accepted", "on_time", "late", "rejected", "not_received")]
         lines.append(f"| {r['dataset_code']} | {e} | " + " | ".join(cell) + " |")
     failing = [u for u in status.unit_states(con, period) if u["state"] in ("rejected", "not_received")]

@@ -31,7 +31,13 @@ def _api(coro_fn):
 def test_runs_tell_the_story(tmp_path, prefect_harness, monkeypatch):
     for k in [k for k in os.environ if k.startswith(("BAOCAO_", "SLACK_"))]:
         monkeypatch.delenv(k)
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, FlowRunFilter, FlowRunFilterId
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        ArtifactFilterKey,
+        FlowRunFilter,
+        FlowRunFilterId,
+    )
 
     from flows.cycle import cycle_reminders, reporting_cycle
 
@@ -69,14 +75,15 @@ def test_runs_tell_the_story(tmp_path, prefect_harness, monkeypatch):
     assert not any(n.endswith(tuple(f"-{i}" for i in range(10))) and n.split("-")[0] in ("notify", "validate")
                    for n in names), sorted(names)
 
-    arts = _api(lambda c: c.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[
-        "completeness-2026h1", "reminders-2026h1"]))))
-    by_key = {}
-    for a in arts:
-        by_key.setdefault(a.key, a)
-    md = by_key["completeness-2026h1"].data
+    def artifact(key, run_id):  # this run's artifact (other tests' runs share the harness's API)
+        arts = _api(lambda c: c.read_artifacts(artifact_filter=ArtifactFilter(
+            key=ArtifactFilterKey(any_=[key]), flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))))
+        assert len(arts) == 1, arts
+        return arts[0].data
+
+    md = artifact("completeness-2026h1", flow_run_id)
     assert "| XA_6T |" in md and "%" in md and "chưa nộp" in md
     assert all(u in md for u in missing), md[:2000]
-    table = by_key["reminders-2026h1"].data
+    table = artifact("reminders-2026h1", reminder_state.state_details.flow_run_id)
     assert "nhắc hạn" in str(table) and all(u in str(table) for u in missing)
     assert kept[0] not in str(table)  # a unit that sent is not reminded
