@@ -49,16 +49,27 @@ def prefect_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "prefect", *args]
 
 
-def start_server(host: str, port: int, ui: bool = True, env: dict | None = None) -> subprocess.Popen:
+def _log_to(log: Path | None) -> dict:
+    """Popen's stdout/stderr: the log file when given (the operator's console shows baocao's own
+    lines, not Prefect's banner and advice), else inherited."""
+    if log is None:
+        return {}
+    log.parent.mkdir(parents=True, exist_ok=True)
+    f = open(log, "ab")
+    return {"stdout": f, "stderr": subprocess.STDOUT}
+
+
+def start_server(host: str, port: int, ui: bool = True, env: dict | None = None,
+                 log: Path | None = None) -> subprocess.Popen:
     """`prefect server start` (sqlite in $PREFECT_HOME unless PREFECT_API_DATABASE_CONNECTION_URL
-    names a PostgreSQL database)."""
+    names a PostgreSQL database); its output goes to `log` when given."""
     args = ["server", "start", "--host", host, "--port", str(port), "--ui" if ui else "--no-ui"]
     env = dict(env or child_env())
     # A run refused the warehouse slot is told to retry after the limit's average occupancy,
     # capped by this setting (Prefect's default: 30 s, which once kept a unit's answer waiting
     # 63 s behind a 3 s refresh). baocao's slot is held for seconds: retry within one.
     env.setdefault(SLOT_WAIT_SETTING, "1")
-    return subprocess.Popen(prefect_cmd(*args), env=env, stdin=subprocess.DEVNULL)
+    return subprocess.Popen(prefect_cmd(*args), env=env, stdin=subprocess.DEVNULL, **_log_to(log))
 
 
 def wait_healthy(api_url: str, timeout: float = 90.0, proc: subprocess.Popen | None = None) -> None:
@@ -133,8 +144,10 @@ def start_worker(
     poll_seconds: float = 2.0,
     prefetch_seconds: int = 10,
     env: dict | None = None,
+    log: Path | None = None,
 ) -> subprocess.Popen:
-    """A process worker: each flow run is a fresh Python process started in the project folder."""
+    """A process worker: each flow run is a fresh Python process started in the project folder;
+    its output goes to `log` when given."""
     env = env or child_env()
     env.update(
         {
@@ -157,7 +170,7 @@ def start_worker(
         "--prefetch-seconds",
         str(prefetch_seconds),
     ]
-    return subprocess.Popen(prefect_cmd(*args), cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
+    return subprocess.Popen(prefect_cmd(*args), cwd=ROOT, env=env, stdin=subprocess.DEVNULL, **_log_to(log))
 
 
 def wait_worker(api_url: str, pool: str, timeout: float = 60.0) -> None:
