@@ -6,6 +6,7 @@ line per unit reminded."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 from datetime import UTC, datetime, time, timedelta
@@ -84,6 +85,7 @@ def test_runs_tell_the_story(tmp_path, prefect_harness, monkeypatch):
     md = artifact("completeness-2026h1", flow_run_id)
     assert "| XA_6T |" in md and "%" in md and "chưa nộp" in md
     assert all(u in md for u in missing), md[:2000]
-    table = artifact("reminders-2026h1", reminder_state.state_details.flow_run_id)
-    assert "nhắc hạn" in str(table) and all(u in str(table) for u in missing)
-    assert kept[0] not in str(table)  # a unit that sent is not reminded
+    table = json.loads(artifact("reminders-2026h1", reminder_state.state_details.flow_run_id))
+    assert len(table) == reminded and {row["loại"] for row in table} == {"nhắc hạn"}
+    reminded_units = {row["đơn vị báo cáo"] for row in table}
+    assert set(missing) <= reminded_units and not set(kept) & reminded_units  # who had not sent, only them
