@@ -23,8 +23,9 @@ PREFECT_DEFAULTS = {
     "GX_ANALYTICS_ENABLED": "false",
     # a temporary Prefect server starts in a subprocess; on a busy 2-core machine it takes a while
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
-    # the operator reads baocao's tables, not Prefect's run-by-run INFO lines (the UI keeps them)
-    "PREFECT_LOGGING_LEVEL": "WARNING",
+    # the operator's console shows baocao's tables, not Prefect's run-by-run INFO lines; the runs'
+    # INFO logs (who was reminded, what a run did) still reach the API and the UI
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING",
     "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
 }
 for _k, _v in PREFECT_DEFAULTS.items():
