@@ -10,12 +10,12 @@ from pathlib import Path
 
 import typer
 
-from cli.common import HomeOpt, console, resources
+from cli.common import HomeOpt, UserError, console, one_line, resources
 
 
 def _fail(exc: ValueError) -> None:
-    console.print(str(exc), style="red", markup=False, highlight=False)
-    raise typer.Exit(1)
+    """A refused decision: one line in the operator's language (cli.app prints it), exit code 1."""
+    raise UserError(one_line(str(exc), "vi"), one_line(str(exc), "en"), code=1) from None
 
 
 def accept_error(unit: str = typer.Option(..., "--unit", help="Mã đơn vị / unit code"),

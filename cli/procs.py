@@ -49,16 +49,27 @@ def prefect_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "prefect", *args]
 
 
-def start_server(host: str, port: int, ui: bool = True, env: dict | None = None) -> subprocess.Popen:
+def _log_to(log: Path | None) -> dict:
+    """Popen's stdout/stderr: the log file when given (the operator's console shows baocao's own
+    lines, not Prefect's banner and advice), else inherited."""
+    if log is None:
+        return {}
+    log.parent.mkdir(parents=True, exist_ok=True)
+    f = open(log, "ab")
+    return {"stdout": f, "stderr": subprocess.STDOUT}
+
+
+def start_server(host: str, port: int, ui: bool = True, env: dict | None = None,
+                 log: Path | None = None) -> subprocess.Popen:
     """`prefect server start` (sqlite in $PREFECT_HOME unless PREFECT_API_DATABASE_CONNECTION_URL
-    names a PostgreSQL database)."""
+    names a PostgreSQL database); its output goes to `log` when given."""
     args = ["server", "start", "--host", host, "--port", str(port), "--ui" if ui else "--no-ui"]
     env = dict(env or child_env())
     # A run refused the warehouse slot is told to retry after the limit's average occupancy,
     # capped by this setting (Prefect's default: 30 s, which once kept a unit's answer waiting
     # 63 s behind a 3 s refresh). baocao's slot is held for seconds: retry within one.
     env.setdefault(SLOT_WAIT_SETTING, "1")
-    return subprocess.Popen(prefect_cmd(*args), env=env, stdin=subprocess.DEVNULL)
+    return subprocess.Popen(prefect_cmd(*args), env=env, stdin=subprocess.DEVNULL, **_log_to(log))
 
 
 def wait_healthy(api_url: str, timeout: float = 90.0, proc: subprocess.Popen | None = None) -> None:
@@ -108,14 +119,21 @@ def ensure_pool_and_limit(api_url: str, pool: str, limit_name: str | None, pool_
 
 
 def deploy(api_url: str, env: dict | None = None, cwd: Path = ROOT) -> None:
-    """`prefect deploy --all` from the project folder (prefect.yaml)."""
-    subprocess.run(
+    """`prefect deploy --all` from the project folder (prefect.yaml). Its output (a table and
+    advice about `prefect deployment run` for each deployment) is for Prefect's own users: it is
+    kept from the operator unless the deploy fails, when its last lines become the error."""
+    proc = subprocess.run(
         prefect_cmd("--no-prompt", "deploy", "--all"),
         cwd=cwd,
-        check=True,
         stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         env=env or child_env(PREFECT_API_URL=api_url),
     )
+    if proc.returncode != 0:
+        tail = " | ".join(line.strip() for line in proc.stdout.strip().splitlines()[-8:] if line.strip())
+        raise RuntimeError(f"prefect deploy thất bại (mã {proc.returncode}): {tail} / prefect deploy failed")
 
 
 def start_worker(
@@ -126,8 +144,10 @@ def start_worker(
     poll_seconds: float = 2.0,
     prefetch_seconds: int = 10,
     env: dict | None = None,
+    log: Path | None = None,
 ) -> subprocess.Popen:
-    """A process worker: each flow run is a fresh Python process started in the project folder."""
+    """A process worker: each flow run is a fresh Python process started in the project folder;
+    its output goes to `log` when given."""
     env = env or child_env()
     env.update(
         {
@@ -150,7 +170,7 @@ def start_worker(
         "--prefetch-seconds",
         str(prefetch_seconds),
     ]
-    return subprocess.Popen(prefect_cmd(*args), cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
+    return subprocess.Popen(prefect_cmd(*args), cwd=ROOT, env=env, stdin=subprocess.DEVNULL, **_log_to(log))
 
 
 def wait_worker(api_url: str, pool: str, timeout: float = 60.0) -> None:

@@ -129,8 +129,11 @@ def serve(
 ) -> None:
     """Chạy hệ thống theo sự kiện trên máy này / run event-driven: Prefect server, work pool,
     deployments (prefect.yaml), a process worker and the inbox watcher, until Ctrl-C."""
-    s = settings(home)
+    from cli.common import resolve_home
+
+    s = settings(resolve_home(home, create=True))  # the demo's home after `make demo`, and says so
     s.home.mkdir(parents=True, exist_ok=True)
+    logs = s.home / "logs"  # Prefect's own output (banner, advice, run-by-run lines): not the operator's console
     cfg = project_config()
     procs: list[subprocess.Popen] = []
 
@@ -148,17 +151,19 @@ def serve(
                 )
             port = port or free_port(host)
             api_url = f"http://{host}:{port}/api"
-            console.print(f"Khởi động máy chủ Prefect / starting Prefect server at {api_url}")
-            procs.append(start_server(host, port, ui=ui))
+            console.print(f"Khởi động máy chủ Prefect / starting Prefect server at {api_url}"
+                          f" (nhật ký / log: {logs / 'prefect-server.log'})", soft_wrap=True)
+            procs.append(start_server(host, port, ui=ui, log=logs / "prefect-server.log"))
             wait_healthy(api_url, proc=procs[-1])
         else:
             wait_healthy(api_url)
         ensure_pool_and_limit(api_url, cfg["pool"], cfg["limit"])
-        console.print(f"Work pool {cfg['pool']}, giới hạn đồng thời / concurrency limit {cfg['limit']} = 1; deploying…")
+        console.print(f"Triển khai các luồng (prefect.yaml) vào work pool {cfg['pool']} / deploying the flows…")
         deploy(api_url)
         if run_worker:
             procs.append(
-                start_worker(api_url, cfg["pool"], s.home, limit=worker_limit, poll_seconds=poll, prefetch_seconds=prefetch)
+                start_worker(api_url, cfg["pool"], s.home, limit=worker_limit, poll_seconds=poll, prefetch_seconds=prefetch,
+                             log=logs / "prefect-worker.log")
             )
             wait_worker(api_url, cfg["pool"])
         if watch_inbox:

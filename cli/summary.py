@@ -1,38 +1,68 @@
 """The operator's readable cycle summary (what `make demo` and `baocao cycle status` print), read
-from the warehouse marts so the printout and the snapshot agree."""
+from the warehouse marts so the printout and the snapshot agree. Every word comes from
+`baocao.labels` (Vietnamese, or English with --lang en); unit text goes through console_text.
+
+A unit's state is the state that counts now: the version that counts (on time or late), else its
+latest version (rejected), else nothing (not sent) — a unit whose second version was accepted is
+not failing."""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from baocao.escape import console_text
+from baocao.labels import STATE, STATUS, TARGET, UOM, fmt_pct, fmt_value, label, period_text, word
+from baocao.services.status import completeness, status_json, status_rows, unit_states  # noqa: F401
+from baocao.text import fmt_number
 
 KEY_INDICATORS = ("DOCTORS_PER_10K", "BEDS_PER_10K", "HI_COVERAGE", "EPI_COVERAGE", "IMR", "U5MR",
                   "STATION_INSURED_VISITS_PCT", "STATIONS_WITH_DOCTOR_PCT", "LIFE_EXPECTANCY")
 
 
-def completeness(con, period: str) -> list[tuple]:
-    return con.execute("""select dataset_code, expected, received, accepted, on_time, late, missing
-                          from marts.reporting_rate where period = ? order by dataset_code""", [period]).fetchall()
+def _count(n: int, expected: int, lang: str) -> str:
+    return f"{n} ({fmt_pct(n / expected, lang, 1)})" if expected and n else str(n)
 
 
-def who(con, period: str, dataset_code: str, what: str) -> list[str]:
-    col = {"missing": "is_missing", "late": "is_late", "on_time": "is_on_time", "accepted": "is_accepted",
-           "received": "is_received"}[what]
-    return [r[0] for r in con.execute(
-        f"select unit_code from marts.reporting_completeness where period = ? and dataset_code = ? and {col} order by 1",
-        [period, dataset_code]).fetchall()]
-
-
-def failing(con, period: str) -> list[tuple]:
-    return con.execute("""
-        select s.unit_code, s.file_name, s.status, s.n_errors, s.n_warnings,
-               f.sheet, f.cell, f.element_code, f.message_vi
-        from raw.submission s
-        left join raw.finding f on f.submission_id = s.submission_id and f.seq = 1
-        where s.period = ? and s.status <> 'accepted'
-        order by s.status desc, s.unit_code, s.version""", [period]).fetchall()
+def print_status(con, period: str, c: Console, lang: str = "vi") -> None:
+    """Completeness per data set with percentages, who is late / rejected / not sent, and the units
+    whose state now needs attention (rejected, or counted with warnings), with the first finding."""
+    c.rule(Text(f"baocao — {period_text(period, lang)} ({period})", style="bold"))
+    t = Table(title=word("t_completeness", lang, period=period_text(period, lang)))
+    t.add_column(word("dataset", lang))
+    for key in ("expected", "received", "accepted", "on_time", "late", "rejected", "not_received"):
+        t.add_column(word(key, lang), justify="right")
+    rows = status_rows(con, period)
+    for r in rows:
+        e = r["expected"]
+        t.add_row(console_text(r["dataset_code"]), str(e), _count(r["received"], e, lang), _count(r["accepted"], e, lang),
+                  _count(r["on_time"], e, lang), _count(r["late"], e, lang), _count(r["rejected"], e, lang),
+                  _count(r["not_received"], e, lang))
+    c.print(t)
+    for r in rows:
+        for s in ("late", "rejected", "not_received"):
+            if r["units"][s]:
+                c.print(Text(f"  {r['dataset_code']} — {label(STATE, s, lang)} ({len(r['units'][s])}): "
+                             + ", ".join(r["units"][s])), soft_wrap=True)
+    attention = [u for u in unit_states(con, period) if u["state"] == "rejected" or (u["n_warnings"] or 0) > 0]
+    if not attention:
+        c.print(word("all_accepted", lang))
+        return
+    t = Table(title=word("t_attention", lang))
+    for key in ("unit", "dataset", "state", "version", "result", "errors", "warnings", "where"):
+        t.add_column(word(key, lang), no_wrap=True, justify="right" if key in ("errors", "warnings") else "left")
+    t.add_column(word("file", lang), overflow="fold", max_width=28)
+    t.add_column(word("first_finding", lang), overflow="fold", min_width=36)
+    for u in attention:
+        msg = u["message_en"] if lang == "en" else u["message_vi"]
+        rule = " ".join(x for x in (u["rule_id"], u["element_code"]) if x)
+        t.add_row(*(Text(console_text(x)) for x in (
+            u["unit_code"], u["dataset_code"], label(STATE, u["state"], lang), f"{u['version']}/{u['n_versions']}",
+            label(STATUS, u["status"], lang), u["n_errors"], u["n_warnings"],
+            f"{u['sheet'] or ''} {u['cell'] or ''}".strip(), u["file_name"] or "",
+            f"{rule}: {(msg or '')[:110]}" if rule else msg or "")))
+    c.print(t)
 
 
 def indicators(con, period: str) -> list[tuple]:
@@ -50,31 +80,28 @@ def targets(con, period: str) -> list[tuple]:
 
 
 OPS = {"gt": ">", "ge": "≥", "lt": "<", "le": "≤", "eq": "=", "about": "≈"}
-VERDICT = {"met": "đạt / met", "not_met": "chưa đạt / not met", "on_track": "đúng lộ trình / on track",
-           "at_risk": "có nguy cơ / at risk", "off_track": "chậm / off track", "no_data": "chưa có số liệu / no data",
-           "no_baseline": "thiếu mốc gốc / no baseline"}
 
 
-def key_targets(con, period: str) -> list[tuple]:
+def key_targets(con, period: str, lang: str = "vi") -> list[tuple]:
     rows = con.execute("""
         select t.indicator_code, i.name, t.value, t.value_period, t.plan_code, t.op, t.target_value, t.low, t.high,
-               t.increase_kind, t.milestone_year, coalesce(t.trajectory, t.status)
+               t.increase_kind, t.milestone_year, coalesce(t.trajectory, t.status), i.unit
         from marts.target_progress t join core.indicator i using (indicator_code)
         where t.period = ? and list_contains(?, t.indicator_code)
         order by list_position(?, t.indicator_code), t.plan_code, t.milestone_year""",
                        [period, list(KEY_INDICATORS), list(KEY_INDICATORS)]).fetchall()
     out = []
-    for code, name, value, vperiod, plan, op, tv, low, high, inc, year, verdict in rows:
+    for code, name, value, vperiod, plan, op, tv, low, high, inc, year, verdict, uom in rows:
         if op == "range":
-            target = f"{low:g}–{high:g}"
+            target = f"{fmt_number(low, None, lang)}–{fmt_number(high, None, lang)}"
         elif op == "increase":
-            target = f"+{tv:g}{'%' if inc == 'relative_pct' else ''}"
+            target = f"+{fmt_number(tv, None, lang)}{'%' if inc == 'relative_pct' else ''}"
         elif op == "milestone":
-            target = "hoàn thành"
+            target = word("milestone_done", lang)
         else:
-            target = f"{OPS.get(op, op)} {tv:g}"
-        shown = "—" if value is None else f"{value:,.2f}" + (f" ({vperiod})" if vperiod != period else "")
-        out.append((code, name, shown, plan, target, year, VERDICT.get(verdict, verdict)))
+            target = f"{OPS.get(op, op)} {fmt_number(tv, None, lang)}"
+        shown = fmt_value(value, uom, lang) + (f" ({vperiod})" if value is not None and vperiod != period else "")
+        out.append((code, name, shown, plan, target, year, label(TARGET, verdict, lang)))
     return out
 
 
@@ -84,44 +111,26 @@ def target_counts(con, period: str) -> list[tuple]:
         where period = ? group by all order by 1, 2""", [period]).fetchall()
 
 
-def print_summary(con, period: str, console: Console | None = None) -> None:
+def print_summary(con, period: str, console: Console | None = None, lang: str = "vi") -> None:
+    """The demo's printout: the status above, then province indicators and targets."""
     c = console or Console(width=140)
-    c.rule(f"[bold]baocao — kỳ {period}")
-    t = Table(title="Tình hình nộp báo cáo / Completeness and timeliness")
-    for h in ("báo cáo", "phải nộp", "đã nhận", "hợp lệ", "đúng hạn", "trễ hạn", "thiếu"):
-        t.add_column(h, justify="right")
-    for row in completeness(con, period):
-        t.add_row(*[console_text(x) for x in row])
-    c.print(t)
-    for ds, *_ in completeness(con, period):
-        miss, late = who(con, period, ds, "missing"), who(con, period, ds, "late")
-        if miss:
-            c.print(console_text(f"  {ds} thiếu / missing: {', '.join(miss)}"))
-        if late:
-            c.print(console_text(f"  {ds} trễ hạn / late: {', '.join(late)}"))
-    t = Table(title="Báo cáo bị từ chối hoặc có cảnh báo / Failing units")
-    for h in ("đơn vị", "tệp", "kết quả", "lỗi", "cảnh báo", "vị trí", "phát hiện đầu tiên"):
-        t.add_column(h)
-    for u, f, st, ne, nw, sh, cell, el, msg in failing(con, period):
-        t.add_row(*map(console_text, (u, f, st, ne, nw, f"{sh or ''} {cell or ''}".strip(),
-                                      f"{el or ''} {msg or ''}"[:70])))
-    c.print(t)
-    t = Table(title="Chỉ tiêu cấp tỉnh / Province indicators")
-    for h in ("mã", "chỉ tiêu", "giá trị", "đơn vị", "đơn vị báo cáo"):
-        t.add_column(h)
+    print_status(con, period, c, lang)
+    t = Table(title=word("t_indicators", lang))
+    for h in ("code", "indicator", "value", "uom", "units_reporting"):
+        t.add_column(word(h, lang), justify="right" if h in ("value", "units_reporting") else "left")
     for code, name, value, unit, n, e in indicators(con, period):
-        t.add_row(*map(console_text, (code, name[:60], f"{value:,.2f}" if value is not None else "—", unit, f"{n}/{e}")))
+        t.add_row(*map(console_text, (code, name[:60], fmt_number(value, 2, lang), label(UOM, unit, lang), f"{n}/{e}")))
     c.print(t)
-    t = Table(title="Chỉ tiêu chính so với mục tiêu / Key indicators against targets")
-    for h in ("chỉ tiêu", "giá trị", "kế hoạch", "mục tiêu", "năm", "đánh giá"):
-        t.add_column(h)
-    for code, _name, value, plan, target, year, verdict in key_targets(con, period):
+    t = Table(title=word("t_key_targets", lang))
+    for h in ("indicator", "value", "plan", "target", "year", "assessment"):
+        t.add_column(word(h, lang))
+    for code, _name, value, plan, target, year, verdict in key_targets(con, period, lang):
         t.add_row(*map(console_text, (code, value, plan, target, year, verdict)))
     c.print(t)
-    t = Table(title="Mục tiêu theo kế hoạch / Targets by plan")
-    t.add_column("kế hoạch")
-    t.add_column("tình trạng")
-    t.add_column("số mục tiêu", justify="right")
+    t = Table(title=word("t_targets", lang))
+    t.add_column(word("plan", lang))
+    t.add_column(word("assessment", lang))
+    t.add_column(word("n_targets", lang), justify="right")
     for plan, st, n in target_counts(con, period):
-        t.add_row(*map(console_text, (plan, st, n)))
+        t.add_row(*map(console_text, (plan, label(TARGET, st, lang), n)))
     c.print(t)

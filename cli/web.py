@@ -40,7 +40,9 @@ def issue_links(home, units: list[str], operator: str | None, days: float, base_
     out = []
     for code in units:
         if code not in cat.org_units:
-            raise typer.BadParameter(f"Không có đơn vị {code} / unknown unit {code}")
+            from cli.common import check_unit
+
+            check_unit(code, cat)  # one line: the unit is not in the catalog
         token = store.issue("unit", code, cat.org_units[code].name, now, days)
         out.append((code, f"{base_url}/a/{token}"))
     if operator:
@@ -57,7 +59,11 @@ def access_issue(unit: list[str] = typer.Option(None, "--unit", help="Mã đơn 
                  base_url: str = BaseOpt, home: Path = HomeOpt) -> None:
     """Cấp đường dẫn truy cập (chỉ hiện một lần) / issue access links (shown once, stored hashed)."""
     import catalog
+    from cli.common import check_unit, resolve_home
 
+    for code in unit or []:
+        check_unit(code)
+    home = resolve_home(home)  # the demo's home after `make demo` (and says so)
     codes = list(unit or [])
     if all_units:
         cat = catalog.load()
@@ -114,8 +120,10 @@ def web(home: Path = HomeOpt,
     """Trang web cho đơn vị và cán bộ tỉnh / the units' and the operator's web pages."""
     import uvicorn
 
+    from cli.common import resolve_home
     from web.app import create_app
 
+    home = resolve_home(home)  # the demo's home after `make demo` (and says so)
     s = settings(home)
     if demo:
         unit = demo_unit(home) or "LD.X001"

@@ -23,6 +23,7 @@ from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from intake import answer as journal
+from tasks import artifacts as art
 from tasks import cycle as t
 from tasks import deliver as td
 
@@ -43,6 +44,7 @@ def reporting_cycle(period: str, home: str | None = None, now: datetime | None =
             t.write_feedback(r, records)  # the workbooks the messages link to, before any can be sent
             notified.update(t.dispatch(r))  # handed to the delivery store
             snapshot = t.publish(r, models)  # analysts and the operator do not wait for Slack
+            art.completeness_artifact(r, period)  # the run's story in the UI: completeness, failing units
         # delivery talks to Slack without the warehouse (the deliver-notifications flow's pass),
         # then a moment under the lock mirrors what it did into ops.outbox
         notified["dispatch"] = td.deliver(r)
@@ -96,6 +98,8 @@ def _process_submissions(r, submission_id: str | None, refresh: bool, triggered_
         loaded = t.load(r, records)
         notified = t.notify(r, records, None)
         snapshot = t.publish(r, t.aggregate(r)) if refresh else None
+        for period in sorted({rec.period for rec in records if rec.period}) if refresh else ():
+            art.completeness_artifact(r, period)
     return {
         "collected": collected,
         "processed": len(records),
@@ -104,6 +108,7 @@ def _process_submissions(r, submission_id: str | None, refresh: bool, triggered_
         "snapshot": snapshot,
         "submission_id": submission_id,
         "statuses": [(rec.submission_id, rec.unit_code, rec.status) for rec in records],
+        "files": t.outcomes(records),
     }
 
 
@@ -152,8 +157,10 @@ def cycle_reminders(
             return {"open_cycles": 0}
         emitted = t.cycle_events(r, rows, now)
         t.aggregate(r)
+        before = art.reminder_keys(r)
         notified = {p: t.notify(r, [], p, now) for p in sorted({row.period for row in rows})}
-    return {"open_cycles": len(rows), "events": emitted, "notified": notified}
+        reminded = {p: art.reminders_artifact(r, p, before) for p in notified}  # logs who; a table in the UI
+    return {"open_cycles": len(rows), "events": emitted, "notified": notified, "reminded": reminded}
 
 
 @flow(name="close-cycle", log_prints=True)
@@ -171,4 +178,6 @@ def close_cycle(
         models = t.aggregate(r)
         notified = {p: t.notify(r, [], p, now) for p in sorted({p for p, _ in closed})}
         snapshot = t.publish(r, models)
+        for p in sorted({p for p, _ in closed}):
+            art.completeness_artifact(r, p)
     return {"processed": result, "closed": closed, "notified": notified, "snapshot": snapshot}

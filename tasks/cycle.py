@@ -23,6 +23,7 @@ from baocao.services import answer, cycles, process
 from baocao.settings import settings
 from intake import answer as journal
 from tasks import deliver as deliver_tasks
+from tasks.artifacts import _n, _records_by_dataset, named
 from warehouse import queries
 
 # ----------------------------------------------------------------------------- resources, lock
@@ -74,26 +75,26 @@ def warehouse_lock(res: Resources) -> Iterator[None]:
 # ------------------------------------------------------------------------------------ cycles
 
 
-@task(name="open-cycle", cache_policy=NO_CACHE)
+@task(name="open-cycle", cache_policy=NO_CACHE, task_run_name=named(lambda p: f"open {p['period']}" + (f" ({', '.join(p['datasets'])})" if p.get("datasets") else "")))
 def open_cycle(r: Resources, period: str, now: datetime | None = None, datasets: list[str] | None = None) -> list[dict]:
     rows = cycles.open_cycle(r, period, datasets=datasets, now=now)
     r.events.emit_all(ev.cycle_opened(row) for row in rows)
     return rows
 
 
-@task(name="due-period", cache_policy=NO_CACHE)
+@task(name="due-period", cache_policy=NO_CACHE, task_run_name=named(lambda p: f"which period opens ({p['kind']}, {p['semantic']})"))
 def due_period(r: Resources, kind: str, semantic: str, now: datetime | None = None) -> tuple[str, list[str]]:
     """The period an open pass opens at `now`, and the data sets it opens."""
     now = now or r.now()
     return cycles.period_to_open(now, kind, semantic), cycles.datasets_to_open(r.cat, kind, semantic)
 
 
-@task(name="open-cycles", cache_policy=NO_CACHE)
+@task(name="open-cycles", cache_policy=NO_CACHE, task_run_name=named(lambda p: f"open cycles {p.get('period') or '(all)'}"))
 def open_rows(r: Resources, period: str | None = None) -> list[cycles.CycleRow]:
     return cycles.open_rows(cycles.cycle_rows(r.con()), period)
 
 
-@task(name="cycle-events", cache_policy=NO_CACHE)
+@task(name="cycle-events", cache_policy=NO_CACHE, task_run_name=named(lambda p: f"deadline events ({len(p['rows'])} open cycles)"))
 def cycle_events(r: Resources, rows: list[cycles.CycleRow], now: datetime | None = None) -> list[str]:
     """deadline.approaching / deadline.passed events due since the previous daily pass."""
     specs = cycles.due_cycle_events(rows, now or r.now())
@@ -101,14 +102,14 @@ def cycle_events(r: Resources, rows: list[cycles.CycleRow], now: datetime | None
     return [f"{s.event} {s.resource_id}" for s in specs]
 
 
-@task(name="cycles-to-close", cache_policy=NO_CACHE)
+@task(name="cycles-to-close", cache_policy=NO_CACHE, task_run_name=named(lambda p: f"cycles to close {p.get('period') or '(due)'}"))
 def to_close(r: Resources, period: str | None = None, now: datetime | None = None) -> list[cycles.CycleRow]:
     """Every open data set of `period`, or without it each one whose deadline + grace has passed."""
     rows = cycles.open_rows(cycles.cycle_rows(r.con()), period)
     return rows if period else cycles.due_closings(rows, now or r.now())
 
 
-@task(name="close-cycle", cache_policy=NO_CACHE)
+@task(name="close-cycle", cache_policy=NO_CACHE, task_run_name=named(lambda p: "close " + ", ".join(f"{c.period} {c.dataset_code}" for c in p["rows"])))
 def close_cycle(r: Resources, rows: list[cycles.CycleRow], now: datetime | None = None) -> list[tuple[str, str]]:
     closed = cycles.close_rows(r.con(), rows, now or r.now())
     r.events.emit_all(ev.cycle_closed(c.period, c.dataset_code, c.deadline_at, c.closed_at) for c in closed)
@@ -118,7 +119,23 @@ def close_cycle(r: Resources, rows: list[cycles.CycleRow], now: datetime | None 
 # ----------------------------------------------------------------------------------- process
 
 
-@task(name="collect", cache_policy=NO_CACHE)
+def outcomes(records: list) -> list[dict]:
+    """What happened to each file of a run, for the command line and the run's artifact: unit,
+    data set, period, file, result, error and warning counts, and the first finding."""
+    out = []
+    for rec in records:
+        first = rec.findings[0] if rec.findings else None
+        out.append({"submission_id": rec.submission_id, "unit_code": rec.unit_code, "dataset_code": rec.dataset_code,
+                    "period": rec.period, "file_name": rec.file_name, "status": rec.status,
+                    "decision": rec.decision, "n_errors": rec.n_errors, "n_warnings": rec.n_warnings,
+                    "where": first.where() if first else "", "where_en": first.where("en") if first else "",
+                    "rule_id": first.rule_id if first else None,
+                    "finding_vi": first.message_vi if first else None, "finding_en": first.message_en if first else None})
+    return out
+
+
+
+@task(name="collect", cache_policy=NO_CACHE, task_run_name=named(lambda p: "collect the inbox"))
 def collect(r: Resources) -> int:
     return len(process.collect(r))
 
@@ -128,25 +145,25 @@ def nothing_pending(r: Resources, submission_id: str | None = None) -> bool:
     return process.nothing_pending(r, submission_id)
 
 
-@task(name="parse", cache_policy=NO_CACHE)
+@task(name="parse", cache_policy=NO_CACHE, task_run_name=named(lambda p: "parse pending files"))
 def parse(r: Resources) -> list:
     return process.parse(r, process.pending(r))
 
 
-@task(name="validate", cache_policy=NO_CACHE)
+@task(name="validate", cache_policy=NO_CACHE, task_run_name=named(lambda p: f"validate {_records_by_dataset(p['records'])} ({_n(p['records'])} submissions)"))
 def validate(r: Resources, records: list) -> dict:
     stats = process.validate(r, records)
     r.events.emit_all(ev.submission_outcome(rec) for rec in records)
     return stats
 
 
-@task(name="validation-chunks", cache_policy=NO_CACHE)
+@task(name="validation-chunks", cache_policy=NO_CACHE, task_run_name=named(lambda p: f"group {_n(p['records'])} submissions for validation"))
 def validation_chunks(r: Resources, records: list) -> list:
     """Cut the batch into chunks to validate (one per data set unless BAOCAO_VALIDATION_CHUNK)."""
     return process.validation_chunks(r, records)
 
 
-@task(name="validate-chunk", cache_policy=NO_CACHE)
+@task(name="validate-chunk", cache_policy=NO_CACHE, task_run_name=named(lambda p: f"validate {p['chunk'].dataset_code} {p['chunk'].period} ({len(p['chunk'].items)} submissions)"))
 def validate_chunk(chunk) -> tuple:
     """One Great Expectations run over a chunk; no warehouse, so it can run on any worker."""
     return process.validate_chunk(chunk)
@@ -163,14 +180,14 @@ def validate_chunks(r: Resources, chunks: list) -> list:
     return [f.result() for f in validate_chunk.map(chunks)]
 
 
-@task(name="apply-validation", cache_policy=NO_CACHE)
+@task(name="apply-validation", cache_policy=NO_CACHE, task_run_name=named(lambda p: f"record validation of {_n(p['records'])} submissions ({_records_by_dataset(p['records'])})"))
 def apply_validation(r: Resources, records: list, chunks: list, results: list) -> dict:
     stats = process.apply_validation(r, records, chunks, results)
     r.events.emit_all(ev.submission_outcome(rec) for rec in records)
     return stats
 
 
-@task(name="load", cache_policy=NO_CACHE, retries=1)
+@task(name="load", cache_policy=NO_CACHE, task_run_name=named(lambda p: f"load {_n(p['records'])} submissions"), retries=1)
 def load(r: Resources, records: list) -> dict:
     from warehouse.load import known_ids
 
@@ -187,12 +204,12 @@ def load(r: Resources, records: list) -> dict:
     return counts
 
 
-@task(name="aggregate", cache_policy=NO_CACHE)
+@task(name="aggregate", cache_policy=NO_CACHE, task_run_name=named(lambda p: "rebuild marts"))
 def aggregate(r: Resources) -> list[str]:
     return process.aggregate(r)
 
 
-@task(name="notify", cache_policy=NO_CACHE)
+@task(name="notify", cache_policy=NO_CACHE, task_run_name=named(lambda p: f"notify {p.get('period') or ''} ({_n(p['records'])} submissions)".replace("  ", " ")))
 def notify(r: Resources, records: list, period: str | None, now: datetime | None = None) -> dict:
     """Enqueue what is due and hand it to delivery at once (the deliver-notifications flow sends it
     without the warehouse; feedback on a submission should not wait)."""
@@ -201,13 +218,13 @@ def notify(r: Resources, records: list, period: str | None, now: datetime | None
     return {**queued, "dispatch": dispatch.fn(r)}
 
 
-@task(name="write-feedback-files", cache_policy=NO_CACHE)
+@task(name="write-feedback-files", cache_policy=NO_CACHE, task_run_name=named(lambda p: f"write feedback workbooks ({_n(p['records'])} submissions)"))
 def write_feedback(r: Resources, records: list) -> int:
     """The annotated workbooks the feedback messages link to."""
     return answer.write_feedback_files(r, records)
 
 
-@task(name="enqueue-notifications", cache_policy=NO_CACHE)
+@task(name="enqueue-notifications", cache_policy=NO_CACHE, task_run_name=named(lambda p: f"enqueue notifications {p.get('period') or ''} ({_n(p['records'])} submissions)".replace("  ", " ")))
 def enqueue(r: Resources, records: list, period: str | None, now: datetime | None = None) -> dict:
     """Write the due notifications into the outbox (exactly-once keys); fast, no network."""
     n_feedback = answer.enqueue_feedback(r, records)
@@ -215,13 +232,13 @@ def enqueue(r: Resources, records: list, period: str | None, now: datetime | Non
     return {"feedback": n_feedback, "scheduled": n_schedule}
 
 
-@task(name="dispatch-notifications", cache_policy=NO_CACHE)
+@task(name="dispatch-notifications", cache_policy=NO_CACHE, task_run_name=named(lambda p: "hand notifications to delivery"))
 def dispatch(r: Resources) -> dict:
     """Hand the outbox to delivery (the deliver-notifications flow sends it, without the warehouse)."""
     return {"handed_off": deliver_tasks.handoff.fn(r)}
 
 
-@task(name="publish", cache_policy=NO_CACHE)
+@task(name="publish", cache_policy=NO_CACHE, task_run_name=named(lambda p: f"publish snapshot ({len(p.get('models') or [])} models)"))
 def publish(r: Resources, models: list[str] | None = None) -> str:
     snapshot = str(process.publish_all(r))
     r.events.emit(ev.aggregates_published(snapshot, models or []))

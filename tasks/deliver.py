@@ -11,7 +11,7 @@ from baocao.resources import Resources
 from baocao.services import deliver as service
 
 
-@task(name="hand-off-notifications", cache_policy=NO_CACHE)
+@task(name="hand-off-notifications", cache_policy=NO_CACHE, task_run_name="hand notifications to delivery")
 def handoff(r: Resources) -> int:
     """Copy new outbox rows and the send-time facts into the delivery store (fast, no network),
     mirror delivery states back into ops.outbox, and announce the new rows
@@ -22,7 +22,7 @@ def handoff(r: Resources) -> int:
     return n
 
 
-@task(name="deliver-notifications", cache_policy=NO_CACHE)
+@task(name="deliver-notifications", cache_policy=NO_CACHE, task_run_name="deliver pending notifications")
 def deliver(r: Resources, deadline_s: float | None = None):
     """One delivery pass (the resources' sender; without one rows stay for `baocao outbox`).
     Returns the `DeliveryReport`."""

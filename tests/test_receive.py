@@ -90,7 +90,10 @@ def test_submit_refuses_a_path_as_unit_in_one_line(tmp_path):
     result = CliRunner().invoke(app, ["submit", str(f), "--unit", "../../x", "--home", str(home)])
     assert result.exit_code == 2
     lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and "không hợp lệ" in lines[0] and "not a valid code" in lines[0]
+    assert len(lines) == 1 and "không hợp lệ" in lines[0]
+    english = CliRunner().invoke(app, ["submit", str(f), "--unit", "../../x", "--home", str(home), "--lang", "en"])
+    lines = [line for line in english.output.splitlines() if line.strip()]
+    assert english.exit_code == 2 and len(lines) == 1 and "not a valid code" in lines[0]
     assert not home.exists() and not (tmp_path / "x").exists()
 
 
@@ -98,6 +101,9 @@ def test_submit_stores_now_through_receive(tmp_path):
     f = tmp_path / "Báo cáo.xlsx"
     f.write_bytes(hostile.workbook_bytes("LD.X003"))
     home = tmp_path / "home"
+    refused = CliRunner().invoke(app, ["submit", str(f), "--unit", "LD.X003", "--home", str(home)])
+    assert refused.exit_code == 2 and "cycle open" in refused.output and not home.exists()  # no silent warehouse
+    assert CliRunner().invoke(app, ["cycle", "open", "2026H1", "--home", str(home)]).exit_code == 0
     result = CliRunner().invoke(app, ["submit", str(f), "--unit", "LD.X003", "--home", str(home)])
     assert result.exit_code == 0, result.output
     (stored,) = store_mod.store_files(home / "store")
@@ -114,7 +120,7 @@ def test_a_second_writer_says_who_holds_the_warehouse(tmp_path):
                           capture_output=True, text=True, env=env, timeout=300)
     holder.close()
     assert proc.returncode == 3, proc.stderr[-2000:]
-    out = [line for line in proc.stdout.splitlines() if line.strip()]
+    out = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(out) == 1 and f"PID {os.getpid()}" in out[0] and "đang được một tiến trình khác ghi" in out[0]
     assert "Traceback" not in proc.stdout + proc.stderr
 

@@ -13,6 +13,7 @@ from cli.app import app
 def test_issue_list_revoke(tmp_path):
     home = tmp_path / "home"
     run = CliRunner().invoke
+    assert run(app, ["cycle", "open", "2026H1", "--home", str(home)]).exit_code == 0  # a home, with its warehouse
     r = run(app, ["access", "issue", "--unit", "LD.X001", "--operator", "--name", "Nguyễn Văn A",
                   "--home", str(home), "--base-url", "https://bc.example.vn/"])
     assert r.exit_code == 0, r.output

@@ -118,6 +118,13 @@ def warning_dataset(con, unit: str, period: str, element: str, rule: str) -> str
     return found[0] if found else None
 
 
+def warning_acceptance(con, unit: str, period: str, dataset: str, element: str, rule: str) -> tuple | None:
+    """(accepted_by, accepted_at, reason) of an earlier decision to accept this warning, if any."""
+    return con.execute("""select accepted_by, accepted_at, reason from ops.warning_acceptance
+                          where unit_code = ? and period = ? and dataset_code = ? and element_code = ? and rule_id = ?""",
+                       [unit, period, dataset, element, rule]).fetchone()
+
+
 def accept_warning(con, row: dict) -> None:
     con.execute("""insert or replace into ops.warning_acceptance (unit_code, period, dataset_code, rule_id, element_code,
                    accepted_by, reason) values ($unit_code, $period, $dataset_code, $rule_id, $element_code,

@@ -20,10 +20,14 @@ def accept_warning(res, unit: str, period: str, element: str, rule: str, by: str
     if dataset is None:
         raise ValueError(f"Không có cảnh báo {rule} cho {element} của {unit} kỳ {period}"
                          f" / no warning {rule} on {element} for {unit} in {period}")
+    earlier = queries.warning_acceptance(con, unit, period, dataset, element, rule)
+    if earlier is not None:
+        return {"unit_code": unit, "period": period, "dataset_code": dataset, "rule_id": rule, "element_code": element,
+                "accepted_by": earlier[0], "accepted_at": earlier[1], "reason": earlier[2], "already": True}
     row = {"unit_code": unit, "period": period, "dataset_code": dataset, "rule_id": rule, "element_code": element,
            "accepted_by": by, "reason": reason or None}
     queries.accept_warning(con, row)
-    return row
+    return {**row, "accepted_at": res.now(), "already": False}
 
 
 def versions(con, unit: str, period: str | None = None) -> list[tuple]:
