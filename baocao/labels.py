@@ -126,14 +126,28 @@ def label(table: dict, code: str | None, lang: str = "vi") -> str:
     return table[lang_of(lang)].get(code, NONE if code is None else str(code))
 
 
-def period_text(code: str, lang: str = "vi") -> str:
-    """A period as officials write it: 2026H1 → '6 tháng đầu năm 2026', 2026 → 'năm 2026'."""
+def period_text(code, lang: str = "vi") -> str:
+    """A period (code or calendar.Period) as officials write it: 2026H1 → '6 tháng đầu năm 2026',
+    2026 → 'năm 2026'; English 'first half of 2026', 'year 2026'."""
     from baocao import calendar
 
-    p = calendar.parse_period(code)
+    p = calendar.parse_period(code) if isinstance(code, str) else code
+    return _period_words(p.year, p.half, lang)
+
+
+def next_period_text(code, lang: str = "vi") -> str:
+    """The period after `code`, as officials write it: 2026H1 → '6 tháng cuối năm 2026'."""
+    from baocao import calendar
+
+    p = calendar.parse_period(code) if isinstance(code, str) else code
+    year, half = (p.year + 1, None) if p.half is None else (p.year, 2) if p.half == 1 else (p.year + 1, 1)
+    return _period_words(year, half, lang)
+
+
+def _period_words(year: int, half: int | None, lang: str) -> str:
     if lang_of(lang) == "en":
-        return str(p.year) if p.half is None else f"{'first' if p.half == 1 else 'second'} half of {p.year}"
-    return f"năm {p.year}" if p.half is None else f"6 tháng {'đầu' if p.half == 1 else 'cuối'} năm {p.year}"
+        return f"year {year}" if half is None else f"{'first' if half == 1 else 'second'} half of {year}"
+    return f"năm {year}" if half is None else f"6 tháng {'đầu' if half == 1 else 'cuối'} năm {year}"
 
 
 def fmt_pct(share: float | None, lang: str = "vi", decimals: int = 1) -> str:

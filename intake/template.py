@@ -12,6 +12,7 @@ from openpyxl.worksheet.protection import SheetProtection
 import catalog as catalog_mod
 from baocao import calendar
 from baocao.escape import xlsx_guard, xlsx_put
+from baocao.labels import period_text
 from baocao.text import fmt_number
 from intake import form
 
@@ -27,12 +28,7 @@ NO_DEADLINE = "Thường xuyên (báo cáo định kỳ 6 tháng, năm)"  # a pl
 ONE_PAGE_ROWS = 45  # a sheet with at most this many printed lines goes on one page
 
 
-def period_words(period, lang: str = "vi") -> str:
-    """A period as an official writes it: "6 tháng đầu năm 2026", "6 tháng cuối năm 2026", "năm 2026"."""
-    per = calendar.parse_period(period) if isinstance(period, str) else period
-    if lang == "en":
-        return {None: f"year {per.year}", 1: f"first half of {per.year}", 2: f"second half of {per.year}"}[per.half]
-    return {None: f"năm {per.year}", 1: f"6 tháng đầu năm {per.year}", 2: f"6 tháng cuối năm {per.year}"}[per.half]
+period_words = period_text  # a period as an official writes it ("6 tháng đầu năm 2026")
 
 
 def task_deadline(task) -> str:

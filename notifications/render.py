@@ -38,6 +38,7 @@ from slack_sdk.models.blocks import (
 
 from baocao import text
 from baocao.escape import slack_text
+from baocao.labels import period_text
 from baocao.text import fmt_date, fmt_datetime, local_date
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -113,17 +114,9 @@ _PERIOD = re.compile(r"^(\d{4})(?:[-\s]?H([12]))?$", re.IGNORECASE)
 
 def period_label(period: str, lang: str = "vi") -> str:
     """ "2026H1" -> "6 tháng đầu năm 2026" / "first half of 2026"; "2026" -> "năm 2026"."""
-    m = _PERIOD.match(str(period).strip())
-    if not m:
+    if not _PERIOD.match(str(period).strip()):
         return escape(period)
-    year, half = m.group(1), m.group(2)
-    if lang == "en":
-        return {None: f"year {year}", "1": f"first half of {year}", "2": f"second half of {year}"}[
-            half
-        ]
-    return {None: f"năm {year}", "1": f"6 tháng đầu năm {year}", "2": f"6 tháng cuối năm {year}"}[
-        half
-    ]
+    return period_text(str(period).strip(), lang)
 
 
 def _lang(lang: str | None) -> str:

@@ -7,7 +7,7 @@ it rests on."""
 
 from __future__ import annotations
 
-from baocao import calendar
+from baocao.labels import next_period_text
 from reports.labels import OP_SYMBOL, fmt_value, target_unit
 from reports.recommendations import THEME_NAMES
 
@@ -43,13 +43,7 @@ _T = {
 }
 
 
-def next_period_words(period: str, lang: str = "vi") -> str:
-    """The period after `period`, as officials write it: 2026H1 → "6 tháng cuối năm 2026"."""
-    per = calendar.parse_period(period)
-    year, half = (per.year + 1, None) if per.half is None else (per.year, 2) if per.half == 1 else (per.year + 1, 1)
-    if lang == "en":
-        return {None: f"year {year}", 1: f"first half of {year}", 2: f"second half of {year}"}[half]
-    return {None: f"năm {year}", 1: f"6 tháng đầu năm {year}", 2: f"6 tháng cuối năm {year}"}[half]
+next_period_words = next_period_text  # the next period, as officials write it
 
 
 def _value(v, unit, lang: str) -> str:
