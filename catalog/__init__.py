@@ -196,8 +196,11 @@ def _load(folder: Path, provinces: tuple[str, ...]) -> Catalog:
     cat = Catalog(
         elements={e["code"]: Element(**e) for e in els},
         indicators={i["code"]: Indicator(**i) for i in inds},
+        # only the units of the provinces served: org_units.csv holds the country (~7,000 rows), a
+        # deployment usually one province (~600); the catalog is handed to every parse worker
         org_units={r["code"]: OrgUnit(**{**r, "synthetic": r["synthetic"] == "true"})
-                   for r in _read_csv("org_units.csv", folder)},
+                   for r in _read_csv("org_units.csv", folder)
+                   if (r.get("province") or r["code"].split(".", 1)[0]) in provinces},
         provinces=provinces,
         provinces_all={r["abbr"]: r for r in _read_csv("provinces.csv", folder)},
         datasets={d["code"]: Dataset(**{**d, "assigned_to": tuple(d["assigned_to"]),
@@ -209,8 +212,10 @@ def _load(folder: Path, provinces: tuple[str, ...]) -> Catalog:
         rules=rules,
         narrative_sections=ds["narrative_sections"],
         task_statuses=ds["task_statuses"],
-        recipients={r["unit_code"]: r for r in _read_csv("recipients.csv", folder)},
-        crosswalk=[{**r, "weight": float(r["weight"])} for r in _read_csv("crosswalk.csv", folder)],
+        recipients={r["unit_code"]: r for r in _read_csv("recipients.csv", folder)
+                    if r["unit_code"] == "OPERATOR" or r["unit_code"].split(".", 1)[0] in provinces},
+        crosswalk=[{**r, "weight": float(r["weight"])} for r in _read_csv("crosswalk.csv", folder)
+                   if r["new_code"].split(".", 1)[0] in provinces],
         folder=Path(folder),
     )
     _check(cat)
@@ -223,6 +228,8 @@ def _resolve_tasks(cat: Catalog) -> None:
     tasks.csv says so (`lead_unit_now`, `lead_agency_now` "… (nay là Sở …)") and must agree with
     org_units.csv. Rows without the columns (an older catalog) get them here."""
     for i, t in enumerate(cat.tasks):
+        if t.lead_unit_code.split(".", 1)[0] not in cat.provinces:
+            continue  # another province's task (COMMUNE: every commune's), as tasks.csv words it
         now = cat.successor(t.lead_unit_code)
         wording = t.lead_agency if now == t.lead_unit_code else f"{t.lead_agency} (nay là {cat.org_units[now].name})"
         if not t.lead_unit_now:
@@ -241,7 +248,7 @@ def _check(cat: Catalog) -> None:
                              f"abbreviation (catalog/provinces.csv: {', '.join(sorted(cat.provinces_all))})")
     for t in cat.tasks:
         for code in (t.lead_unit_code, t.lead_unit_now):
-            if code and code != "COMMUNE" and code not in cat.org_units:
+            if code and code.split(".", 1)[0] in cat.provinces and code not in cat.org_units:
                 raise ValueError(f"tasks.csv: {t.plan_code}/{t.task_no} names unknown unit {code}")
     for d in cat.datasets.values():
         for e in d.elements:

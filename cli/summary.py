@@ -17,20 +17,22 @@ def completeness(con, period: str) -> list[tuple]:
                           from marts.reporting_rate where period = ? order by dataset_code""", [period]).fetchall()
 
 
-def who(con, period: str, dataset_code: str, what: str) -> list[str]:
+def who(con, period: str, dataset_code: str, what: str, named: bool = False) -> list[str]:
+    """Unit codes (with `named`: "Phường Xuân Hương - Đà Lạt (LD.24781)")."""
     col = {"missing": "is_missing", "late": "is_late", "on_time": "is_on_time", "accepted": "is_accepted",
            "received": "is_received"}[what]
-    return [r[0] for r in con.execute(
-        f"select unit_code from marts.reporting_completeness where period = ? and dataset_code = ? and {col} order by 1",
-        [period, dataset_code]).fetchall()]
+    return [f"{name} ({code})" if named and name else code for code, name in con.execute(
+        f"select unit_code, unit_name from marts.reporting_completeness where period = ? and dataset_code = ? and {col}"
+        " order by 1", [period, dataset_code]).fetchall()]
 
 
 def failing(con, period: str) -> list[tuple]:
     return con.execute("""
-        select s.unit_code, s.file_name, s.status, s.n_errors, s.n_warnings,
+        select s.unit_code || coalesce(' ' || ou.name, ''), s.file_name, s.status, s.n_errors, s.n_warnings,
                f.sheet, f.cell, f.element_code, f.message_vi
         from raw.submission s
         left join raw.finding f on f.submission_id = s.submission_id and f.seq = 1
+        left join core.org_unit ou on ou.unit_code = s.unit_code
         where s.period = ? and s.status <> 'accepted'
         order by s.status desc, s.unit_code, s.version""", [period]).fetchall()
 
@@ -94,7 +96,7 @@ def print_summary(con, period: str, console: Console | None = None) -> None:
         t.add_row(*[console_text(x) for x in row])
     c.print(t)
     for ds, *_ in completeness(con, period):
-        miss, late = who(con, period, ds, "missing"), who(con, period, ds, "late")
+        miss, late = who(con, period, ds, "missing", named=True), who(con, period, ds, "late", named=True)
         if miss:
             c.print(console_text(f"  {ds} thiếu / missing: {', '.join(miss)}"))
         if late:

@@ -175,9 +175,12 @@ def test_a_deployment_serves_its_provinces():
     assert {u.code for u in ld.expected_units("SYT_6T")} == {"LD.SYT"}
     assert {u.code for u in two.expected_units("TK_NAM")} == {"LD.CTK", "LC.CTK"}
     # a unit of another province is not asked for anything, and is not in the warehouse's assignments
-    assert ld.datasets_for_unit("DNA.26299") == []
+    assert "DNA.26299" not in ld.org_units and "DNA.26299" in catalog.load(provinces=("LD", "DNA")).org_units
     assert [d.code for d in two.datasets_for_unit("LC.SYT")] == ["SYT_6T", "SYT_NAM"]
     assert all(u.province == "LD" for d in ld.datasets for u in ld.assigned_units(d))
+    assert {u.province for u in ld.org_units.values()} == {"LD"} and len(ld.org_units) < 700
+    lc = catalog.load(provinces=("LC",))  # a province with none of the 2018 plan's departments
+    assert len(lc.expected_units("XA_6T")) == 38 and not lc.tasks_for("SO_6T", "LC.SYT")
 
 
 def test_the_scope_is_read_from_baocao_provinces():
