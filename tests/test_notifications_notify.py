@@ -86,7 +86,7 @@ def test_feedback_in_vietnamese_by_default_and_english_per_recipient(warehouse, 
         for (b,) in warehouse.execute("select blocks_json from ops.outbox order by key").fetchall()
     ]
     assert vi[0]["text"]["text"] == ":x: Báo cáo bị từ chối"
-    assert "Phường Đà Lạt (LD.24781)" in vi[1]["text"]["text"]
+    assert "Phường Xuân Hương - Đà Lạt (LD.24781)" in vi[1]["text"]["text"]
     assert (
         "Báo cáo 6 tháng của xã, phường, đặc khu về công tác y tế (XA_6T)" in vi[1]["text"]["text"]
     )

@@ -16,7 +16,7 @@ from tests.slack_fixtures import slack_server  # noqa: F401
 DEADLINE = date(2026, 7, 10)
 UNIT = {
     "unit_code": "LD.24781",
-    "unit_name": "Phường Đà Lạt",
+    "unit_name": "Phường Xuân Hương - Đà Lạt",
     "dataset_code": "XA_6T",
     "period": "2026H1",
 }
@@ -76,7 +76,7 @@ def test_feedback_rejected_is_exactly_these_blocks():
             "text": {
                 "type": "mrkdwn",
                 "verbatim": True,
-                "text": "*Đơn vị:* Phường Đà Lạt (LD.24781)\n"
+                "text": "*Đơn vị:* Phường Xuân Hương - Đà Lạt (LD.24781)\n"
                 "*Báo cáo:* Báo cáo 6 tháng của xã (XA_6T)\n"
                 "*Kỳ báo cáo:* 6 tháng đầu năm 2026 (2026H1)\n"
                 "*Lần gửi:* 2 · *Lỗi:* 1 · *Cảnh báo:* 1",
@@ -116,7 +116,7 @@ def test_feedback_rejected_is_exactly_these_blocks():
         },
     ]
     assert msg.text == (
-        "[baocao] Báo cáo bị từ chối: XA_6T 2026H1, Phường Đà Lạt (LD.24781) — 1 lỗi, 1 cảnh báo."
+        "[baocao] Báo cáo bị từ chối: XA_6T 2026H1, Phường Xuân Hương - Đà Lạt (LD.24781) — 1 lỗi, 1 cảnh báo."
     )
 
 
@@ -157,7 +157,7 @@ def test_escape_neutralises_mentions_and_links(bad):
 
 def test_escape_follows_slack_rules_for_plain_text():
     assert escape("a & b < c > d") == "a &amp; b &lt; c &gt; d"
-    assert escape("Phường Đà Lạt") == "Phường Đà Lạt"
+    assert escape("Phường Xuân Hương - Đà Lạt") == "Phường Xuân Hương - Đà Lạt"
     assert escape(None) == ""
 
 
@@ -335,7 +335,7 @@ def test_overdue_and_escalation():
     )
     body = esc.blocks[1]["text"]["text"]
     assert body.startswith(
-        "Đơn vị Phường Đà Lạt (LD.24781) chưa gửi báo cáo; quá hạn *4 ngày* (hạn 10/07/2026)."
+        "Đơn vị Phường Xuân Hương - Đà Lạt (LD.24781) chưa gửi báo cáo; quá hạn *4 ngày* (hạn 10/07/2026)."
     )
     assert "Đơn vị quản lý: Sở Y tế." in body
 
@@ -355,8 +355,8 @@ def test_operator_summary_counts_and_lists_within_limits():
         in head
     )
     body = "\n".join(texts(msg))
-    assert "*Bị từ chối* (5)\n• Xã số 61 (LD.22981)" in body
-    assert "*Chưa nộp* (54)" in body and "• Xã số 124 (LD.24736)" in body
+    assert "*Bị từ chối* (5)\n• Xã số 61 (LD.24061)" in body
+    assert "*Chưa nộp* (54)" in body and "• Xã số 124 (LD.24124)" in body
     assert (
         msg.text
         == "[baocao] Tổng hợp XA_6T 2026H1: 65/124 đã tiếp nhận, 5 bị từ chối, 54 chưa nộp."
