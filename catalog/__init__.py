@@ -188,6 +188,10 @@ def load(folder: Path = HERE, provinces: tuple[str, ...] | None = None) -> Catal
 
 @functools.lru_cache(maxsize=8)
 def _load(folder: Path, provinces: tuple[str, ...]) -> Catalog:
+    if not (folder / "provinces.csv").exists():
+        # a catalog folder without the province list (a generated one): every province in it is served
+        provinces = tuple(dict.fromkeys(r.get("province") or r["code"].split(".", 1)[0]
+                                        for r in _read_csv("org_units.csv", folder) if r["type"] == "province"))
     els = _read_yaml("data_elements.yaml", folder)["elements"]
     inds = _read_yaml("indicators.yaml", folder)["indicators"]
     ds = _read_yaml("datasets.yaml", folder)

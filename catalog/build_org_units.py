@@ -57,20 +57,20 @@ WARD_TYPE = {VietNamDivisionType.XA: "commune", VietNamDivisionType.PHUONG: "war
 
 # Lâm Đồng's departments and party/mass bodies since the 2025 restructuring (code, name).
 DEPARTMENTS = [
-    ("SYT", "Sở Y tế"),
-    ("SNV", "Sở Nội vụ"),
-    ("STC", "Sở Tài chính"),
-    ("SXD", "Sở Xây dựng"),
-    ("SCT", "Sở Công Thương"),
-    ("SNNMT", "Sở Nông nghiệp và Môi trường"),
-    ("SKHCN", "Sở Khoa học và Công nghệ"),
-    ("SGDDT", "Sở Giáo dục và Đào tạo"),
-    ("SVHTTDL", "Sở Văn hóa, Thể thao và Du lịch"),
-    ("BHXH", "Bảo hiểm xã hội tỉnh"),
-    ("BTG", "Ban Tuyên giáo và Dân vận Tỉnh ủy"),
-    ("BTC", "Ban Tổ chức Tỉnh ủy"),
-    ("UBND", "Ủy ban nhân dân tỉnh"),
-    ("MTTQ", "Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh"),
+    ("SYT", "Sở Y tế", "Department of Health"),
+    ("SNV", "Sở Nội vụ", "Department of Home Affairs"),
+    ("STC", "Sở Tài chính", "Department of Finance"),
+    ("SXD", "Sở Xây dựng", "Department of Construction"),
+    ("SCT", "Sở Công Thương", "Department of Industry and Trade"),
+    ("SNNMT", "Sở Nông nghiệp và Môi trường", "Department of Agriculture and Environment"),
+    ("SKHCN", "Sở Khoa học và Công nghệ", "Department of Science and Technology"),
+    ("SGDDT", "Sở Giáo dục và Đào tạo", "Department of Education and Training"),
+    ("SVHTTDL", "Sở Văn hóa, Thể thao và Du lịch", "Department of Culture, Sports and Tourism"),
+    ("BHXH", "Bảo hiểm xã hội tỉnh", "Provincial Social Security"),
+    ("BTG", "Ban Tuyên giáo và Dân vận Tỉnh ủy", "Provincial Party Commission for Propaganda and Mass Mobilisation"),
+    ("BTC", "Ban Tổ chức Tỉnh ủy", "Provincial Party Organisation Commission"),
+    ("UBND", "Ủy ban nhân dân tỉnh", "Provincial People's Committee"),
+    ("MTTQ", "Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh", "Provincial Fatherland Front"),
 ]
 NEW_DEPARTMENTS = {"SNNMT", "SKHCN"}  # formed on 1 March 2025 (Khoa học và Công nghệ took over TT&TT)
 # merged away in 2025: (code, name, successor code)
@@ -151,7 +151,7 @@ def departments(p: dict) -> list[dict]:
     if abbr != HOME:
         return [_unit(f"{abbr}.SYT", "Sở Y tế", "department", abbr, abbr, source=reform)]
     out = [_unit(f"{abbr}.{c}", n, "department", abbr, abbr, source=reform,
-                 valid_from=DEPARTMENTS_MERGED_ON if c in NEW_DEPARTMENTS else "") for c, n in DEPARTMENTS]
+                 valid_from=DEPARTMENTS_MERGED_ON if c in NEW_DEPARTMENTS else "") for c, n, _en in DEPARTMENTS]
     out += [_unit(f"{abbr}.{c}", n, "department", abbr, abbr, valid_to=LAST_DAY_BEFORE_DEPARTMENTS_MERGED,
                   successor=f"{abbr}.{s}", source=reform)
             for c, n, s in FORMER_DEPARTMENTS]
@@ -267,9 +267,13 @@ def render(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
+def write(path: Path, rows: list[dict]) -> None:
+    Path(path).write_text(render(rows), encoding="utf-8", newline="")
+
+
 def main(folder: Path = HERE) -> None:
     for name, rows in build().items():
-        (folder / name).write_text(render(rows), encoding="utf-8", newline="")
+        write(folder / name, rows)
 
 
 if __name__ == "__main__":
