@@ -208,3 +208,20 @@ def test_the_warehouse_holds_the_units_in_scope(tmp_path):
     assert con.execute("""select lead_unit_now, lead_agency_now from core.task
                           where plan_code = 'KH-50-TU' and task_no = 66""").fetchone() == \
         ("LD.SNV", "Sở Lao động - Thương binh và XH (nay là Sở Nội vụ)")
+
+
+def test_a_file_from_a_unit_of_another_province_is_refused_before_the_disk(tmp_path, monkeypatch):
+    from datetime import UTC, datetime
+
+    from intake.store import UnitRefused, receive
+
+    monkeypatch.delenv("BAOCAO_PROVINCES", raising=False)
+    store = tmp_path / "store"
+    with pytest.raises(UnitRefused, match="DNA.26299"):
+        receive(store, "DNA.26299", b"x", "XA_6T_DNA.26299_2026H1.xlsx", source="submit",
+                received_at=datetime(2026, 7, 1, tzinfo=UTC))
+    assert not store.exists()
+    monkeypatch.setenv("BAOCAO_PROVINCES", "LD,DNA")  # the deployment serves Đồng Nai too
+    got = receive(store, "DNA.26299", b"x", "XA_6T_DNA.26299_2026H1.xlsx", source="submit",
+                  received_at=datetime(2026, 7, 1, tzinfo=UTC))
+    assert got.unit_code == "DNA.26299"
