@@ -1,4 +1,4 @@
-"""Deterministic sample submissions for the sample province (synthetic data).
+"""Deterministic sample submissions for the real units of Lâm Đồng (the figures are synthetic).
 
 Writes, into an inbox, one report per expected unit for a period — as xlsx (most) or CSV (some,
 with Vietnamese number formats, NFD text and legacy encodings) — each received by the store on
