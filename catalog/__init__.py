@@ -82,6 +82,9 @@ class Dataset:
     deadline: dict
     exclude: tuple[str, ...] = ()
     min_coverage: float = 0.8  # share of expected units below which a target is "insufficient data"
+    # `*.SYT` entries of assigned_to / exclude (that unit in every province served), worked out at load
+    assigned_any: frozenset[str] = frozenset()
+    exclude_any: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -120,16 +123,27 @@ class Catalog:
         return (u.province or u.code.split(".", 1)[0]) in self.provinces
 
     def _assigned(self, u: OrgUnit, ds: Dataset) -> bool:
-        # an entry is a unit type (commune), a unit code (LD.CTK) or a code in every province (*.SYT)
-        def hit(entries):
-            return u.type in entries or u.code in entries or "*." + u.code.split(".", 1)[-1] in entries
-        return hit(ds.assigned_to) and not hit(ds.exclude) and self.in_scope(u)
+        """Assigned the data set and in scope. An entry of `assigned_to` or `exclude` is a unit type
+        (commune), a unit code (LD.CTK) or `*.SYT`: that code in every province served."""
+        if ds.assigned_any or ds.exclude_any:
+            tail = u.code.partition(".")[2]
+            hit = u.type in ds.assigned_to or u.code in ds.assigned_to or tail in ds.assigned_any
+            out = u.type in ds.exclude or u.code in ds.exclude or tail in ds.exclude_any
+        else:
+            hit = u.type in ds.assigned_to or u.code in ds.assigned_to
+            out = u.code in ds.exclude or u.type in ds.exclude
+        return hit and not out and (u.province or u.code.partition(".")[0]) in self.provinces
 
     def expected_units(self, dataset_code: str, on: str | None = None) -> list[OrgUnit]:
         """Units in scope that must report the data set, as they existed on a date (ISO; default:
         today's units)."""
         ds = self.datasets[dataset_code]
-        return [u for u in self.org_units.values() if self._assigned(u, ds) and u.valid_on(on)]
+        if ds.assigned_any or ds.exclude_any:
+            return [u for u in self.org_units.values() if self._assigned(u, ds) and u.valid_on(on)]
+        a, x, p = ds.assigned_to, ds.exclude, self.provinces  # the common case, inline (a list of ~600)
+        return [u for u in self.org_units.values()
+                if (u.type in a or u.code in a) and u.code not in x and u.type not in x
+                and (u.province or u.code.partition(".")[0]) in p and u.valid_on(on)]
 
     def assigned_units(self, dataset_code: str) -> list[OrgUnit]:
         """Every unit in scope, past or present, whose type or code the data set is assigned to."""
@@ -139,7 +153,7 @@ class Catalog:
     def datasets_for_unit(self, unit_code: str, frequency: str | None = None) -> list[Dataset]:
         u = self.org_units[unit_code]
         return [d for d in self.datasets.values()
-                if self._assigned(u, d) and (frequency is None or d.frequency == frequency)]
+                if (frequency is None or d.frequency == frequency) and self._assigned(u, d)]
 
     def successor(self, unit_code: str) -> str:
         """The unit that carries a unit's work today (itself, or its successor's successor …)."""
@@ -159,6 +173,10 @@ class Catalog:
 
     def targets(self) -> list[dict]:
         return [dict(t, plan_code=p["code"]) for p in self.plans for t in p.get("targets", [])]
+
+
+def _any(entries) -> frozenset[str]:
+    return frozenset(e[2:] for e in entries if e.startswith("*."))
 
 
 def _read_yaml(name: str, folder: Path) -> dict:
@@ -209,7 +227,9 @@ def _load(folder: Path, provinces: tuple[str, ...]) -> Catalog:
         provinces_all={r["abbr"]: r for r in _read_csv("provinces.csv", folder)},
         datasets={d["code"]: Dataset(**{**d, "assigned_to": tuple(d["assigned_to"]),
                                         "elements": tuple(d["elements"]),
-                                        "exclude": tuple(d.get("exclude", ()))})
+                                        "exclude": tuple(d.get("exclude", ())),
+                                        "assigned_any": _any(d["assigned_to"]),
+                                        "exclude_any": _any(d.get("exclude", ()))})
                   for d in ds["datasets"]},
         plans=plans,
         tasks=[Task(**{**t, "task_no": int(t["task_no"])}) for t in _read_csv("tasks.csv", folder)],
