@@ -6,6 +6,7 @@ warehouse, the inbox, the submission store, the published snapshot. The other va
 | variable | meaning | default |
 |---|---|---|
 | BAOCAO_HOME | the home folder | `var` |
+| BAOCAO_PROVINCES | provinces this deployment serves (abbreviations, comma-separated: `LD,LC`); expected units, reminders, recipients and completeness come from their units | `LD` |
 | BAOCAO_TASK_RUNNER | `dask` spreads validation chunks over Dask workers | in-process |
 | BAOCAO_VALIDATION_CHUNK | units per validation chunk (0: one chunk per data set) | 0 |
 | BAOCAO_DASK_ADDRESS | an existing Dask scheduler (workers on other hosts) | a local cluster |
@@ -60,6 +61,7 @@ class Settings:
     parse_memory_mb: int = 1536
     lock_wait: float = 30.0
     test_kill_after_load: bool = False
+    provinces: tuple[str, ...] = ("LD",)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, home: str | Path | None = None) -> Settings:
@@ -109,6 +111,7 @@ class Settings:
             parse_memory_mb=number("BAOCAO_PARSE_MEMORY_MB", 1536) or 1536,
             lock_wait=seconds("BAOCAO_LOCK_WAIT", 30.0),
             test_kill_after_load=text("BAOCAO_TEST_KILL_AFTER_LOAD") == "1",
+            provinces=provinces_in_scope(env),
         )
 
     def with_home(self, home: str | Path) -> Settings:
@@ -161,6 +164,19 @@ def events_enabled(env: Mapping[str, str] | None = None) -> bool:
     """BAOCAO_EVENTS (`0`/`off`: no Prefect events), for emitters handed no Settings (the watcher)."""
     env = os.environ if env is None else env
     return (env.get("BAOCAO_EVENTS") or "").strip().lower() not in FALSE
+
+
+def provinces_in_scope(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """BAOCAO_PROVINCES (`LD`, `LD,LC`, `ld lc`): the provinces a deployment serves, for the
+    catalog when it is handed no Settings. Whether each is a province is checked by the catalog."""
+    env = os.environ if env is None else env
+    raw = (env.get("BAOCAO_PROVINCES") or "").replace(",", " ").split()
+    out = tuple(dict.fromkeys(p.strip().upper() for p in raw if p.strip()))
+    for p in out:
+        if not (p.isascii() and p.isalpha() and len(p) <= 4):
+            raise ValueError(f"BAOCAO_PROVINCES: {p!r} không phải mã tỉnh (vd. LD, LC) / is no province "
+                             "abbreviation (e.g. LD, LC)")
+    return out or ("LD",)
 
 
 def settings(home: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:

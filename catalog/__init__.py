@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -58,6 +58,9 @@ class OrgUnit:
     valid_from: str
     valid_to: str
     synthetic: bool
+    province: str = ""  # the province's abbreviation (LD); a deployment serves the units of its provinces
+    successor_code: str = ""  # a unit merged away: the unit that carries its work today
+    source: str = ""  # where the row comes from (vietnam-provinces, the 2025 restructuring, synthetic)
 
     def valid_on(self, day: str | None = None) -> bool:
         """Existed on `day` (ISO date); with no day: exists today (no end date)."""
@@ -79,6 +82,9 @@ class Dataset:
     deadline: dict
     exclude: tuple[str, ...] = ()
     min_coverage: float = 0.8  # share of expected units below which a target is "insufficient data"
+    # `*.SYT` entries of assigned_to / exclude (that unit in every province served), worked out at load
+    assigned_any: frozenset[str] = frozenset()
+    exclude_any: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,8 @@ class Task:
     deadline_text: str
     deadline_date: str
     note: str
+    lead_unit_now: str = ""  # where the task is chased today: the lead unit, or its successor since 2025
+    lead_agency_now: str = ""  # as worded, with "(nay là Sở …)" when the lead unit was merged away
 
 
 @dataclass
@@ -107,30 +115,58 @@ class Catalog:
     recipients: dict[str, dict] = field(default_factory=dict)
     crosswalk: list[dict] = field(default_factory=list)
     folder: Path = HERE  # where it was read from (notifications read recipients.csv there)
+    provinces: tuple[str, ...] = ("LD",)  # the deployment's scope (BAOCAO_PROVINCES)
+    provinces_all: dict[str, dict] = field(default_factory=dict)  # provinces.csv by abbreviation
+
+    def in_scope(self, u: OrgUnit) -> bool:
+        """The unit belongs to one of the provinces this deployment serves."""
+        return (u.province or u.code.split(".", 1)[0]) in self.provinces
+
+    def _assigned(self, u: OrgUnit, ds: Dataset) -> bool:
+        """Assigned the data set and in scope. An entry of `assigned_to` or `exclude` is a unit type
+        (commune), a unit code (LD.CTK) or `*.SYT`: that code in every province served."""
+        if ds.assigned_any or ds.exclude_any:
+            tail = u.code.partition(".")[2]
+            hit = u.type in ds.assigned_to or u.code in ds.assigned_to or tail in ds.assigned_any
+            out = u.type in ds.exclude or u.code in ds.exclude or tail in ds.exclude_any
+        else:
+            hit = u.type in ds.assigned_to or u.code in ds.assigned_to
+            out = u.code in ds.exclude or u.type in ds.exclude
+        return hit and not out and (u.province or u.code.partition(".")[0]) in self.provinces
 
     def expected_units(self, dataset_code: str, on: str | None = None) -> list[OrgUnit]:
-        """Units that must report the data set, as they existed on a date (ISO; default: today's units)."""
+        """Units in scope that must report the data set, as they existed on a date (ISO; default:
+        today's units)."""
         ds = self.datasets[dataset_code]
+        if ds.assigned_any or ds.exclude_any:
+            return [u for u in self.org_units.values() if self._assigned(u, ds) and u.valid_on(on)]
+        a, x, p = ds.assigned_to, ds.exclude, self.provinces  # the common case, inline (a list of ~600)
         return [u for u in self.org_units.values()
-                if (u.type in ds.assigned_to or u.code in ds.assigned_to) and u.code not in ds.exclude
-                and u.valid_on(on)]
+                if (u.type in a or u.code in a) and u.code not in x and u.type not in x
+                and (u.province or u.code.partition(".")[0]) in p and u.valid_on(on)]
 
     def assigned_units(self, dataset_code: str) -> list[OrgUnit]:
-        """Every unit, past or present, whose type or code the data set is assigned to."""
+        """Every unit in scope, past or present, whose type or code the data set is assigned to."""
         ds = self.datasets[dataset_code]
-        return [u for u in self.org_units.values()
-                if (u.type in ds.assigned_to or u.code in ds.assigned_to) and u.code not in ds.exclude]
+        return [u for u in self.org_units.values() if self._assigned(u, ds)]
 
     def datasets_for_unit(self, unit_code: str, frequency: str | None = None) -> list[Dataset]:
         u = self.org_units[unit_code]
         return [d for d in self.datasets.values()
-                if (u.type in d.assigned_to or u.code in d.assigned_to) and u.code not in d.exclude
-                and (frequency is None or d.frequency == frequency)]
+                if (frequency is None or d.frequency == frequency) and self._assigned(u, d)]
+
+    def successor(self, unit_code: str) -> str:
+        """The unit that carries a unit's work today (itself, or its successor's successor …)."""
+        seen = set()
+        while unit_code in self.org_units and self.org_units[unit_code].successor_code and unit_code not in seen:
+            seen.add(unit_code)
+            unit_code = self.org_units[unit_code].successor_code
+        return unit_code
 
     def tasks_for(self, dataset_code: str, unit_code: str) -> list[Task]:
         mode = self.datasets[dataset_code].tasks
         if mode == "lead":
-            return [t for t in self.tasks if t.lead_unit_code == unit_code]
+            return [t for t in self.tasks if (t.lead_unit_now or t.lead_unit_code) == unit_code]
         if mode == "COMMUNE":
             return [t for t in self.tasks if t.lead_unit_code == "COMMUNE"]
         return []
@@ -156,6 +192,8 @@ def target_wording(t: dict) -> str:
         return f"{v}{unit}" if unit == "%" else f"{v} {unit}"
 
     return f"{text} — " + "; ".join(f"{col}: {cell(v)}" for col, v in cells.items())
+def _any(entries) -> frozenset[str]:
+    return frozenset(e[2:] for e in entries if e.startswith("*."))
 
 
 def _read_yaml(name: str, folder: Path) -> dict:
@@ -173,8 +211,22 @@ def _read_csv(name: str, folder: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-@functools.lru_cache(maxsize=4)
-def load(folder: Path = HERE) -> Catalog:
+def load(folder: Path = HERE, provinces: tuple[str, ...] | None = None) -> Catalog:
+    """The catalog in `folder`, for the provinces a deployment serves (default: BAOCAO_PROVINCES,
+    `LD` when unset). Read once per folder and scope."""
+    if provinces is None:
+        from baocao.settings import provinces_in_scope
+
+        provinces = provinces_in_scope()
+    return _load(Path(folder), tuple(provinces))
+
+
+@functools.lru_cache(maxsize=8)
+def _load(folder: Path, provinces: tuple[str, ...]) -> Catalog:
+    if not (folder / "provinces.csv").exists():
+        # a catalog folder without the province list (a generated one): every province in it is served
+        provinces = tuple(dict.fromkeys(r.get("province") or r["code"].split(".", 1)[0]
+                                        for r in _read_csv("org_units.csv", folder) if r["type"] == "province"))
     els = _read_yaml("data_elements.yaml", folder)["elements"]
     inds = _read_yaml("indicators.yaml", folder)["indicators"]
     ds = _read_yaml("datasets.yaml", folder)
@@ -183,27 +235,62 @@ def load(folder: Path = HERE) -> Catalog:
     cat = Catalog(
         elements={e["code"]: Element(**e) for e in els},
         indicators={i["code"]: Indicator(**i) for i in inds},
+        # only the units of the provinces served: org_units.csv holds the country (~7,000 rows), a
+        # deployment usually one province (~600); the catalog is handed to every parse worker
         org_units={r["code"]: OrgUnit(**{**r, "synthetic": r["synthetic"] == "true"})
-                   for r in _read_csv("org_units.csv", folder)},
+                   for r in _read_csv("org_units.csv", folder)
+                   if (r.get("province") or r["code"].split(".", 1)[0]) in provinces},
+        provinces=provinces,
+        provinces_all={r["abbr"]: r for r in _read_csv("provinces.csv", folder)},
         datasets={d["code"]: Dataset(**{**d, "assigned_to": tuple(d["assigned_to"]),
                                         "elements": tuple(d["elements"]),
-                                        "exclude": tuple(d.get("exclude", ()))})
+                                        "exclude": tuple(d.get("exclude", ())),
+                                        "assigned_any": _any(d["assigned_to"]),
+                                        "exclude_any": _any(d.get("exclude", ()))})
                   for d in ds["datasets"]},
         plans=plans,
         tasks=[Task(**{**t, "task_no": int(t["task_no"])}) for t in _read_csv("tasks.csv", folder)],
         rules=rules,
         narrative_sections=ds["narrative_sections"],
         task_statuses=ds["task_statuses"],
-        recipients={r["unit_code"]: r for r in _read_csv("recipients.csv", folder)},
-        crosswalk=[{**r, "weight": float(r["weight"])} for r in _read_csv("crosswalk.csv", folder)],
+        recipients={r["unit_code"]: r for r in _read_csv("recipients.csv", folder)
+                    if r["unit_code"] == "OPERATOR" or r["unit_code"].split(".", 1)[0] in provinces},
+        crosswalk=[{**r, "weight": float(r["weight"])} for r in _read_csv("crosswalk.csv", folder)
+                   if r["new_code"].split(".", 1)[0] in provinces],
         folder=Path(folder),
     )
     _check(cat)
+    _resolve_tasks(cat)
     return cat
+
+
+def _resolve_tasks(cat: Catalog) -> None:
+    """Each task is chased today at its lead unit or, for a unit merged away, at its successor;
+    tasks.csv says so (`lead_unit_now`, `lead_agency_now` "… (nay là Sở …)") and must agree with
+    org_units.csv. Rows without the columns (an older catalog) get them here."""
+    for i, t in enumerate(cat.tasks):
+        if t.lead_unit_code.split(".", 1)[0] not in cat.provinces:
+            continue  # another province's task (COMMUNE: every commune's), as tasks.csv words it
+        now = cat.successor(t.lead_unit_code)
+        wording = t.lead_agency if now == t.lead_unit_code else f"{t.lead_agency} (nay là {cat.org_units[now].name})"
+        if not t.lead_unit_now:
+            cat.tasks[i] = t = replace(t, lead_unit_now=now, lead_agency_now=t.lead_agency_now or wording)
+        if t.lead_unit_now != now or t.lead_agency_now != wording:
+            raise ValueError(f"tasks.csv: {t.plan_code}/{t.task_no}: lead today is {now} ({wording!r}), "
+                             f"not {t.lead_unit_now} ({t.lead_agency_now!r}); see org_units.csv successor_code")
 
 
 def _check(cat: Catalog) -> None:
     """Referential checks: a broken catalog fails loudly at load, naming the file and code."""
+    if cat.provinces_all:
+        unknown = [p for p in cat.provinces if p not in cat.provinces_all]
+        if unknown:
+            raise ValueError(f"BAOCAO_PROVINCES: {', '.join(unknown)} không phải mã tỉnh / is no province "
+                             f"abbreviation (catalog/provinces.csv: {', '.join(sorted(cat.provinces_all))})")
+    for t in cat.tasks:
+        for code in (t.lead_unit_code, t.lead_unit_now):
+            if code and code.split(".", 1)[0] in cat.provinces and code not in cat.org_units:
+                raise ValueError(f"tasks.csv: {t.plan_code}/{t.task_no} names unknown unit {code}")
     for d in cat.datasets.values():
         for e in d.elements:
             if e not in cat.elements:

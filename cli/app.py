@@ -182,10 +182,11 @@ def demo(home: Path = typer.Option(Path("var/demo"), help="Thư mục của bả
     for h in ("đơn vị", "gửi tới", "loại", "nội dung"):
         t.add_column(h)
     for u, rcpt, kind, stage, text in con.execute("""
-            select unit_code, recipient, kind, stage, text from ops.outbox
-            where period = ? and unit_code <> 'OPERATOR'
+            select o.unit_code || coalesce(' ' || ou.name, ''), recipient, kind, stage, text from ops.outbox o
+            left join core.org_unit ou on ou.unit_code = o.unit_code
+            where period = ? and o.unit_code <> 'OPERATOR'
               and not (kind = 'feedback' and text like '%được tiếp nhận:%')
-            order by unit_code, created_at, kind""", [period]).fetchall():
+            order by o.unit_code, created_at, kind""", [period]).fetchall():
         t.add_row(u, rcpt, kind if kind == stage or kind == "feedback" else f"{kind} ({stage})", text[:90])
     console.print(t)
     ops = con.execute("""select text from ops.outbox where kind = 'operator_summary' and period = ?

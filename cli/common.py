@@ -148,8 +148,8 @@ def check_unit(code: str, cat=None) -> str:
 
     cat = cat or catalog.load()
     if code not in cat.org_units:
-        fail(f"Không có đơn vị {code} trong danh mục; mã đơn vị viết như LD.X001 (xem catalog/org_units)",
-             f"unknown unit {code}; unit codes are written like LD.X001 (see catalog/org_units)")
+        fail(f"Không có đơn vị {code} trong danh mục; mã đơn vị viết như LD.24781 (xem catalog/org_units)",
+             f"unknown unit {code}; unit codes are written like LD.24781 (see catalog/org_units)")
     return code
 
 

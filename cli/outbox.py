@@ -1,7 +1,7 @@
 """`baocao outbox …`: what the operator sees and does with notifications.
 
-    baocao outbox [--status failed] [--unit LD.X001] [--period 2026H1]   # a readable table
-    baocao outbox retry --failed [--unit LD.X001]  |  baocao outbox retry KEY…   # requeue
+    baocao outbox [--status failed] [--unit LD.24781] [--period 2026H1]   # a readable table
+    baocao outbox retry --failed [--unit LD.24781]  |  baocao outbox retry KEY…   # requeue
     baocao outbox send [--deadline 240]                                   # deliver now, summary
 
 Reads the delivery store (notifications/store.py) through `baocao.services.deliver`. When the

@@ -24,8 +24,8 @@ def check_unit_code(unit: str, cat=None) -> None:
     try:
         store_mod.check_unit(unit, cat)
     except store_mod.UnitRefused as exc:
-        fail(exc.message_vi + ": không nhận tệp; dùng mã trong danh mục, ví dụ LD.X001",
-             exc.message_en + ": nothing stored; use a catalog code, e.g. LD.X001")
+        fail(exc.message_vi + ": không nhận tệp; dùng mã trong danh mục, ví dụ LD.24781",
+             exc.message_en + ": nothing stored; use a catalog code, e.g. LD.24781")
 
 
 def check_file(file: Path) -> None:
@@ -38,7 +38,7 @@ def check_file(file: Path) -> None:
 
 
 def check_open(con, file: Path) -> None:
-    """The period named in the form's name (XA_6T_LD.X001_2026H1.xlsx) must be open; a file named
+    """The period named in the form's name (XA_6T_LD.24781_2026H1.xlsx) must be open; a file named
     otherwise needs some open cycle."""
     m = _PERIOD_IN_NAME.search(file.name)
     if m:

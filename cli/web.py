@@ -1,8 +1,8 @@
 """`baocao web` (the units' and the operator's pages) and `baocao access` (links to sign in).
 
-    baocao access issue --unit LD.X001          # one link per unit (or --all), printed once
+    baocao access issue --unit LD.24781          # one link per unit (or --all), printed once
     baocao access issue --operator --name "Nguyễn Văn A"
-    baocao access revoke --unit LD.X001         # (or --operator, or --token …)
+    baocao access revoke --unit LD.24781         # (or --operator, or --token …)
     baocao web --home var/demo --demo           # after `make demo`: prints a unit link and the operator link
 """
 
@@ -105,7 +105,7 @@ def demo_unit(home) -> str | None:
     con = duckdb.connect(str(snap), read_only=True)
     try:
         row = con.execute("""select unit_code from marts.reporting_completeness where last_status = 'rejected'
-                             and unit_code like 'LD.X%' order by unit_code limit 1""").fetchone()
+                             and dataset_code like 'XA_%' order by unit_code limit 1""").fetchone()
     finally:
         con.close()
     return row[0] if row else None
@@ -126,7 +126,7 @@ def web(home: Path = HomeOpt,
     home = resolve_home(home)  # the demo's home after `make demo` (and says so)
     s = settings(home)
     if demo:
-        unit = demo_unit(home) or "LD.X001"
+        unit = demo_unit(home) or "LD.24781"
         for who, link in issue_links(home, [unit], "Cán bộ tỉnh (demo)", 7, _base(base_url, port)):
             print(f"{'Đơn vị / unit ' + who if who != 'OPERATOR' else 'Cán bộ tỉnh / operator'}: {link}", flush=True)
     app = create_app(s.home)

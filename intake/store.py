@@ -30,7 +30,7 @@ from pathlib import Path
 IGNORED_PREFIXES = (".", "~$")  # hidden files, temp files and Excel lock files
 SOURCES = ("inbox", "submit", "slack", "web", "demo", "bench")
 QUARANTINE = ".quarantine"
-# what a unit code looks like in the catalog (LD, LD.SYT, LD.X0123, P01.X0001): checked on the string
+# what a unit code looks like in the catalog (LD, LD.SYT, LD.24781, LD.T24781, DNA.26299): checked on the string
 # before it is ever joined to a path, so `../../x`, `LD/..`, `LD\0` never reach the file system
 UNIT_CODE = re.compile(r"^[A-Z][A-Z0-9]{1,5}(?:\.[A-Z0-9]{1,16})?$")
 _EXTS = ("xlsx", "xlsm", "xls", "xlsb", "ods", "csv", "txt")
@@ -51,8 +51,8 @@ class UnitRefused(ValueError):
         else:
             vi, en = f"Mã đơn vị «{shown}» không hợp lệ", f"unit code «{shown}» is not a valid code"
         self.message_vi, self.message_en = vi, en
-        super().__init__(f"{vi}: không nhận tệp; dùng mã đơn vị trong danh mục, ví dụ LD.X0001 / "
-                         f"{en}: file not received; use a catalog unit code, e.g. LD.X0001")
+        super().__init__(f"{vi}: không nhận tệp; dùng mã đơn vị trong danh mục, ví dụ LD.24781 / "
+                         f"{en}: file not received; use a catalog unit code, e.g. LD.24781")
 
     def __reduce__(self):
         return (UnitRefused, (self.code, self.known_syntax))

@@ -1,4 +1,4 @@
-"""Deterministic sample submissions for the sample province (synthetic data).
+"""Deterministic sample submissions for the real units of Lâm Đồng (the figures are synthetic).
 
 Writes, into an inbox, one report per expected unit for a period — as xlsx (most) or CSV (some,
 with Vietnamese number formats, NFD text and legacy encodings) — each received by the store on
@@ -200,7 +200,7 @@ def generate(inbox: Path, period: str = "2026H1", cat=None, seed: int = SEED, sc
             plan.bad[u.code] = "R01"
         elif kind == "outlier":
             values = dict(values, DOCTORS=values["DOCTORS"] * 9)
-        stated_unit = {"unknown_unit": "LD.X999", "other_unit": communes[12]}.get(kind, u.code)
+        stated_unit = {"unknown_unit": "LD.99999", "other_unit": communes[12]}.get(kind, u.code)
         if kind in ("unknown_unit", "other_unit"):
             plan.bad[u.code] = "S04" if kind == "unknown_unit" else "S03"
         if as_csv:

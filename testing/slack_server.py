@@ -700,11 +700,22 @@ class _Handler(BaseHTTPRequestHandler):
 # ---------------------------------------------------------------------------------------------
 
 
-def _recipient_rows(path: Path) -> tuple[list[str], list[str]]:
-    """(channels, e-mails) of a recipients.csv."""
+def _recipient_rows(path: Path, provinces: tuple[str, ...] | None = None) -> tuple[list[str], list[str]]:
+    """(channels, e-mails) of a recipients.csv: the workspace of a deployment serving `provinces`
+    (default BAOCAO_PROVINCES, `LD`), its units' channels and the operator's; every row of a
+    catalog folder without a province list (as the catalog itself does)."""
+    from baocao.settings import provinces_in_scope
+
+    if not (Path(path).parent / "provinces.csv").exists():
+        provinces = None
+    else:
+        provinces = provinces or provinces_in_scope()
     channels, users = [], []
     with open(path, encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
+            code = row.get("unit_code") or ""
+            if provinces and code != "OPERATOR" and code.split(".", 1)[0] not in provinces:
+                continue
             if row.get("slack_channel"):
                 channels.append(row["slack_channel"])
             users += [e.strip() for e in (row.get("emails") or "").split(",") if e.strip()]

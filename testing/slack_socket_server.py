@@ -524,8 +524,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"SLACK_API_URL={server.url}", flush=True)
     print(f"SLACK_BOT_TOKEN={server.token}", flush=True)
     print(f"SLACK_APP_TOKEN={server.app_token}", flush=True)
-    print(f"# share a file as a unit: curl --data-binary @FILE '{server.base}/_baocao/share?channel=bc-ld-x001"
-          f"&user=baocao.ld-x001@example.vn&name=FILE'", flush=True, file=sys.stdout)
+    print(f"# share a file as a unit: curl --data-binary @FILE '{server.base}/_baocao/share?channel=bc-ld-24781"
+          f"&user=baocao.ld-24781@example.vn&name=FILE'", flush=True, file=sys.stdout)
     try:
         while True:
             time.sleep(3600)

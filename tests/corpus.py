@@ -399,7 +399,7 @@ def _meta_cell(key: str) -> str:
 
 @case
 def case_unknown_unit(c: Ctx):
-    return (_meta_edit(c, "unit_code", "LD.X999", "don_vi_la.xlsx"),
+    return (_meta_edit(c, "unit_code", "LD.99999", "don_vi_la.xlsx"),
             c.finding("S04", "a unit code not in the catalog", form.SHEET_META, _meta_cell("unit_code")))
 
 
@@ -530,7 +530,7 @@ def case_csv_foreign(c: Ctx):
 
 # --------------------------------------------------------------------------------------- entry
 
-def write_corpus(folder: Path, unit_code: str = "LD.X001", period: str = "2026H1",
+def write_corpus(folder: Path, unit_code: str = "LD.24781", period: str = "2026H1",
                  cat=None) -> dict[str, tuple[Path, dict]]:
     """Write every case into `folder` for `unit_code` and `period` (its first data set of that
     period's kind with at least five elements); return {case: (path, expected)}."""

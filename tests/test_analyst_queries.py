@@ -196,7 +196,7 @@ def check_lineage(rows, df, plans):
 
 
 def check_version_history(rows, df, plans):
-    sent = sorted((f for f in plans[PERIOD].files if f["unit"] == "LD.X010"), key=lambda f: f["received_at"])
+    sent = sorted((f for f in plans[PERIOD].files if f["unit"] == "LD.24848"), key=lambda f: f["received_at"])
     assert [f["kind"] for f in sent] == ["resubmit_first", "resubmit"], "the page's example unit resubmits"
     versions = {}
     for r in rows:
@@ -224,11 +224,11 @@ def check_overdue_tasks(rows, df, plans):
     with open(ROOT / "catalog" / "tasks.csv", encoding="utf-8", newline="") as f:
         tasks = list(csv.DictReader(f))
     window_end = dt.date(2026, 7, 31)  # after the 2026H1 reporting window closes
-    due = Counter((t["plan_code"], t["lead_agency"]) for t in tasks
+    due = Counter((t["plan_code"], t["lead_agency_now"]) for t in tasks
                   if t["deadline_date"] and dt.date.fromisoformat(t["deadline_date"]) <= window_end)
     assert rows
     for r in rows:
-        key = (r["plan_code"], r["lead_agency"])
+        key = (r["plan_code"], r["lead_agency"])  # as the report words it: "… (nay là Sở …)"
         assert 0 < r["overdue"] <= due[key], key
         assert r["not_started"] + r["not_reported"] <= r["overdue"], key
         assert dt.date.fromisoformat(str(r["oldest_deadline"])[:10]) <= window_end, key

@@ -53,7 +53,7 @@ def _findings(cells):
         error("S10", "Kỳ báo cáo chưa mở", "Period is not open", sheet=form.SHEET_META, cell="B6",
               value_raw=PERIOD, expected_vi="kỳ đang mở: 2025H2", expected_en="open periods: 2025H2"),
         error("S12", "Dòng CSV sai", "Malformed CSV line", sheet="CSV", cell="dòng 5", value_raw="=1+1"),
-        error("S04", "Hộp thư không thuộc đơn vị nào", "Inbox is not a unit", value_raw="LD.X999"),
+        error("S04", "Hộp thư không thuộc đơn vị nào", "Inbox is not a unit", value_raw="LD.99999"),
     ]
 
 

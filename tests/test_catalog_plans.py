@@ -98,7 +98,7 @@ VALUE_OPS = {"gt", "ge", "lt", "le", "about", "eq"}
 OPS = VALUE_OPS | {"range", "increase", "milestone"}
 
 TASK_HEADER = ["plan_code", "task_no", "title", "lead_agency", "lead_unit_code",
-               "deadline_text", "deadline_date", "note"]
+               "deadline_text", "deadline_date", "note", "lead_unit_now", "lead_agency_now"]
 UNIT_CODES = {"LD.SYT", "LD.SNV", "LD.SCT", "LD.SVHTTDL", "LD.SGDDT", "LD.SLDTBXH",
               "LD.SNNPTNT", "LD.SXD", "LD.STC", "LD.SKHDT", "LD.STTTT", "LD.BHXH", "LD.BTG",
               "LD.BTC", "LD.UBND", "LD.MTTQ", "LD.CTK", "COMMUNE"}

@@ -56,7 +56,7 @@ def test_first_cycle_open_creates_the_home_and_a_second_changes_nothing(home, tm
 
 def test_unknown_home_is_one_line_and_creates_nothing(tmp_path):
     nope = tmp_path / "nope"
-    for args in (("outbox",), ("cycle", "status", "2026H1"), ("process",), ("history", "--unit", "LD.X001")):
+    for args in (("outbox",), ("cycle", "status", "2026H1"), ("process",), ("history", "--unit", "LD.24781")):
         one_line_error(run(tmp_path, *args, "--home", str(nope)), str(nope), "--home")
     assert not nope.exists()
     line = one_line_error(run(tmp_path, "cycle", "status", "2026H1"))  # no --home, no ./var: says how to choose
@@ -75,30 +75,30 @@ def test_unknown_period_is_one_line(home, tmp_path):
 
 
 def test_unknown_unit_is_one_line(home, tmp_path):
-    one_line_error(run(tmp_path, "history", "--unit", "LD.X999", "--home", str(home)), "LD.X999")
-    one_line_error(run(tmp_path, "template", "2026H1", "--unit", "LD.X999", "--out", str(tmp_path)), "LD.X999")
-    f = tmp_path / "XA_6T_LD.X999_2026H1.xlsx"
+    one_line_error(run(tmp_path, "history", "--unit", "LD.99999", "--home", str(home)), "LD.99999")
+    one_line_error(run(tmp_path, "template", "2026H1", "--unit", "LD.99999", "--out", str(tmp_path)), "LD.99999")
+    f = tmp_path / "XA_6T_LD.99999_2026H1.xlsx"
     f.write_bytes(b"PK")
-    one_line_error(run(tmp_path, "submit", "--unit", "LD.X999", str(f), "--home", str(home)), "LD.X999")
-    assert not (home / "store" / "LD.X999").exists()
+    one_line_error(run(tmp_path, "submit", "--unit", "LD.99999", str(f), "--home", str(home)), "LD.99999")
+    assert not (home / "store" / "LD.99999").exists()
 
 
 def test_file_type_missing_file_and_period_not_open_are_one_line(home, tmp_path):
     txt = tmp_path / "bao_cao.txt"
     txt.write_text("số liệu")
-    one_line_error(run(tmp_path, "submit", "--unit", "LD.X001", str(txt), "--home", str(home)), ".xlsx")
-    one_line_error(run(tmp_path, "submit", "--unit", "LD.X001", str(tmp_path / "gone.xlsx"), "--home", str(home)),
+    one_line_error(run(tmp_path, "submit", "--unit", "LD.24781", str(txt), "--home", str(home)), ".xlsx")
+    one_line_error(run(tmp_path, "submit", "--unit", "LD.24781", str(tmp_path / "gone.xlsx"), "--home", str(home)),
                    "gone.xlsx")
-    late = tmp_path / "XA_6T_LD.X001_2027H1.xlsx"
+    late = tmp_path / "XA_6T_LD.24781_2027H1.xlsx"
     late.write_bytes(b"PK")
-    one_line_error(run(tmp_path, "submit", "--unit", "LD.X001", str(late), "--home", str(home)), "2027H1")
-    assert not (home / "store" / "LD.X001").exists()  # nothing stored for a refused file
+    one_line_error(run(tmp_path, "submit", "--unit", "LD.24781", str(late), "--home", str(home)), "2027H1")
+    assert not (home / "store" / "LD.24781").exists()  # nothing stored for a refused file
 
 
 def test_unsupported_language_and_unknown_warning_are_one_line(home, tmp_path):
     one_line_error(run(tmp_path, "report", "2026H1", "--lang", "fr", "--home", str(home)), "fr")
-    one_line_error(run(tmp_path, "accept-warning", "--unit", "LD.X006", "--period", "2026H1", "--element", "DOCTORS",
-                       "--rule", "W99", "--by", "x", "--home", str(home)), "W99", "LD.X006")
+    one_line_error(run(tmp_path, "accept-warning", "--unit", "LD.24823", "--period", "2026H1", "--element", "DOCTORS",
+                       "--rule", "W99", "--by", "x", "--home", str(home)), "W99", "LD.24823")
     one_line_error(run(tmp_path, "release", "--submission", "abc", "--reason", "r", "--by", "b", "--home", str(home)),
                    "abc")
 

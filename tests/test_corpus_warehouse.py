@@ -96,8 +96,8 @@ def test_a_file_for_a_period_that_is_not_open_is_rejected(warehouse, tmp_path):
 
     s, con = res.settings, res.con()
     values = {k: v for k, v in BASE_VALUES.items() if k in catalog.load().datasets["XA_6T"].elements}
-    (s.inbox / "LD.X002").mkdir(parents=True, exist_ok=True)
-    build_template("LD.X002", "2025H1", "XA_6T", values=values).save(s.inbox / "LD.X002" / "XA_6T_LD.X002_2025H1.xlsx")
+    (s.inbox / "LD.24787").mkdir(parents=True, exist_ok=True)
+    build_template("LD.24787", "2025H1", "XA_6T", values=values).save(s.inbox / "LD.24787" / "XA_6T_LD.24787_2025H1.xlsx")
     process.collect(res)
     (rec,) = process.process(res)
     assert rec.status == "rejected"
@@ -115,11 +115,11 @@ def test_a_corrected_resubmission_replaces_the_values_in_the_aggregates(warehous
 
     s, con = res.settings, res.con()
     values = {k: v for k, v in BASE_VALUES.items() if k in catalog.load().datasets["XA_6T"].elements}
-    folder = s.inbox / "LD.X003"
+    folder = s.inbox / "LD.24778"
     folder.mkdir(parents=True, exist_ok=True)
-    tasks = {(t.plan_code, t.task_no): "Hoàn thành" for t in catalog.load().tasks_for("XA_6T", "LD.X003")}
+    tasks = {(t.plan_code, t.task_no): "Hoàn thành" for t in catalog.load().tasks_for("XA_6T", "LD.24778")}
     for n, doctors in ((1, 12), (2, 15)):
-        build_template("LD.X003", "2026H1", "XA_6T", values=dict(values, DOCTORS=doctors), tasks=tasks,
+        build_template("LD.24778", "2026H1", "XA_6T", values=dict(values, DOCTORS=doctors), tasks=tasks,
                        texts={"kien_nghi": "Đề nghị bổ sung bác sĩ."}).save(folder / f"lan{n}.xlsx")
         process.collect(res)
         (rec,) = process.process(res)
@@ -128,5 +128,5 @@ def test_a_corrected_resubmission_replaces_the_values_in_the_aggregates(warehous
         value = con.execute("""select value from marts.indicator_value where period = '2026H1' and level = 'province'
                                and indicator_code = 'DOCTORS_PER_10K'""").fetchone()[0]
         assert value == pytest.approx(doctors / values["POP"] * 10000)
-    history = operator.versions(con, "LD.X003", "2026H1")
+    history = operator.versions(con, "LD.24778", "2026H1")
     assert [(v[2], v[5], v[8]) for v in history] == [(1, "accepted", False), (2, "accepted", True)]

@@ -34,15 +34,15 @@ def test_2024_reports_by_old_communes_land_on_todays_units(demo_cycle):
         lineage = con.execute("""select distinct s.unit_code from marts.indicator_value iv, unnest(iv.submission_ids) u(sid)
             join raw.submission s on s.submission_id = u.sid
             where iv.period = '2024' and iv.indicator_code = 'DOCTORS_PER_10K' and iv.level = 'unit'
-              and iv.org_unit_code = 'LD.X010'""").fetchall()
+              and iv.org_unit_code = 'LD.24848'""").fetchall()
         status = con.execute("""select count(*) from marts.target_progress
             where period = '2024' and indicator_code = 'DOCTORS_PER_10K' and status in ('met', 'not_met', 'not_yet_due')""").fetchone()[0]
     assert set(rows) == set(num), "every value lands on a unit that exists today"
-    assert all(u.startswith("LD.X") for u in rows)
+    assert all(cat.org_units[u].type in ("commune", "ward", "special_zone") and cat.org_units[u].valid_on() for u in rows)
     for unit, value in rows.items():
         assert value == pytest.approx(num[unit] / den[unit] * 10000, rel=1e-9), unit
     assert province == pytest.approx(sum(num.values()) / sum(den.values()) * 10000, rel=1e-9)
     assert n == expected == len([u for u in old.values if u.startswith("LD.C0")])
-    # LD.X010 was formed from old communes, one of them divided with LD.X011: lineage names them
-    assert {u for (u,) in lineage} == {x["old_code"] for x in cat.crosswalk if x["new_code"] == "LD.X010"}
+    # LD.24848 was formed from old communes, one of them divided with LD.24931: lineage names them
+    assert {u for (u,) in lineage} == {x["old_code"] for x in cat.crosswalk if x["new_code"] == "LD.24848"}
     assert status >= 2  # compared with today's targets

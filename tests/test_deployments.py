@@ -235,8 +235,8 @@ def emitted(tmp_path_factory):
     s = settings(tmp_path_factory.mktemp("events"))
     res = live(s, events=RecordingEvents())
     cycles.open_cycle(res, "2026H1")
-    drop(s, "LD.X001", "good.xlsx")
-    drop(s, "LD.X002", "bad.xlsx", bad=True)
+    drop(s, "LD.24781", "good.xlsx")
+    drop(s, "LD.24787", "bad.xlsx", bad=True)
     specs: list[ev.EventSpec] = []
 
     def capture(spec):
@@ -337,7 +337,7 @@ def test_a_template_naming_a_missing_field_is_caught(emitted):
 def test_received_events_carry_the_labels(emitted):
     rec = [s for s in emitted if s.event == ev.SUBMISSION_RECEIVED]
     units = {s.resource["baocao.unit"] for s in rec}
-    assert units == {"LD.X001", "LD.X002"}
+    assert units == {"LD.24781", "LD.24787"}
     for s in rec:
         assert s.resource_id == f"baocao.submission.{s.resource['baocao.submission.id']}"
         assert s.resource["baocao.dataset"] == "XA_6T" and s.resource["baocao.period"] == "2026H1"
@@ -346,8 +346,8 @@ def test_received_events_carry_the_labels(emitted):
             "baocao.cycle.2026H1.XA_6T",
         }
     loaded = {s.resource["baocao.unit"]: s.payload for s in emitted if s.event == ev.SUBMISSION_LOADED}
-    assert loaded["LD.X001"]["status"] == "accepted" and loaded["LD.X001"]["version"] == 1
-    assert loaded["LD.X002"]["status"] == "rejected" and "V01" in loaded["LD.X002"]["rule_ids"]
+    assert loaded["LD.24781"]["status"] == "accepted" and loaded["LD.24781"]["version"] == 1
+    assert loaded["LD.24787"]["status"] == "rejected" and "V01" in loaded["LD.24787"]["rule_ids"]
 
 
 def test_emitting_without_a_server_sends_nothing_and_never_fails(monkeypatch, caplog):
@@ -380,19 +380,19 @@ def test_watcher_stores_announces_and_recognises_the_same_file(tmp_path):
 
     s = settings(tmp_path)
     sent = []
-    first = drop(s, "LD.X001", "XA_6T_LD.X001_2026H1.xlsx")
+    first = drop(s, "LD.24781", "XA_6T_LD.24781_2026H1.xlsx")
     r1 = watch.poll(s, settle_seconds=0, emit=lambda spec: sent.append(spec) or spec)
     assert [t.new for t in r1.taken] == [True] and len(sent) == 1 and not first.exists()
     sid = r1.taken[0].stored.submission_id
     # the same file again (another name): same submission, removed from the inbox, not announced
     # (the same bytes: a workbook saved again carries a new timestamp, so copy the first one)
     copy = s.home / "drafts" / "copy.xlsx"
-    copy.write_bytes((s.home / "drafts" / "XA_6T_LD.X001_2026H1.xlsx").read_bytes())
-    watch.copy_into_inbox(copy, "LD.X001", s)
+    copy.write_bytes((s.home / "drafts" / "XA_6T_LD.24781_2026H1.xlsx").read_bytes())
+    watch.copy_into_inbox(copy, "LD.24781", s)
     r2 = watch.poll(s, settle_seconds=0, emit=lambda spec: sent.append(spec) or spec)
     assert r2.duplicates == [sid] and r2.announced == [] and len(sent) == 1
-    assert not any((s.inbox / "LD.X001").iterdir())
-    assert [f.unit_code for f in store_files(s.store)] == ["LD.X001"]
+    assert not any((s.inbox / "LD.24781").iterdir())
+    assert [f.unit_code for f in store_files(s.store)] == ["LD.24781"]
 
 
 def test_watcher_waits_for_files_still_being_written_and_retries_unsent(tmp_path):
@@ -400,7 +400,7 @@ def test_watcher_waits_for_files_still_being_written_and_retries_unsent(tmp_path
     from intake import watch
 
     s = settings(tmp_path)
-    path = drop(s, "LD.X003", "a.xlsx")
+    path = drop(s, "LD.24778", "a.xlsx")
     assert watch.poll(s, settle_seconds=60, emit=lambda spec: spec).skipped == [str(path)]
     os.utime(path, (path.stat().st_atime - 120, path.stat().st_mtime - 120))
     r = watch.poll(s, settle_seconds=60, emit=lambda spec: None)  # no Prefect API: nothing sent
@@ -416,11 +416,11 @@ def test_watcher_adopts_an_existing_store(tmp_path):
     from intake import watch
 
     s = settings(tmp_path)
-    drop(s, "LD.X004", "old.xlsx")
+    drop(s, "LD.24805", "old.xlsx")
     process.collect(live(s))  # collected before any watcher ran
-    drop(s, "LD.X005", "new.xlsx")
+    drop(s, "LD.24846", "new.xlsx")
     r = watch.poll(s, settle_seconds=0, emit=lambda spec: spec)
-    assert [x.stored.unit_code for x in r.taken] == ["LD.X005"] and len(r.announced) == 1
+    assert [x.stored.unit_code for x in r.taken] == ["LD.24846"] and len(r.announced) == 1
 
 
 def test_watcher_takes_files_from_an_fsspec_url(tmp_path):
@@ -432,9 +432,9 @@ def test_watcher_takes_files_from_an_fsspec_url(tmp_path):
     s = settings(tmp_path)
     fs = fsspec.filesystem("memory")
     src = tmp_path / "w.xlsx"
-    workbook("LD.X006").save(src)
-    fs.pipe("/inbox-test/LD.X006/w.xlsx", src.read_bytes())
+    workbook("LD.24823").save(src)
+    fs.pipe("/inbox-test/LD.24823/w.xlsx", src.read_bytes())
     sent = []
     r = watch.poll(s, inbox_url="memory://inbox-test", settle_seconds=0, emit=lambda x: sent.append(x) or x)
-    assert [x.stored.unit_code for x in r.taken] == ["LD.X006"] and not fs.exists("/inbox-test/LD.X006/w.xlsx")
+    assert [x.stored.unit_code for x in r.taken] == ["LD.24823"] and not fs.exists("/inbox-test/LD.24823/w.xlsx")
     assert sent[0].resource["baocao.dataset"] == "XA_6T"

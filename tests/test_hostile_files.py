@@ -90,7 +90,7 @@ def test_clean_case_reads_every_value(name, corpus, parsed):
     _path, exp = corpus[name]
     p = parsed[name]
     assert p.findings == []
-    assert (p.unit_code, p.period, p.dataset_code, p.template_version) == ("LD.X001", "2026H1", "XA_6T", "baocao-1")
+    assert (p.unit_code, p.period, p.dataset_code, p.template_version) == ("LD.24781", "2026H1", "XA_6T", "baocao-1")
     assert {v["element_code"]: v["value"] for v in p.values} == exp["values"]
     assert {f"{t['plan_code']}/{t['task_no']}": t["status"] for t in p.tasks} == exp["tasks"]
     assert {t["section"]: t["text"] for t in p.texts} == exp["texts"]
@@ -179,7 +179,7 @@ def _save(wb, path: Path) -> Path:
 
 def test_formula_after_self_closing_cells_is_located(tmp_path):
     """Flag rows have an empty unit cell (<c r="C29" .../>) right before the value cell."""
-    wb = build_template("LD.X001", "2026H1", "XA_6T", cat=CAT)
+    wb = build_template("LD.24781", "2026H1", "XA_6T", cat=CAT)
     row = form.HEADER_ROW + 1 + CAT.datasets["XA_6T"].elements.index("STATION_NCD")
     wb[form.SHEET_DATA][f"D{row}"] = "=1+0"  # a real formula (templates write text as text)
     p = parse_file(_save(wb, tmp_path / "f.xlsx"), cat=CAT)
@@ -187,7 +187,7 @@ def test_formula_after_self_closing_cells_is_located(tmp_path):
 
 
 def test_flags_accept_words_and_booleans(tmp_path):
-    wb = build_template("LD.X001", "2026H1", "XA_6T", cat=CAT,
+    wb = build_template("LD.24781", "2026H1", "XA_6T", cat=CAT,
                         values={"STATION_NCD": "Có", "STATION_STANDARD": "không", "STATION_HAS_DOCTOR": True,
                                 "POP": True})
     p = parse_file(_save(wb, tmp_path / "f.xlsx"), cat=CAT)
@@ -197,27 +197,27 @@ def test_flags_accept_words_and_booleans(tmp_path):
 
 
 def test_sheet_names_in_nfd_and_other_case(tmp_path):
-    wb = build_template("LD.X001", "2026H1", "XA_6T", cat=CAT, values={"POP": 5})
+    wb = build_template("LD.24781", "2026H1", "XA_6T", cat=CAT, values={"POP": 5})
     wb[form.SHEET_DATA].title = unicodedata.normalize("NFD", form.SHEET_DATA.upper())
     p = parse_file(_save(wb, tmp_path / "f.xlsx"), cat=CAT)
     assert p.findings == [] and p.values[0]["value"] == 5
 
 
 def test_deleted_and_renamed_columns(tmp_path):
-    wb = build_template("LD.X001", "2026H1", "XA_6T", cat=CAT)
+    wb = build_template("LD.24781", "2026H1", "XA_6T", cat=CAT)
     wb[form.SHEET_DATA].delete_cols(3)
     f = parse_file(_save(wb, tmp_path / "d.xlsx"), cat=CAT).findings[0]
     assert (f.rule_id, f.cell) == ("S09", "C4") and "Đơn vị tính" in f.message_vi
-    wb = build_template("LD.X001", "2026H1", "XA_6T", cat=CAT)
+    wb = build_template("LD.24781", "2026H1", "XA_6T", cat=CAT)
     wb[form.SHEET_TASKS]["E4"] = "Kết quả"
     f = parse_file(_save(wb, tmp_path / "r.xlsx"), cat=CAT).findings[0]
     assert (f.rule_id, f.sheet, f.cell) == ("S09", form.SHEET_TASKS, "E4") and "Tình trạng" in f.message_en
 
 
 def test_meta_found_by_label_after_an_inserted_row(tmp_path):
-    wb = build_template("LD.X001", "2026H1", "XA_6T", cat=CAT)
+    wb = build_template("LD.24781", "2026H1", "XA_6T", cat=CAT)
     wb[form.SHEET_META].insert_rows(2)
-    wb[form.SHEET_META]["B5"] = "LD.X999"  # the unit code moved from B4 to B5
+    wb[form.SHEET_META]["B5"] = "LD.99999"  # the unit code moved from B4 to B5
     f = parse_file(_save(wb, tmp_path / "m.xlsx"), cat=CAT).findings[0]
     assert (f.rule_id, f.cell) == ("S04", "B5")
 
@@ -225,7 +225,7 @@ def test_meta_found_by_label_after_an_inserted_row(tmp_path):
 def test_csv_quirks(tmp_path):
     from tests.corpus import Ctx
 
-    c = Ctx(tmp_path, "LD.X001", "2026H1", CAT.datasets["XA_6T"], CAT)
+    c = Ctx(tmp_path, "LD.24781", "2026H1", CAT.datasets["XA_6T"], CAT)
     rows = csv_rows(c)
     # Excel's «sep=;» line and blank lines before the header; line numbers stay physical
     text = "sep=;\r\n" + csv_text(rows, ";")
@@ -299,5 +299,5 @@ def test_mutated_workbooks_never_crash_the_parser(corpus, tmp_path):
             data[a: a + 300] = bytes(len(data[a: a + 300]))
         path = tmp_path / f"m{i}.xlsx"
         path.write_bytes(bytes(data))
-        p = parse_file(path, inbox_unit="LD.X001", cat=CAT)
+        p = parse_file(path, inbox_unit="LD.24781", cat=CAT)
         assert p.findings or len(p.values) == len(CAT.datasets["XA_6T"].elements)

@@ -15,20 +15,20 @@ KEPT = ("raw.submission", "raw.finding", "core.data_value", "core.task_status", 
 
 
 def _fill_v1(con):
-    con.execute("""insert into raw.submission values ('s1', 'LD.X001', '2026H1', 'XA_6T', 1, 'a.xlsx', '/store/a',
+    con.execute("""insert into raw.submission values ('s1', 'LD.24781', '2026H1', 'XA_6T', 1, 'a.xlsx', '/store/a',
                    'ab', 10, 'xlsx', ?, 'inbox', 'rejected', 1, 0, ?, false),
-                   ('s2', 'LD.X001', '2026H1', 'XA_6T', 2, 'b.xlsx', '/store/b', 'cd', 12, 'xlsx', ?, 'inbox',
+                   ('s2', 'LD.24781', '2026H1', 'XA_6T', 2, 'b.xlsx', '/store/b', 'cd', 12, 'xlsx', ?, 'inbox',
                    'accepted_with_warnings', 0, 1, ?, true)""", [NOW, NOW, NOW, NOW])
     con.execute("""insert into raw.finding values ('s1', 1, 'error', 'V01', 'Số liệu', 'D6', 'POP_INSURED',
                    'khoảng 9 nghìn', 'Ô số liệu chứa chữ', 'Text in a number cell', null, null)""")
-    con.execute("""insert into core.data_value values ('s2', 'LD.X001', '2026H1', 'XA_6T', 'POP', 12000, '12.000',
-                   'Số liệu', 'D5', false), ('s2', 'LD.X001', '2026H1', 'XA_6T', 'DOCTORS', 90, '90', 'Số liệu', 'D7',
+    con.execute("""insert into core.data_value values ('s2', 'LD.24781', '2026H1', 'XA_6T', 'POP', 12000, '12.000',
+                   'Số liệu', 'D5', false), ('s2', 'LD.24781', '2026H1', 'XA_6T', 'DOCTORS', 90, '90', 'Số liệu', 'D7',
                    true)""")
-    con.execute("insert into core.task_status values ('s2', 'LD.X001', '2026H1', 'KH-39-DU', 1, 'hoan_thanh', 'xong')")
-    con.execute("insert into core.narrative values ('s2', 'LD.X001', '2026H1', 'kien_nghi', 'Đề nghị bổ sung bác sĩ.')")
+    con.execute("insert into core.task_status values ('s2', 'LD.24781', '2026H1', 'KH-39-DU', 1, 'hoan_thanh', 'xong')")
+    con.execute("insert into core.narrative values ('s2', 'LD.24781', '2026H1', 'kien_nghi', 'Đề nghị bổ sung bác sĩ.')")
     con.execute("""insert into ops.cycle values ('2026H1', 'XA_6T', ?, ?, ?, ?, 'Thông tư 37/2019/TT-BYT', ?, null)""",
                 [date(2026, 1, 1), date(2026, 6, 30), NOW, NOW, NOW])
-    con.execute("""insert into ops.warning_acceptance values ('LD.X001', '2026H1', 'XA_6T', 'W01', 'DOCTORS',
+    con.execute("""insert into ops.warning_acceptance values ('LD.24781', '2026H1', 'XA_6T', 'W01', 'DOCTORS',
                    'operator', 'confirmed by phone', ?)""", [NOW])
 
 

@@ -20,7 +20,7 @@ def _home(tmp_path):
     s = settings(tmp_path / "home")
     with live(s) as res:
         con = res.con()
-        for unit, recipient in (("LD.X001", "bc-ld-x001"), ("LD.X002", "bc-da-xoa")):
+        for unit, recipient in (("LD.24781", "bc-ld-24781"), ("LD.24787", "bc-da-xoa")):
             enqueue(con, kind="reminder", period="2026H1", dataset_code="XA_6T", unit_code=unit, stage="d-1",
                     recipient=recipient, message=Message(f"Nhắc {unit} {HOSTILE}", []))
     return s
@@ -33,7 +33,7 @@ def test_list_send_retry(tmp_path, slack_server, monkeypatch):
 
     shown = run(app, ["outbox", *home])
     assert shown.exit_code == 0, shown.output
-    assert "chờ gửi" in shown.output and "LD.X001" in shown.output
+    assert "chờ gửi" in shown.output and "LD.24781" in shown.output
     assert "[bold red]x[/]" in shown.output  # unit text is shown as text, never as markup
     assert "\x1b" not in shown.output
 
@@ -52,19 +52,19 @@ def test_list_send_retry(tmp_path, slack_server, monkeypatch):
     assert "đã gửi: 1" in sent.output and "lỗi: 1" in sent.output
     assert "channel_not_found" in sent.output
     failed = run(app, ["outbox", "--status", "failed", *home])
-    assert "LD.X002" in failed.output and "LD.X001" not in failed.output
+    assert "LD.24787" in failed.output and "LD.24781" not in failed.output
     assert "channel_not_found" in failed.output
 
     assert run(app, ["outbox", "retry", *home]).exit_code == 2  # nothing named
     slack_server.add_channel("bc-da-xoa")
-    none = run(app, ["outbox", "retry", "--failed", "--unit", "LD.X001", *home])
+    none = run(app, ["outbox", "retry", "--failed", "--unit", "LD.24781", *home])
     assert "Đã đưa 0 thông báo" in none.output
-    again = run(app, ["outbox", "retry", "--failed", "--unit", "LD.X002", *home])
+    again = run(app, ["outbox", "retry", "--failed", "--unit", "LD.24787", *home])
     assert "Đã đưa 1 thông báo" in again.output
     sent = run(app, ["outbox", "send", *home])
     assert "đã gửi: 1" in sent.output
-    assert len(slack_server.messages("bc-da-xoa")) == 1 and len(slack_server.messages("bc-ld-x001")) == 1
+    assert len(slack_server.messages("bc-da-xoa")) == 1 and len(slack_server.messages("bc-ld-24781")) == 1
     # the warehouse mirror says the same once the CLI handed off again
     with live(s) as res:
         assert dict(res.con().execute("select unit_code, status from ops.outbox").fetchall()) == {
-            "LD.X001": "sent", "LD.X002": "sent"}
+            "LD.24781": "sent", "LD.24787": "sent"}

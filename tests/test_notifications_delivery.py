@@ -33,6 +33,13 @@ ROOT = Path(__file__).resolve().parents[1]
 DEADLINE = datetime(2026, 7, 10, 23, 59, 59, tzinfo=VN)
 OPENED = datetime(2026, 7, 1, 7, tzinfo=VN)
 FAST = {"pace_s": 0.0, "deadline_s": 60}
+COMMUNES = dict(enumerate(['LD.24781', 'LD.24787', 'LD.24778', 'LD.24805', 'LD.24846', 'LD.24823', 'LD.24820', 'LD.24841', 'LD.24829'], 1))  # the first Lâm Đồng wards of the catalog
+
+
+def channel(unit: str) -> str:
+    return "bc-" + unit.lower().replace(".", "-")
+
+
 NOW = {"settle_s": 0.0}  # the test knows the earlier post is no longer in flight: look at once
 
 
@@ -65,7 +72,7 @@ def keys_in(server, channel) -> list[str]:
     return [m["metadata"]["event_payload"]["key"] for m in server.messages(channel) if m.get("metadata")]
 
 
-def add(con, unit="LD.X001", stage="d-7", recipient=None) -> str:
+def add(con, unit="LD.24781", stage="d-7", recipient=None) -> str:
     assert enqueue(con, kind="reminder", period="2026H1", dataset_code="XA_6T", unit_code=unit, stage=stage,
                    recipient=recipient or recipient_for(unit).address,
                    message=Message(f"[baocao] {unit} {stage}", [{"type": "section", "text": {"type": "mrkdwn", "text": "x"}}]))
@@ -86,40 +93,40 @@ def test_backlog_v1_rejected_v2_accepted_sends_only_what_is_still_true_in_order(
                                                                                    slack_sender):
     con = warehouse
     open_cycle(con)
-    units = [UnitStatus("LD.X001", False, False), UnitStatus("LD.X002", False, False)]
+    units = [UnitStatus("LD.24781", False, False), UnitStatus("LD.24787", False, False)]
     # what the queue held when Slack came back: opened, reminder d-1 (both queued before anything arrived)
     enqueue_schedule(con, dataset_code="XA_6T", period="2026H1", units=units, deadline=DEADLINE,
                      now=datetime(2026, 7, 1, 8, tzinfo=VN), opened_at=OPENED)
     enqueue_schedule(con, dataset_code="XA_6T", period="2026H1", units=units, deadline=DEADLINE,
                      now=datetime(2026, 7, 9, 8, tzinfo=VN), opened_at=OPENED)
-    # LD.X001: v2 (accepted) was processed before v1's feedback went out; feedback queued v2 first
+    # LD.24781: v2 (accepted) was processed before v1's feedback went out; feedback queued v2 first
     t1, t2 = datetime(2026, 7, 3, 9, tzinfo=VN), datetime(2026, 7, 6, 9, tzinfo=VN)
-    v2 = feedback(con, "LD.X001", submit(con, "LD.X001", 2, "accepted", t2), 2, "accepted", t2)
-    v1 = feedback(con, "LD.X001", submit(con, "LD.X001", 1, "rejected", t1), 1, "rejected", t1)
-    # LD.X002: only v1, rejected, queued after its reminder
+    v2 = feedback(con, "LD.24781", submit(con, "LD.24781", 2, "accepted", t2), 2, "accepted", t2)
+    v1 = feedback(con, "LD.24781", submit(con, "LD.24781", 1, "rejected", t1), 1, "rejected", t1)
+    # LD.24787: only v1, rejected, queued after its reminder
     t3 = datetime(2026, 7, 5, 9, tzinfo=VN)
-    x2 = feedback(con, "LD.X002", submit(con, "LD.X002", 1, "rejected", t3), 1, "rejected", t3)
+    x2 = feedback(con, "LD.24787", submit(con, "LD.24787", 1, "rejected", t3), 1, "rejected", t3)
     assert handoff(con, store) == 7
 
     now = datetime(2026, 7, 9, 10, tzinfo=VN)  # the day before the deadline
     report = deliver(store, slack_sender, now=now, **FAST)
     assert not report.failed and not report.pending
-    # LD.X001: only "accepted (v2)"; everything about its missing or rejected report is gone
-    assert keys_in(slack_server, "bc-ld-x001") == [v2]
+    # LD.24781: only "accepted (v2)"; everything about its missing or rejected report is gone
+    assert keys_in(slack_server, "bc-ld-24781") == [v2]
     assert report.superseded[v1].startswith("later_version v2")
-    assert report.superseded["reminder:2026H1:XA_6T:LD.X001:d-1"].startswith("accepted")
-    assert report.superseded["cycle_opened:2026H1:XA_6T:LD.X001:opened"].startswith("received")
-    # LD.X002: the rejection, then the reminder — in the order of the events, not of the queue
-    assert keys_in(slack_server, "bc-ld-x002") == [x2, "reminder:2026H1:XA_6T:LD.X002:d-1"]
-    reminder = slack_server.messages("bc-ld-x002")[1]
+    assert report.superseded["reminder:2026H1:XA_6T:LD.24781:d-1"].startswith("accepted")
+    assert report.superseded["cycle_opened:2026H1:XA_6T:LD.24781:opened"].startswith("received")
+    # LD.24787: the rejection, then the reminder — in the order of the events, not of the queue
+    assert keys_in(slack_server, "bc-ld-24787") == [x2, "reminder:2026H1:XA_6T:LD.24787:d-1"]
+    reminder = slack_server.messages("bc-ld-24787")[1]
     assert "Còn *1 ngày* đến hạn nộp (10/07/2026)" in json.dumps(reminder["blocks"], ensure_ascii=False)
     # queued when nothing had arrived; sent after the rejection: it says what is true now
     assert "Báo cáo đã gửi chưa được tiếp nhận (có lỗi)" in json.dumps(reminder["blocks"], ensure_ascii=False)
     rows = {r["key"]: r for r in store.rows()}
     assert {k: r["status"] for k, r in rows.items() if r["status"] != "sent"} == {
-        v1: "superseded", "reminder:2026H1:XA_6T:LD.X001:d-1": "superseded",
-        "cycle_opened:2026H1:XA_6T:LD.X001:opened": "superseded",
-        "cycle_opened:2026H1:XA_6T:LD.X002:opened": "superseded",
+        v1: "superseded", "reminder:2026H1:XA_6T:LD.24781:d-1": "superseded",
+        "cycle_opened:2026H1:XA_6T:LD.24781:opened": "superseded",
+        "cycle_opened:2026H1:XA_6T:LD.24787:opened": "superseded",
     }
     # the mirror in the warehouse says the same
     handoff(con, store)
@@ -130,13 +137,13 @@ def test_backlog_v1_rejected_v2_accepted_sends_only_what_is_still_true_in_order(
 def test_dates_in_a_message_are_computed_when_it_is_sent(warehouse, store, slack_server, slack_sender):
     open_cycle(warehouse)
     t = datetime(2026, 7, 5, 9, tzinfo=VN)
-    key = feedback(warehouse, "LD.X002", submit(warehouse, "LD.X002", 1, "rejected", t), 1, "rejected", t)
+    key = feedback(warehouse, "LD.24787", submit(warehouse, "LD.24787", 1, "rejected", t), 1, "rejected", t)
     queued = warehouse.execute("select blocks_json from ops.outbox where key = ?", [key]).fetchone()[0]
     assert "trước hạn 10/07/2026" in queued  # true when it was queued
     handoff(warehouse, store)
     late = datetime(2026, 11, 30, 9, tzinfo=VN)  # 145 days later, the cycle still open
     assert deliver(store, slack_sender, now=late, **FAST).sent == [key]
-    (msg,) = slack_server.messages("bc-ld-x002")
+    (msg,) = slack_server.messages("bc-ld-24787")
     body = json.dumps(msg["blocks"], ensure_ascii=False)
     assert "Hạn đã qua ngày 10/07/2026 — vui lòng sửa các lỗi và gửi lại ngay" in body
     assert "trước hạn" not in body
@@ -146,35 +153,35 @@ def test_an_escalation_for_a_unit_accepted_meanwhile_is_superseded_not_sent(ware
                                                                             slack_sender):
     open_cycle(warehouse)
     late = datetime(2026, 7, 14, 8, tzinfo=VN)
-    units = [UnitStatus("LD.X001", False, False), UnitStatus("LD.X002", False, False)]
+    units = [UnitStatus("LD.24781", False, False), UnitStatus("LD.24787", False, False)]
     added = enqueue_schedule(warehouse, dataset_code="XA_6T", period="2026H1", units=units, deadline=DEADLINE,
                              now=late)
     assert len(added) == 6  # overdue, escalation to the supervisor and to the operator, for each
-    submit(warehouse, "LD.X001", 1, "accepted", late + timedelta(hours=1))  # accepted meanwhile
+    submit(warehouse, "LD.24781", 1, "accepted", late + timedelta(hours=1))  # accepted meanwhile
     handoff(warehouse, store)
     report = deliver(store, slack_sender, now=late + timedelta(hours=2), **FAST)
-    gone = {k for k in added if ":LD.X001:" in k}
+    gone = {k for k in added if ":LD.24781:" in k}
     assert set(report.superseded) == gone
     assert all(r.startswith("accepted") for r in report.superseded.values())
-    assert keys_in(slack_server, "bc-ld-x001") == []
-    assert keys_in(slack_server, "bc-ld-syt") == ["escalation:2026H1:XA_6T:LD.X002:escalation"]
-    (digest,) = slack_server.messages("bc-operator")  # one digest, about LD.X002 only
+    assert keys_in(slack_server, "bc-ld-24781") == []
+    assert keys_in(slack_server, "bc-ld-syt") == ["escalation:2026H1:XA_6T:LD.24787:escalation"]
+    (digest,) = slack_server.messages("bc-operator")  # one digest, about LD.24787 only
     body = json.dumps(digest["blocks"], ensure_ascii=False)
-    assert "LD.X002" in body and "LD.X001" not in body and "*1* đơn vị quá hạn" in body
-    assert report.digested == {"escalation:2026H1:XA_6T:LD.X002:escalation-operator":
+    assert "LD.24787" in body and "LD.24781" not in body and "*1* đơn vị quá hạn" in body
+    assert report.digested == {"escalation:2026H1:XA_6T:LD.24787:escalation-operator":
                                digest["metadata"]["event_payload"]["key"]}
 
 
 def test_closed_cycles_and_older_summaries_are_not_sent(warehouse, store, slack_server, slack_sender):
     open_cycle(warehouse, closed_at=datetime(2026, 8, 10, tzinfo=VN))
     overdue = enqueue_schedule(warehouse, dataset_code="XA_6T", period="2026H1",
-                               units=[UnitStatus("LD.X003", False, False)], deadline=DEADLINE,
+                               units=[UnitStatus("LD.24778", False, False)], deadline=DEADLINE,
                                now=datetime(2026, 7, 11, 8, tzinfo=VN))
     handoff(warehouse, store)
     report = deliver(store, slack_sender, now=datetime(2026, 8, 20, tzinfo=VN), **FAST)
     assert set(report.superseded) == set(overdue)
     assert all(r.startswith("cycle_closed") for r in report.superseded.values())
-    assert slack_server.messages("bc-ld-x003") == []
+    assert slack_server.messages("bc-ld-24778") == []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -190,14 +197,14 @@ def test_a_drop_buried_under_1500_later_posts_is_found_not_reposted(warehouse, s
     assert first.pending == {key: "connection_error"}
     assert deliver(store, slack_sender, **FAST).pending == {key: "connection_error"}  # settling
     assert slack_server.calls("conversations.history") == []
-    slack_server.inject("bc-ld-x001", 1500)  # people talk in the channel meanwhile
+    slack_server.inject("bc-ld-24781", 1500)  # people talk in the channel meanwhile
     second = deliver(store, slack_sender, **FAST, **NOW)
     assert second.recovered == [key] and not second.sent
     assert len(slack_server.calls("chat.postMessage")) == 1
-    assert keys_in(slack_server, "bc-ld-x001") == [key]
+    assert keys_in(slack_server, "bc-ld-24781") == [key]
     pages = slack_server.calls("conversations.history")
     assert len(pages) >= 8 and all(float(p["oldest"]) > 0 for _, p in pages)  # from the claim, every page
-    assert store.row(key)["slack_ts"] == slack_server.messages("bc-ld-x001")[0]["ts"]
+    assert store.row(key)["slack_ts"] == slack_server.messages("bc-ld-24781")[0]["ts"]
 
 
 def test_a_5xx_after_slack_accepted_the_post_is_not_reposted(warehouse, store, slack_server, slack_sender):
@@ -207,12 +214,12 @@ def test_a_5xx_after_slack_accepted_the_post_is_not_reposted(warehouse, store, s
     report = deliver(store, slack_sender, **FAST)
     assert report.recovered == [key] and not report.sent
     assert len(slack_server.calls("chat.postMessage")) == 1  # the client did not retry the 500
-    assert keys_in(slack_server, "bc-ld-x001") == [key]
+    assert keys_in(slack_server, "bc-ld-24781") == [key]
     assert (store.row(key)["status"], store.row(key)["attempts"]) == ("sent", 1)
 
 
 def test_a_wrong_token_fails_once_with_one_message(warehouse, store, slack_server):
-    keys = [add(warehouse, f"LD.X00{i}") for i in range(1, 6)]
+    keys = [add(warehouse, COMMUNES[i]) for i in range(1, 6)]
     handoff(warehouse, store)
     wrong = SlackSender("xoxb-sai", slack_server.url)
     for _ in range(3):
@@ -228,8 +235,8 @@ def test_a_wrong_token_fails_once_with_one_message(warehouse, store, slack_serve
 
 
 def test_a_transient_resolve_error_ends_as_failed_after_the_limit(warehouse, store, slack_server, slack_sender):
-    a = add(warehouse, "LD.X001", "d-7")
-    b = add(warehouse, "LD.X001", "d-1")
+    a = add(warehouse, "LD.24781", "d-7")
+    b = add(warehouse, "LD.24781", "d-1")
     handoff(warehouse, store)
     slack_server.error_next(100, code="internal_error", method="conversations.list")
     for run in range(1, 4):
@@ -244,7 +251,7 @@ def test_a_transient_resolve_error_ends_as_failed_after_the_limit(warehouse, sto
 
 
 def test_circuit_breaker_and_deadline_with_a_stalling_slack(warehouse, store, slack_server, slack_sender):
-    keys = [add(warehouse, f"LD.X00{i}") for i in range(1, 10)]
+    keys = [add(warehouse, COMMUNES[i]) for i in range(1, 10)]
     handoff(warehouse, store)
     slack_server.stall(3.0, method="chat.postMessage")  # each post hangs 3 s, then is stored
     started = time.monotonic()
@@ -265,18 +272,18 @@ def test_circuit_breaker_and_deadline_with_a_stalling_slack(warehouse, store, sl
     assert sorted(delivered) == sorted(keys)
     assert final.recovered  # posts that hung but were stored are found, not posted again
     for i in range(1, 10):
-        assert len(keys_in(slack_server, f"bc-ld-x00{i}")) == 1  # nothing lost, nothing twice
+        assert len(keys_in(slack_server, channel(COMMUNES[i]))) == 1  # nothing lost, nothing twice
 
 
 def test_channels_are_paced_and_run_in_parallel(warehouse, store, slack_server, slack_sender):
     slack_server.pace_channels(1.0, burst=2)  # like Slack: ~1 post per second per channel
-    keys = [add(warehouse, u, f"d-{i}") for u in ("LD.X001", "LD.X002", "LD.X003") for i in range(5)]
+    keys = [add(warehouse, u, f"d-{i}") for u in ("LD.24781", "LD.24787", "LD.24778") for i in range(5)]
     handoff(warehouse, store)
     report = deliver(store, slack_sender, pace_s=1.0, deadline_s=60)
     assert sorted(report.sent) == sorted(keys)
     assert slack_server.rejected_by_pace == 0 and not slack_server.calls("chat.postMessage")[15:]
     firsts, lasts = [], []
-    for ch in ("bc-ld-x001", "bc-ld-x002", "bc-ld-x003"):
+    for ch in ("bc-ld-24781", "bc-ld-24787", "bc-ld-24778"):
         ts = [float(m["ts"]) for m in slack_server.messages(ch)]
         assert all(b - a >= 0.75 for a, b in itertools.pairwise(ts))  # paced within a channel
         firsts.append(ts[0])
@@ -318,7 +325,7 @@ def test_delivery_runs_while_another_process_holds_the_warehouse_writer(warehous
         with pytest.raises(duckdb.IOException):  # the warehouse is really taken
             duckdb.connect(db_file)
         report = deliver(OutboxStore(store.path), slack_sender, **FAST)
-        assert report.sent == [key] and keys_in(slack_server, "bc-ld-x001") == [key]
+        assert report.sent == [key] and keys_in(slack_server, "bc-ld-24781") == [key]
     finally:
         holder.kill()
         holder.wait()
@@ -378,14 +385,14 @@ def test_sigkill_between_slack_accept_and_the_record_is_not_resent(warehouse, st
     assert fresh.returncode == 0, err
     report = json.loads(out.strip().splitlines()[-1])
     assert report["recovered"] == [key] and report["sent"] == [] and report["busy"] == []
-    assert keys_in(slack_server, "bc-ld-x001") == [key]
+    assert keys_in(slack_server, "bc-ld-24781") == [key]
     assert len(slack_server.calls("chat.postMessage")) == 1
     assert OutboxStore(store.path).row(key)["slack_ts"] == line[1]
 
 
 def test_two_dispatchers_at_once_send_each_message_once(warehouse, store, slack_server):
-    keys = [add(warehouse, f"LD.X00{u}", f"d-{i}") for u in range(1, 7) for i in range(4)]
-    keys += [add(warehouse, f"LD.X00{u}", "d-9", recipient=f"baocao.ld-x00{u}@example.vn") for u in range(1, 4)]
+    keys = [add(warehouse, COMMUNES[u], f"d-{i}") for u in range(1, 7) for i in range(4)]
+    keys += [add(warehouse, COMMUNES[u], "d-9", recipient=f"baocao.{channel(COMMUNES[u])[3:]}@example.vn") for u in range(1, 4)]
     handoff(warehouse, store)
     # settle 0 and posts that take 0.2 s: the leases alone keep one dispatcher off the other's
     # in-flight posts (without them this test posts duplicates)
@@ -405,8 +412,8 @@ def test_two_dispatchers_at_once_send_each_message_once(warehouse, store, slack_
         assert m["metadata"]["event_type"] == EVENT_TYPE
     # and in order per recipient: d-0 … d-3 as enqueued (same event time, then by enqueue time)
     for u in range(1, 7):
-        got = keys_in(slack_server, f"bc-ld-x00{u}")
-        assert got == [f"reminder:2026H1:XA_6T:LD.X00{u}:d-{i}" for i in range(4)]
+        got = keys_in(slack_server, channel(COMMUNES[u]))
+        assert got == [f"reminder:2026H1:XA_6T:{COMMUNES[u]}:d-{i}" for i in range(4)]
 
 
 def test_handoff_is_idempotent_and_mirrors_the_state(warehouse, store, slack_sender, slack_server):
@@ -416,21 +423,21 @@ def test_handoff_is_idempotent_and_mirrors_the_state(warehouse, store, slack_sen
     handoff(warehouse, store)
     status, ts, sent_at = warehouse.execute(
         "select status, slack_ts, sent_at from ops.outbox where key = ?", [key]).fetchone()
-    assert status == "sent" and ts == slack_server.messages("bc-ld-x001")[0]["ts"]
+    assert status == "sent" and ts == slack_server.messages("bc-ld-24781")[0]["ts"]
     assert abs((sent_at - datetime.now(UTC)).total_seconds()) < 60
 
 
 def test_a_message_left_pending_holds_back_the_later_ones_of_its_recipient(warehouse, store, slack_server,
                                                                          slack_sender):
-    first, later = add(warehouse, "LD.X001", "d-7"), add(warehouse, "LD.X001", "d-1")
+    first, later = add(warehouse, "LD.24781", "d-7"), add(warehouse, "LD.24781", "d-1")
     handoff(warehouse, store)
     slack_server.fail_next(2, status=503, method="chat.postMessage")
     report = deliver(store, slack_sender, **FAST)
     assert report.pending == {first: "internal_error", later: "after_earlier"} and not report.sent
-    assert keys_in(slack_server, "bc-ld-x001") == []
+    assert keys_in(slack_server, "bc-ld-24781") == []
     assert store.row(later)["attempts"] == 0  # never tried: it must not overtake the earlier one
     assert deliver(store, slack_sender, **FAST).sent == [first, later]
-    assert keys_in(slack_server, "bc-ld-x001") == [first, later]
+    assert keys_in(slack_server, "bc-ld-24781") == [first, later]
 
 
 def test_the_deliver_flow_sends_while_the_warehouse_is_held(prefect_harness, tmp_path, slack_server, monkeypatch):
@@ -451,7 +458,7 @@ def test_the_deliver_flow_sends_while_the_warehouse_is_held(prefect_harness, tmp
         monkeypatch.setenv("SLACK_BOT_TOKEN", slack_server.token)
         monkeypatch.setenv("SLACK_API_URL", slack_server.url)
         out = deliver_notifications(home=str(s.home), deadline_s=60, reason="test")
-        assert out["sent"] == [key] and keys_in(slack_server, "bc-ld-x001") == [key]
+        assert out["sent"] == [key] and keys_in(slack_server, "bc-ld-24781") == [key]
     finally:
         holder.kill()
         holder.wait()

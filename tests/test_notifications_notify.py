@@ -54,8 +54,8 @@ def outbox(con) -> list[tuple]:
 
 
 def test_feedback_in_vietnamese_by_default_and_english_per_recipient(warehouse, tmp_path):
-    cat = catalog_with_english_unit(tmp_path, "LD.X002")
-    for unit in ("LD.X001", "LD.X002"):
+    cat = catalog_with_english_unit(tmp_path, "LD.24787")
+    for unit in ("LD.24781", "LD.24787"):
         assert enqueue_feedback(
             warehouse,
             unit_code=unit,
@@ -69,7 +69,7 @@ def test_feedback_in_vietnamese_by_default_and_english_per_recipient(warehouse, 
         )
     assert not enqueue_feedback(
         warehouse,
-        unit_code="LD.X001",
+        unit_code="LD.24781",
         period="2026H1",
         dataset_code="XA_6T",
         submission_id="a1b2c3d4e5f60718",
@@ -78,15 +78,15 @@ def test_feedback_in_vietnamese_by_default_and_english_per_recipient(warehouse, 
         catalog_dir=cat,
     )
     assert outbox(warehouse) == [
-        ("feedback:2026H1:XA_6T:LD.X001:a1b2c3d4e5f60718", "bc-ld-x001", "vi", "pending"),
-        ("feedback:2026H1:XA_6T:LD.X002:a1b2c3d4e5f60718", "bc-ld-x002", "en", "pending"),
+        ("feedback:2026H1:XA_6T:LD.24781:a1b2c3d4e5f60718", "bc-ld-24781", "vi", "pending"),
+        ("feedback:2026H1:XA_6T:LD.24787:a1b2c3d4e5f60718", "bc-ld-24787", "en", "pending"),
     ]
     vi, en = [
         json.loads(b)
         for (b,) in warehouse.execute("select blocks_json from ops.outbox order by key").fetchall()
     ]
     assert vi[0]["text"]["text"] == ":x: Báo cáo bị từ chối"
-    assert "Phường Đà Lạt (LD.X001)" in vi[1]["text"]["text"]
+    assert "Phường Xuân Hương - Đà Lạt (LD.24781)" in vi[1]["text"]["text"]
     assert (
         "Báo cáo 6 tháng của xã, phường, đặc khu về công tác y tế (XA_6T)" in vi[1]["text"]["text"]
     )
@@ -96,17 +96,17 @@ def test_feedback_in_vietnamese_by_default_and_english_per_recipient(warehouse, 
 
 def test_schedule_to_slack_reminders_then_escalations(warehouse, slack_server, slack_sender):
     units = [
-        UnitStatus("LD.X001", accepted=False, received=False),
-        UnitStatus("LD.X002", accepted=False, received=True),
-        UnitStatus("LD.X003", accepted=True, received=True),
+        UnitStatus("LD.24781", accepted=False, received=False),
+        UnitStatus("LD.24787", accepted=False, received=True),
+        UnitStatus("LD.24778", accepted=True, received=True),
     ]
     args = {"dataset_code": "XA_6T", "period": "2026H1", "units": units, "deadline": DEADLINE}
     d1 = datetime(2026, 7, 9, 8, tzinfo=VN)
     added = enqueue_schedule(warehouse, **args, now=d1)
-    assert added == ["reminder:2026H1:XA_6T:LD.X001:d-1", "reminder:2026H1:XA_6T:LD.X002:d-1"]
+    assert added == ["reminder:2026H1:XA_6T:LD.24781:d-1", "reminder:2026H1:XA_6T:LD.24787:d-1"]
     assert enqueue_schedule(warehouse, **args, now=d1) == []  # hourly runs add nothing
     assert sorted(dispatch(warehouse, slack_sender, now=d1).sent) == added
-    reminder = slack_server.messages("bc-ld-x001")[0]
+    reminder = slack_server.messages("bc-ld-24781")[0]
     assert "Còn *1 ngày* đến hạn nộp (10/07/2026)" in reminder["blocks"][1]["text"]["text"]
 
     d5 = datetime(2026, 7, 14, 8, tzinfo=VN)
@@ -119,13 +119,13 @@ def test_schedule_to_slack_reminders_then_escalations(warehouse, slack_server, s
     assert len(slack_server.messages("bc-ld-syt")) == 2  # the communes' supervisor
     (digest,) = slack_server.messages("bc-operator")
     body = json.dumps(digest["blocks"], ensure_ascii=False)
-    assert "*2* đơn vị quá hạn" in body and "LD.X001" in body and "LD.X002" in body
+    assert "*2* đơn vị quá hạn" in body and "LD.24781" in body and "LD.24787" in body
     assert "đơn vị quản lý: Sở Y tế" in body and "quá hạn 4 ngày" in body
-    assert slack_server.messages("bc-ld-x003") == []
+    assert slack_server.messages("bc-ld-24778") == []
 
 
 def test_operator_summary(warehouse, slack_server, slack_sender):
-    units = [("LD.X001", "accepted"), ("LD.X002", "rejected"), ("LD.X003", "missing")]
+    units = [("LD.24781", "accepted"), ("LD.24787", "rejected"), ("LD.24778", "missing")]
     assert enqueue_operator_summary(
         warehouse,
         dataset_code="XA_6T",

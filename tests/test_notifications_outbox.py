@@ -32,7 +32,7 @@ MSG = Message(
 )
 
 
-def add(con, unit: str = "LD.X001", recipient: str | None = None, stage: str = "d-7") -> str:
+def add(con, unit: str = "LD.24781", recipient: str | None = None, stage: str = "d-7") -> str:
     recipient = recipient or recipient_for(unit).address
     assert enqueue(
         con,
@@ -60,7 +60,7 @@ def test_enqueue_once_per_key(warehouse):
         kind="reminder",
         period="2026H1",
         dataset_code="XA_6T",
-        unit_code="LD.X001",
+        unit_code="LD.24781",
         stage="d-7",
         recipient="bc-other",
         message=Message("other", []),
@@ -70,7 +70,7 @@ def test_enqueue_once_per_key(warehouse):
     assert (r["status"], r["attempts"], r["recipient"], r["text"]) == (
         "pending",
         0,
-        "bc-ld-x001",
+        "bc-ld-24781",
         MSG.text,
     )
     assert warehouse.execute("select count(*) from ops.outbox").fetchone()[0] == 1
@@ -81,13 +81,13 @@ def test_dispatch_twice_sends_once(warehouse, slack_server, slack_sender):
     first = dispatch(warehouse, slack_sender, now=datetime(2026, 7, 3, 1, tzinfo=UTC))
     second = dispatch(warehouse, slack_sender)
     assert first.sent == [key] and second == DispatchReport()
-    msgs = slack_server.messages("bc-ld-x001")
+    msgs = slack_server.messages("bc-ld-24781")
     assert len(msgs) == 1
     assert msgs[0]["metadata"] == {"event_type": EVENT_TYPE, "event_payload": {"key": key}}
     assert msgs[0]["blocks"] == MSG.blocks and msgs[0]["text"] == MSG.text
     r = row(warehouse, key)
     assert r["status"] == "sent" and r["slack_ts"] == msgs[0]["ts"]
-    assert r["slack_channel"] == slack_server.channel_id("bc-ld-x001")
+    assert r["slack_channel"] == slack_server.channel_id("bc-ld-24781")
     assert r["attempts"] == 1 and r["error"] is None
     assert r["sent_at"] == datetime(2026, 7, 3, 1, tzinfo=UTC)
 
@@ -103,7 +103,7 @@ def test_connection_dropped_after_slack_accepted_is_not_resent(
     # the answer was lost; once it cannot be in flight any more, the history is searched first
     second = dispatch(warehouse, slack_sender, settle_s=0)
     assert second.recovered == [key] and not second.sent and not second.pending
-    msgs = slack_server.messages("bc-ld-x001")
+    msgs = slack_server.messages("bc-ld-24781")
     assert len(msgs) == 1
     assert len(slack_server.calls("chat.postMessage")) == 1
     assert len(slack_server.calls("conversations.history")) == 1
@@ -121,7 +121,7 @@ def test_rate_limit_honours_retry_after(warehouse, slack_server, slack_sender):
     assert report.sent == [key]
     assert elapsed >= 1.0
     assert len(slack_server.calls("chat.postMessage")) == 2
-    assert len(slack_server.messages("bc-ld-x001")) == 1
+    assert len(slack_server.messages("bc-ld-24781")) == 1
 
 
 def test_server_error_once_then_success(warehouse, slack_server, slack_sender):
@@ -130,7 +130,7 @@ def test_server_error_once_then_success(warehouse, slack_server, slack_sender):
     report = dispatch(warehouse, slack_sender)
     assert report.sent == [key]
     assert len(slack_server.calls("chat.postMessage")) == 2
-    assert len(slack_server.messages("bc-ld-x001")) == 1
+    assert len(slack_server.messages("bc-ld-24781")) == 1
 
 
 def test_server_errors_on_a_post_are_never_retried_without_checking_history(warehouse, slack_server):
@@ -145,16 +145,16 @@ def test_server_errors_on_a_post_are_never_retried_without_checking_history(ware
     methods = [m for m, _ in slack_server.calls() if m != "auth.test"]
     assert methods == ["conversations.list", "chat.postMessage", "conversations.history", "chat.postMessage"]
     assert dispatch(warehouse, sender).sent == [key]  # history checked first: not there, so post
-    assert len(slack_server.messages("bc-ld-x001")) == 1
+    assert len(slack_server.messages("bc-ld-24781")) == 1
 
 
 def test_permanent_errors_are_recorded_and_the_batch_goes_on(warehouse, slack_server, slack_sender):
-    slack_server.set_member("bc-ld-x002", False)
-    ok1 = add(warehouse, "LD.X001")
-    not_member = add(warehouse, "LD.X002")
-    missing = add(warehouse, "LD.X003", recipient="bc-da-xoa")
-    nobody = add(warehouse, "LD.X004", recipient="ai.do@khong-co.vn")
-    ok2 = add(warehouse, "LD.X005")
+    slack_server.set_member("bc-ld-24787", False)
+    ok1 = add(warehouse, "LD.24781")
+    not_member = add(warehouse, "LD.24787")
+    missing = add(warehouse, "LD.24778", recipient="bc-da-xoa")
+    nobody = add(warehouse, "LD.24805", recipient="ai.do@khong-co.vn")
+    ok2 = add(warehouse, "LD.24846")
     report = dispatch(warehouse, slack_sender)
     assert sorted(report.sent) == sorted([ok1, ok2])
     assert report.failed == {
@@ -164,12 +164,12 @@ def test_permanent_errors_are_recorded_and_the_batch_goes_on(warehouse, slack_se
     }
     assert row(warehouse, not_member)["status"] == "failed"
     assert row(warehouse, not_member)["error"] == "not_in_channel"
-    assert len(slack_server.messages("bc-ld-x005")) == 1
+    assert len(slack_server.messages("bc-ld-24846")) == 1
     # the operator adds the bot to the channel and requeues: sent once
-    slack_server.set_member("bc-ld-x002", True)
+    slack_server.set_member("bc-ld-24787", True)
     assert requeue(warehouse, [not_member]) == 1
     assert dispatch(warehouse, slack_sender).sent == [not_member]
-    assert len(slack_server.messages("bc-ld-x002")) == 1
+    assert len(slack_server.messages("bc-ld-24787")) == 1
 
 
 @pytest.mark.parametrize("problem", ["invalid_auth", "account_inactive"])
@@ -186,8 +186,8 @@ def test_bad_tokens_stop_the_run_before_any_row_is_touched(warehouse, slack_serv
 
 
 def test_direct_message_by_email(warehouse, slack_server, slack_sender):
-    a = add(warehouse, "LD.X001", recipient="baocao.ld-x001@example.vn", stage="d-7")
-    b = add(warehouse, "LD.X001", recipient="baocao.ld-x001@example.vn", stage="d-1")
+    a = add(warehouse, "LD.24781", recipient="baocao.ld-24781@example.vn", stage="d-7")
+    b = add(warehouse, "LD.24781", recipient="baocao.ld-24781@example.vn", stage="d-1")
     report = dispatch(warehouse, slack_sender)
     assert sorted(report.sent) == sorted([a, b])
     dm = row(warehouse, a)["slack_channel"]
@@ -219,10 +219,10 @@ def test_sender_from_env_uses_the_api_url(warehouse, slack_server):
 
 
 def test_recipient_for_reads_the_catalog():
-    unit = recipient_for("LD.X001")
+    unit = recipient_for("LD.24781")
     assert (unit.channel, unit.emails, unit.lang, unit.supervisor_code) == (
-        "bc-ld-x001",
-        ("baocao.ld-x001@example.vn",),
+        "bc-ld-24781",
+        ("baocao.ld-24781@example.vn",),
         "vi",
         "LD.SYT",
     )
@@ -234,8 +234,8 @@ def test_recipient_for_reads_the_catalog():
 
 def test_recording_sender_gives_the_same_guarantees_without_http(warehouse):
     fake = RecordingSender(unknown={"bc-da-xoa"})
-    lost = add(warehouse, "LD.X001")
-    gone = add(warehouse, "LD.X002", recipient="bc-da-xoa")
+    lost = add(warehouse, "LD.24781")
+    gone = add(warehouse, "LD.24787", recipient="bc-da-xoa")
     fake.lose_reply_next(1)
     first = dispatch(warehouse, fake)
     assert first.pending == {lost: "connection_error"} and first.failed == {gone: "channel_not_found"}

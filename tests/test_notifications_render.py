@@ -15,8 +15,8 @@ from tests.slack_fixtures import slack_server  # noqa: F401
 
 DEADLINE = date(2026, 7, 10)
 UNIT = {
-    "unit_code": "LD.X001",
-    "unit_name": "Phường Đà Lạt",
+    "unit_code": "LD.24781",
+    "unit_name": "Phường Xuân Hương - Đà Lạt",
     "dataset_code": "XA_6T",
     "period": "2026H1",
 }
@@ -76,7 +76,7 @@ def test_feedback_rejected_is_exactly_these_blocks():
             "text": {
                 "type": "mrkdwn",
                 "verbatim": True,
-                "text": "*Đơn vị:* Phường Đà Lạt (LD.X001)\n"
+                "text": "*Đơn vị:* Phường Xuân Hương - Đà Lạt (LD.24781)\n"
                 "*Báo cáo:* Báo cáo 6 tháng của xã (XA_6T)\n"
                 "*Kỳ báo cáo:* 6 tháng đầu năm 2026 (2026H1)\n"
                 "*Lần gửi:* 2 · *Lỗi:* 1 · *Cảnh báo:* 1",
@@ -116,7 +116,7 @@ def test_feedback_rejected_is_exactly_these_blocks():
         },
     ]
     assert msg.text == (
-        "[baocao] Báo cáo bị từ chối: XA_6T 2026H1, Phường Đà Lạt (LD.X001) — 1 lỗi, 1 cảnh báo."
+        "[baocao] Báo cáo bị từ chối: XA_6T 2026H1, Phường Xuân Hương - Đà Lạt (LD.24781) — 1 lỗi, 1 cảnh báo."
     )
 
 
@@ -157,14 +157,14 @@ def test_escape_neutralises_mentions_and_links(bad):
 
 def test_escape_follows_slack_rules_for_plain_text():
     assert escape("a & b < c > d") == "a &amp; b &lt; c &gt; d"
-    assert escape("Phường Đà Lạt") == "Phường Đà Lạt"
+    assert escape("Phường Xuân Hương - Đà Lạt") == "Phường Xuân Hương - Đà Lạt"
     assert escape(None) == ""
 
 
 def test_unit_supplied_text_is_escaped_everywhere():
     bad = "<!channel> @here <https://evil.example|x> & <@U999>"
     msg = render.feedback(
-        unit_code="LD.X001",
+        unit_code="LD.24781",
         unit_name=f"Xã {bad}",
         dataset_code="XA_6T",
         dataset_name=f"DS {bad}",
@@ -200,7 +200,7 @@ def test_top_findings_errors_first_then_and_n_more_with_full_list():
         dataset_name=DS_VI,
         status="rejected",
         findings=findings,
-        full_list="/srv/baocao/ket_qua/LD.X001_2026H1_v3.xlsx",
+        full_list="/srv/baocao/ket_qua/LD.24781_2026H1_v3.xlsx",
         max_findings=10,
     )
     body = "\n".join(texts(msg))
@@ -208,7 +208,7 @@ def test_top_findings_errors_first_then_and_n_more_with_full_list():
     assert ":warning: `R06`" not in body  # errors fill the top ten
     more = msg.blocks[-2]["elements"][0]["text"]
     assert (
-        more == "… và 15 lỗi khác. Danh sách đầy đủ: `/srv/baocao/ket_qua/LD.X001_2026H1_v3.xlsx`"
+        more == "… và 15 lỗi khác. Danh sách đầy đủ: `/srv/baocao/ket_qua/LD.24781_2026H1_v3.xlsx`"
     )
 
 
@@ -253,7 +253,7 @@ def test_500_long_findings_stay_within_slack_limits(slack_server):
     assert 0 < shown < 500
     # Slack (our local one, which enforces the same limits) accepts it
     client = WebClient(token=slack_server.token, base_url=slack_server.url)
-    assert client.chat_postMessage(channel="bc-ld-x001", text=msg.text, blocks=msg.blocks)["ok"]
+    assert client.chat_postMessage(channel="bc-ld-24781", text=msg.text, blocks=msg.blocks)["ok"]
 
 
 def test_english_per_recipient():
@@ -335,13 +335,13 @@ def test_overdue_and_escalation():
     )
     body = esc.blocks[1]["text"]["text"]
     assert body.startswith(
-        "Đơn vị Phường Đà Lạt (LD.X001) chưa gửi báo cáo; quá hạn *4 ngày* (hạn 10/07/2026)."
+        "Đơn vị Phường Xuân Hương - Đà Lạt (LD.24781) chưa gửi báo cáo; quá hạn *4 ngày* (hạn 10/07/2026)."
     )
     assert "Đơn vị quản lý: Sở Y tế." in body
 
 
 def test_operator_summary_counts_and_lists_within_limits():
-    units = [(f"LD.X{i:03d}", f"Xã số {i}", "missing") for i in range(1, 125)]
+    units = [(f"LD.{24000 + i}", f"Xã số {i}", "missing") for i in range(1, 125)]
     units[:60] = [(c, n, "accepted") for c, n, _ in units[:60]]
     units[60:65] = [(c, n, "rejected") for c, n, _ in units[60:65]]
     units[65:70] = [(c, n, "accepted_with_warnings") for c, n, _ in units[65:70]]
@@ -355,8 +355,8 @@ def test_operator_summary_counts_and_lists_within_limits():
         in head
     )
     body = "\n".join(texts(msg))
-    assert "*Bị từ chối* (5)\n• Xã số 61 (LD.X061)" in body
-    assert "*Chưa nộp* (54)" in body and "• Xã số 124 (LD.X124)" in body
+    assert "*Bị từ chối* (5)\n• Xã số 61 (LD.24061)" in body
+    assert "*Chưa nộp* (54)" in body and "• Xã số 124 (LD.24124)" in body
     assert (
         msg.text
         == "[baocao] Tổng hợp XA_6T 2026H1: 65/124 đã tiếp nhận, 5 bị từ chối, 54 chưa nộp."
@@ -398,7 +398,7 @@ def test_every_message_is_accepted_by_slack(slack_server, lang):
             dataset_code="XA_6T",
             dataset_name=None,
             period="2026H1",
-            units=[("LD.X001", "A", "rejected")],
+            units=[("LD.24781", "A", "rejected")],
             lang=lang,
         ),
     ]

@@ -53,7 +53,7 @@ def test_post_and_read_back_newest_first_with_metadata(slack_server):
     c = client(slack_server)
     posted = [
         c.chat_postMessage(
-            channel="#bc-ld-x001",
+            channel="#bc-ld-24781",
             text=f"m{i}",
             blocks=[SECTION],
             metadata={"event_type": "baocao_notification", "event_payload": {"key": f"k{i}"}},
@@ -61,7 +61,7 @@ def test_post_and_read_back_newest_first_with_metadata(slack_server):
         for i in range(5)
     ]
     cid = posted[0]["channel"]
-    assert cid == slack_server.channel_id("bc-ld-x001") and cid.startswith("C")
+    assert cid == slack_server.channel_id("bc-ld-24781") and cid.startswith("C")
     assert len({p["ts"] for p in posted}) == 5
     hist = c.conversations_history(channel=cid, include_all_metadata=True)
     assert [m["text"] for m in hist["messages"]] == ["m4", "m3", "m2", "m1", "m0"]
@@ -79,7 +79,7 @@ def test_post_and_read_back_newest_first_with_metadata(slack_server):
     assert [m["text"] for m in rest["messages"]] == ["m2", "m1"]
     newer = c.conversations_history(channel=cid, oldest=posted[2]["ts"])
     assert [m["text"] for m in newer["messages"]] == ["m4", "m3"]
-    assert [m["text"] for m in slack_server.messages("bc-ld-x001")] == [
+    assert [m["text"] for m in slack_server.messages("bc-ld-24781")] == [
         "m0",
         "m1",
         "m2",
@@ -89,7 +89,7 @@ def test_post_and_read_back_newest_first_with_metadata(slack_server):
 
 
 def test_history_takes_ids_not_names(slack_server):
-    assert error_of(lambda: client(slack_server).conversations_history(channel="bc-ld-x001")) == (
+    assert error_of(lambda: client(slack_server).conversations_history(channel="bc-ld-24781")) == (
         200,
         "channel_not_found",
     )
@@ -99,11 +99,11 @@ def test_form_encoded_and_json_bodies(slack_server):
     base = slack_server.url
     headers = {"Authorization": f"Bearer {slack_server.token}"}
     form = urlencode(
-        {"channel": "bc-ld-x002", "text": "form", "blocks": json.dumps([SECTION])}
+        {"channel": "bc-ld-24787", "text": "form", "blocks": json.dumps([SECTION])}
     ).encode()
     req = urllib.request.Request(base + "chat.postMessage", data=form, headers=headers)
     assert json.load(urllib.request.urlopen(req))["ok"]
-    body = json.dumps({"channel": "bc-ld-x002", "text": "json", "blocks": [SECTION]}).encode()
+    body = json.dumps({"channel": "bc-ld-24787", "text": "json", "blocks": [SECTION]}).encode()
     req = urllib.request.Request(
         base + "chat.postMessage",
         data=body,
@@ -111,14 +111,14 @@ def test_form_encoded_and_json_bodies(slack_server):
     )
     assert json.load(urllib.request.urlopen(req))["ok"]
     # token as a form parameter, as older clients send it
-    form = urlencode({"token": slack_server.token, "channel": "bc-ld-x002", "text": "tok"}).encode()
+    form = urlencode({"token": slack_server.token, "channel": "bc-ld-24787", "text": "tok"}).encode()
     assert json.load(urllib.request.urlopen(base + "chat.postMessage", data=form))["ok"]
     # slack_sdk: chat.postMessage goes as JSON, api_call(params=…) as a form
     c = client(slack_server)
-    assert c.api_call("chat.postMessage", params={"channel": "bc-ld-x002", "text": "sdk-form"})[
+    assert c.api_call("chat.postMessage", params={"channel": "bc-ld-24787", "text": "sdk-form"})[
         "ok"
     ]
-    msgs = slack_server.messages("bc-ld-x002")
+    msgs = slack_server.messages("bc-ld-24787")
     assert [m["text"] for m in msgs] == ["form", "json", "tok", "sdk-form"]
     assert msgs[0]["blocks"] == msgs[1]["blocks"] == [SECTION]
 
@@ -129,14 +129,14 @@ def test_channel_errors(slack_server):
         200,
         "channel_not_found",
     )
-    slack_server.set_member("bc-ld-x003", False)
-    assert error_of(lambda: c.chat_postMessage(channel="bc-ld-x003", text="x")) == (
+    slack_server.set_member("bc-ld-24778", False)
+    assert error_of(lambda: c.chat_postMessage(channel="bc-ld-24778", text="x")) == (
         200,
         "not_in_channel",
     )
-    cid = slack_server.channel_id("bc-ld-x003")
+    cid = slack_server.channel_id("bc-ld-24778")
     assert error_of(lambda: c.conversations_history(channel=cid)) == (200, "not_in_channel")
-    assert slack_server.messages("bc-ld-x003") == []
+    assert slack_server.messages("bc-ld-24778") == []
 
 
 @pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")
@@ -160,7 +160,7 @@ def test_documented_limits(slack_server):
 
 def test_users_and_direct_messages(slack_server):
     c = client(slack_server)
-    uid = c.users_lookupByEmail(email="Baocao.LD-X001@example.vn")["user"]["id"]
+    uid = c.users_lookupByEmail(email="Baocao.LD-24781@example.vn")["user"]["id"]
     assert uid.startswith("U")
     assert error_of(lambda: c.users_lookupByEmail(email="ai@khong.vn")) == (200, "users_not_found")
     dm = c.conversations_open(users=[uid])["channel"]["id"]

@@ -8,7 +8,7 @@ from warehouse.migrate import upgrade
 
 
 def _enqueue(con, i):
-    return outbox.enqueue(con, kind="reminder", period="2026H1", dataset_code="XA_6T", unit_code=f"LD.X{i:03d}",
+    return outbox.enqueue(con, kind="reminder", period="2026H1", dataset_code="XA_6T", unit_code=f"LD.{24000 + i}",
                           stage="d-1", recipient="bc-x", message=Message(text=f"m{i}", blocks=[]), lang="vi")
 
 

@@ -205,27 +205,27 @@ def test_dropped_workbooks_are_processed_by_the_triggered_deployment(served, sla
     sqlite_file = Path(env["PREFECT_HOME"]) / "prefect.db"
     assert sqlite_file.exists() == (request.node.callspec.params["prefect_database"] == "sqlite")
     t0 = time.monotonic()
-    drop(s, "LD.X001", "XA_6T_LD.X001_2026H1.xlsx")
-    drop(s, "LD.X002", "XA_6T_LD.X002_2026H1.xlsx", bad=True)
+    drop(s, "LD.24781", "XA_6T_LD.24781_2026H1.xlsx")
+    drop(s, "LD.24787", "XA_6T_LD.24787_2026H1.xlsx", bad=True)
     printed = _watch_once(s, env, api)
     assert printed.count(ev.SUBMISSION_RECEIVED) == 2, printed
 
     seen: dict[str, float] = {}
 
     def both_answered():
-        for unit in ("LD.X001", "LD.X002"):
+        for unit in ("LD.24781", "LD.24787"):
             if unit not in seen and _feedback(slack, unit):
                 seen[unit] = time.monotonic() - t0
         return len(seen) == 2
 
     _wait("Slack feedback to both units", both_answered, 150, proc=proc, log=log)
-    print(f"latency drop → Slack feedback: LD.X001 {seen['LD.X001']:.1f} s, LD.X002 {seen['LD.X002']:.1f} s")
+    print(f"latency drop → Slack feedback: LD.24781 {seen['LD.24781']:.1f} s, LD.24787 {seen['LD.24787']:.1f} s")
 
     # the same workbook again, under another name: recognised, not announced, not processed
-    first = s.home / "drafts" / "XA_6T_LD.X001_2026H1.xlsx"
+    first = s.home / "drafts" / "XA_6T_LD.24781_2026H1.xlsx"
     same = first.with_name("ban-sao.xlsx")
     same.write_bytes(first.read_bytes())
-    copy_into_inbox(same, "LD.X001", s)
+    copy_into_inbox(same, "LD.24781", s)
     again = _watch_once(s, env, api)
     assert "duplicate" in again and ev.SUBMISSION_RECEIVED not in again, again
 
@@ -252,9 +252,9 @@ def test_dropped_workbooks_are_processed_by_the_triggered_deployment(served, sla
         for e in events
         if e["event"] in (ev.SUBMISSION_VALIDATED, ev.SUBMISSION_REJECTED)
     }
-    assert by_unit["LD.X001"]["event"] == ev.SUBMISSION_VALIDATED
-    assert by_unit["LD.X002"]["event"] == ev.SUBMISSION_REJECTED
-    assert "V01" in by_unit["LD.X002"]["payload"]["rule_ids"]
+    assert by_unit["LD.24781"]["event"] == ev.SUBMISSION_VALIDATED
+    assert by_unit["LD.24787"]["event"] == ev.SUBMISSION_REJECTED
+    assert "V01" in by_unit["LD.24787"]["payload"]["rule_ids"]
     assert ev.AGGREGATES_PUBLISHED in names
 
     # one run per received event, each with the parameters its template gives for that event;
@@ -279,7 +279,7 @@ def test_dropped_workbooks_are_processed_by_the_triggered_deployment(served, sla
         assert any(e["resource"]["baocao.submission.id"] in r["parameters"]["reason"] for e in loaded)
 
     # Slack: one answer per unit, the rejected one names the problem
-    ok, bad = _feedback(slack, "LD.X001"), _feedback(slack, "LD.X002")
+    ok, bad = _feedback(slack, "LD.24781"), _feedback(slack, "LD.24787")
     assert len(ok) == 1 and len(bad) == 1
     assert "V01" in json.dumps(bad[0], ensure_ascii=False) or "POP_INSURED" in json.dumps(bad[0], ensure_ascii=False)
 
@@ -289,12 +289,12 @@ def test_dropped_workbooks_are_processed_by_the_triggered_deployment(served, sla
 
     con = duckdb.connect(str(s.db_path), read_only=True)
     rows = dict(con.execute("select unit_code, status from raw.submission").fetchall())
-    assert rows == {"LD.X001": "accepted", "LD.X002": "rejected"}
+    assert rows == {"LD.24781": "accepted", "LD.24787": "rejected"}
     con.close()
     from notifications.store import OutboxStore, path_for  # delivery's own store (ops.outbox mirrors it)
 
     sent = [(r["unit_code"], r["status"]) for r in OutboxStore(path_for(s.db_path)).rows() if r["kind"] == "feedback"]
-    assert sorted(sent) == [("LD.X001", "sent"), ("LD.X002", "sent")]
+    assert sorted(sent) == [("LD.24781", "sent"), ("LD.24787", "sent")]
     assert s.snapshot.exists()
     print(
         f"process runs: {len(process)}, refresh runs: {len(refresh)}, events: {len(events)}, "

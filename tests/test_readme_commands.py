@@ -56,21 +56,21 @@ def _expected(args: list[str]) -> tuple[int, tuple[str, ...]]:
     sub = " ".join(a for a in args[1:3] if not a.startswith("-"))
     return {
         "": (0, ("cycle", "process", "report")),  # --help
-        "template 2026H1": (0, ("XA_6T_LD.X001_2026H1.xlsx",)),
+        "template 2026H1": (0, ("XA_6T_LD.24781_2026H1.xlsx",)),
         "cycle open": (0, ("XA_6T", "6 tháng đầu năm 2026")),
-        "submit": (0, ("Đã nhận", "LD.X001")),
-        "process": (0, ("LD.X001", "XA_6T", "Đã xử lý 1 tệp")),
+        "submit": (0, ("Đã nhận", "LD.24781")),
+        "process": (0, ("LD.24781", "XA_6T", "Đã xử lý 1 tệp")),
         "cycle status": (0, ("phải nộp", "hợp lệ", "%", "bị từ chối", "chưa nộp")),
         "outbox": (0, ("Hộp thư đi", "chờ gửi")),
-        "history": (0, ("LD.X010", "bị từ chối", "hợp lệ")),
-        "accept-warning": (0, ("Đã chấp nhận cảnh báo W02 DOCTORS", "LD.X006")),
-        "accept-error": (1, ("R03", "LD.X020")),  # the demo has no overridable error (README says so)
+        "history": (0, ("LD.24848", "bị từ chối", "hợp lệ")),
+        "accept-warning": (0, ("Đã chấp nhận cảnh báo W02 DOCTORS", "LD.24823")),
+        "accept-error": (1, ("R03", "LD.24871")),  # the demo has no overridable error (README says so)
         "held": (0, ("Không có bản nào đang giữ",)),
         "release": (1, ("<id>",)),  # nothing held on the demo: no id to release (README says so)
         "cycle reopen": (0, ("2026H1 XA_6T",)),
         "report 2026H1": (0, ("Excel:", "HTML:")),
         "datadocs 2026H1": (0, ("data docs",)),
-        "access issue": (0, ("LD.X001\thttp://",)),
+        "access issue": (0, ("LD.24781\thttp://",)),
     }[sub if sub in ("", "cycle open", "cycle status", "cycle reopen", "access issue") else
       " ".join(args[1:3]) if args[1] in ("template", "report", "datadocs") else args[1]]
 
@@ -111,21 +111,21 @@ def test_every_readme_command_works_as_written_after_make_demo(tmp_path):
         for w in words:
             assert w in out, (args, w, out[-3000:])
         if sub == "template":
-            assert (clone / "XA_6T_LD.X001_2026H1.xlsx").is_file()  # where the next line expects it
+            assert (clone / "XA_6T_LD.24781_2026H1.xlsx").is_file()  # where the next line expects it
         if sub == "report":
             assert all(Path(x).is_file() for x in re.findall(r"(?:Excel|HTML):\s+(\S+)", p.stdout))
         if sub != "--help" and sub != "template":
             assert "var/demo" in p.stderr, (args, p.stderr)  # says which home it uses, and how to choose
     assert {a[1] if len(a) > 1 else "" for a, *_ in seen} >= {"serve", "web", "process", "report", "history"}
 
-    # the state that counts now: LD.X010's second version was accepted, so it is not failing
+    # the state that counts now: LD.24848's second version was accepted, so it is not failing
     p = subprocess.run([".venv/bin/baocao", "cycle", "status", "2026H1", "--json"], cwd=clone, env=env,
                        capture_output=True, text=True, timeout=600)
     status = json.loads(p.stdout)
     xa = next(d for d in status["datasets"] if d["dataset_code"] == "XA_6T")
-    assert "LD.X010" not in xa["units"]["rejected"] + xa["units"]["not_received"]
+    assert "LD.24848" not in xa["units"]["rejected"] + xa["units"]["not_received"]
     assert 0 < xa["reporting_rate"] < 1 and xa["rejected"] >= 1 and xa["not_received"] >= 1
-    x010 = next(u for u in status["units"] if u["unit_code"] == "LD.X010" and u["dataset_code"] == "XA_6T")
+    x010 = next(u for u in status["units"] if u["unit_code"] == "LD.24848" and u["dataset_code"] == "XA_6T")
     assert x010["state"] in ("on_time", "late") and x010["version"] == 2 and x010["n_versions"] == 2
 
 

@@ -23,7 +23,7 @@ def two_files(tmp_path_factory):
     """Two valid commune workbooks of 2026H1 (from the demo generator)."""
     inbox = tmp_path_factory.mktemp("gen") / "inbox"
     demo.generate(inbox, "2026H1", with_problems=False)
-    files = sorted(inbox.glob("LD.X*/*.xlsx"))[:2]
+    files = sorted(inbox.glob("LD.2*/*.xlsx"))[:2]
     assert len(files) == 2
     return files
 

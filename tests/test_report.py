@@ -212,6 +212,21 @@ def test_overdue_tasks_equal_marts(report):
     assert {k: int(v) for k, v in shown.items()} == expected
 
 
+def test_a_task_of_a_merged_department_is_reported_at_its_successor(report):
+    con, period, xlsx, page = report
+    rows = _marts(con, """select unit_code, lead_agency, is_overdue from marts.task_progress
+                          where period = ? and plan_code = 'KH-50-TU' and task_no = 66""", [period])
+    assert [(r["unit_code"], r["lead_agency"]) for r in rows] == \
+        [("LD.SNV", "Sở Lao động - Thương binh và XH (nay là Sở Nội vụ)")]
+    sheet = [r for r in _sheet(xlsx, "Nhiệm vụ quá hạn") if r["Kế hoạch"] == "KH-50-TU" and r["STT"] in (66, 67, 68)]
+    assert sheet, "the demo's merged departments have overdue tasks (deadline 2020, not done)"
+    for r in sheet:
+        assert "(nay là Sở " in r["Cơ quan chủ trì"] and r["Mã đơn vị"] in ("LD.SNV", "LD.SNNMT"), r
+    assert rows[0]["is_overdue"]  # the demo's Sở Nội vụ has not finished it (deterministic seed)
+    assert "Sở Lao động - Thương binh và XH (nay là Sở Nội vụ)" in \
+        html.unescape(_section(page.read_text(encoding="utf-8"), "tasks"))
+
+
 def test_recommendations_grouped_by_theme(report):
     con, period, xlsx, page = report
     units = {r[0] for r in con.execute("""

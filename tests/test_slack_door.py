@@ -2,7 +2,7 @@
 local two-way Slack server, a real DuckDB warehouse, the real process-submissions flow under
 Prefect's test harness, the committed Great Expectations suites.
 
-One module-scoped home: 2025H2 answered for LD.X001 and LD.X002 (the history the pre-filled form
+One module-scoped home: 2025H2 answered for LD.24781 and LD.24787 (the history the pre-filled form
 shows), 2026H1 open; then units share files, write commands, and the tests read the threads."""
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from slackdoor.web import DoorClient
 from testing import demo
 from testing.slack_socket_server import from_recipients
 
-X1, X2 = "LD.X001", "LD.X002"
-CH1, CH2 = "bc-ld-x001", "bc-ld-x002"
+X1, X2 = "LD.24781", "LD.24787"
+CH1, CH2 = "bc-ld-24781", "bc-ld-24787"
 DS = "XA_6T"
 _SERVER: list = [None]
 _RES: list = [None]
@@ -141,7 +141,7 @@ def _stored(s, unit: str) -> list[Path]:
 
 
 def test_the_cycle_opened_message_carries_the_prefilled_form_once_per_unit_and_period(door):
-    """First in the module: LD.X001 has sent nothing for 2026H1 yet, so "cycle opened" and the
+    """First in the module: LD.24781 has sent nothing for 2026H1 yet, so "cycle opened" and the
     reminder are still true when delivered (at the clock of the day each was due)."""
     from notifications.notify import enqueue_schedule
     from tasks.cycle import warehouse_lock
@@ -157,7 +157,7 @@ def test_the_cycle_opened_message_carries_the_prefilled_form_once_per_unit_and_p
                          now=opened_at + timedelta(minutes=1), opened_at=opened_at)
         at_open = dataclasses.replace(res, clock=FixedClock(opened_at + timedelta(minutes=2)))
         report = deliver.dispatch(at_open, sender_for(at_open))
-        assert any(k.startswith("cycle_opened:2026H1:XA_6T:LD.X001") for k in report.sent), report
+        assert any(k.startswith("cycle_opened:2026H1:XA_6T:LD.24781") for k in report.sent), report
         # a reminder later links to the same file; nothing is uploaded again
         enqueue_schedule(con, dataset_code=DS, period="2026H1", units=units, deadline=deadline,
                          now=deadline - timedelta(days=2, hours=1), opened_at=opened_at)
@@ -165,11 +165,11 @@ def test_the_cycle_opened_message_carries_the_prefilled_form_once_per_unit_and_p
         deliver.dispatch(before_deadline, sender_for(before_deadline))
     (opened,) = [m for m in slack.messages(CH1) if "cycle_opened" in json.dumps(m.get("metadata") or {})]
     (f,) = slack.files_in(CH1, opened["ts"])
-    assert f["name"] == "XA_6T_LD.X001_2026H1.xlsx"
+    assert f["name"] == "XA_6T_LD.24781_2026H1.xlsx"
     _check_prefilled(s, f["data"], X1)
     assert "baocao template" not in json.dumps(opened["blocks"], ensure_ascii=False)
     assert "luồng tin nhắn" in json.dumps(opened["blocks"], ensure_ascii=False)  # "the form is in this thread"
-    forms_shared = [x for x in slack.files_in(CH1) if x["name"] == "XA_6T_LD.X001_2026H1.xlsx"]
+    forms_shared = [x for x in slack.files_in(CH1) if x["name"] == "XA_6T_LD.24781_2026H1.xlsx"]
     assert len(forms_shared) == 1
     reminders = [m for m in slack.messages(CH1) if "reminder:" in json.dumps(m.get("metadata") or {})]
     for m in reminders:
@@ -218,7 +218,7 @@ def test_the_same_event_twice_stores_one_submission_and_answers_once(door):
     before = len(_submissions(s, X1))
     acked = len(slack.acked)
     slack.deliver_twice_next()
-    event = slack.share_file(CH1, _user(slack, X1), "XA_6T_LD.X001_2026H1.xlsx", files[X1])
+    event = slack.share_file(CH1, _user(slack, X1), "XA_6T_LD.24781_2026H1.xlsx", files[X1])
     deadline = time.monotonic() + 60
     while len(slack.acked) < acked + 2 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -255,12 +255,12 @@ def test_a_share_outside_a_units_conversation_is_refused_in_thread_and_not_store
         user = slack.add_user("nguoi.la@example.com")
         channel = slack.dm(user)
         expect = "không có trong danh sách người liên hệ"
-    event = slack.share_file(channel, user, "XA_6T_LD.X001_2026H1.xlsx", files[X1])
+    event = slack.share_file(channel, user, "XA_6T_LD.24781_2026H1.xlsx", files[X1])
     _settle(listener)
     replies = [m for m in slack.thread(channel, event["ts"]) if m.get("user") == slack.bot_user_id]
     assert len(replies) == 1 and expect in replies[0]["text"]
     # where to send: the sender's own unit's channel when the sender is a listed contact
-    assert ("#bc-ld-x001" in replies[0]["text"]) == (where != "stranger_dm")
+    assert ("#bc-ld-24781" in replies[0]["text"]) == (where != "stranger_dm")
     assert {u: _stored(s, u) for u in (X1, X2)} == stored_before
     assert _con().execute("select count(*) from raw.submission").fetchone()[0] == n_before
     assert all(c[1]["file"] != event["files"][0]["id"] for c in slack.calls("files.download"))
@@ -286,7 +286,7 @@ def test_a_dropped_socket_reconnects_and_loses_nothing(door):
     opened = slack.connections_opened
     slack.drop_socket_next()
     e1 = slack.say(CH2, _user(slack, X2), "trạng thái")
-    e2 = slack.share_file(CH2, _user(slack, X2), "XA_6T_LD.X002_2026H1.xlsx", files[X2])
+    e2 = slack.share_file(CH2, _user(slack, X2), "XA_6T_LD.24787_2026H1.xlsx", files[X2])
     deadline = time.monotonic() + 60
     while (slack.pending_envelopes or slack.connections_opened == opened) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -335,11 +335,11 @@ def test_the_reminders_button_sends_the_form_again_for_the_channels_unit_only(do
     _s, slack, listener, _files = door
     (reminder,) = [m for m in slack.messages(CH1) if "reminder:" in json.dumps(m.get("metadata") or {})]
     (button,) = [e for b in reminder["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    # the value names a unit, but the channel decides: a forged value gets LD.X001's form all the same
-    slack.click(CH1, _user(slack, X1), button["action_id"], "LD.X002:2026H1", reminder["ts"])
+    # the value names a unit, but the channel decides: a forged value gets LD.24781's form all the same
+    slack.click(CH1, _user(slack, X1), button["action_id"], "LD.24787:2026H1", reminder["ts"])
     _settle(listener)
     names = sorted(f["name"] for f in slack.files_in(CH1, reminder["ts"]))
-    assert names == ["XA_6T_LD.X001_2025H2.xlsx", "XA_6T_LD.X001_2026H1.xlsx"]
+    assert names == ["XA_6T_LD.24781_2025H2.xlsx", "XA_6T_LD.24781_2026H1.xlsx"]
 
 
 def test_form_command_sends_the_units_own_prefilled_form(door):
@@ -347,7 +347,7 @@ def test_form_command_sends_the_units_own_prefilled_form(door):
     event = slack.say(CH2, _user(slack, X2), "biểu mẫu")
     _settle(listener)
     shared = slack.files_in(CH2, event["ts"])  # one per open period (2025H2 was never closed here)
-    assert sorted(f["name"] for f in shared) == ["XA_6T_LD.X002_2025H2.xlsx", "XA_6T_LD.X002_2026H1.xlsx"]
+    assert sorted(f["name"] for f in shared) == ["XA_6T_LD.24787_2025H2.xlsx", "XA_6T_LD.24787_2026H1.xlsx"]
     (f,) = [f for f in shared if f["name"].endswith("2026H1.xlsx")]
     _check_prefilled(s, f["data"], X2)
 

@@ -10,12 +10,3 @@ def test_committed_suites_match_the_catalog():
     for name, suite in generated.items():
         assert (build.SUITES / f"{name}.json").read_text(encoding="utf-8") == build.render(suite), name
 
-
-def test_org_units_csv_matches_its_generator(tmp_path, monkeypatch):
-    from catalog import build_org_units
-
-    monkeypatch.setattr(build_org_units, "HERE", tmp_path)
-    build_org_units.main()
-    for name in ("org_units.csv", "recipients.csv", "crosswalk.csv"):
-        assert (tmp_path / name).read_text(encoding="utf-8") == (build_org_units.Path(build_org_units.__file__).parent
-                                                                  / name).read_text(encoding="utf-8")

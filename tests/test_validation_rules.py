@@ -78,7 +78,7 @@ def test_history_message_shows_the_series():
     cat = catalog_mod.load()
     series = [("2024H1", 30.0), ("2024H2", 31.0), ("2025H1", 30.0), ("2025H2", 32.0), ("2026H1", 31.0)]
     values = [{"element_code": "DOCTORS", "value": 310.0, "value_raw": "310", "sheet": "Số liệu", "cell": "D7"}]
-    found, _ = validate_batch("XA_6T", [BatchItem("k", "LD.X001", values, [])], {("LD.X001", "DOCTORS"): series}, cat)
+    found, _ = validate_batch("XA_6T", [BatchItem("k", "LD.24781", values, [])], {("LD.24781", "DOCTORS"): series}, cat)
     (w01,) = [f for f in found[0] if f.rule_id == "W01" and f.element_code == "DOCTORS"]
     assert w01.severity == "warning" and w01.cell == "D7"
     assert "2024H1: 30" in w01.message_vi and "2026H1: 31" in w01.message_vi and "«310»" in w01.message_vi
@@ -106,7 +106,7 @@ def test_a_history_warning_says_the_expected_range_and_the_previous_value():
     cat = catalog_mod.load()
     series = [("2025H2", 30.0)]
     values = [{"element_code": "DOCTORS", "value": 90.0, "value_raw": "90", "sheet": "Số liệu", "cell": "D7"}]
-    found, _ = validate_batch("XA_6T", [BatchItem("k", "LD.X001", values, [])], {("LD.X001", "DOCTORS"): series}, cat)
+    found, _ = validate_batch("XA_6T", [BatchItem("k", "LD.24781", values, [])], {("LD.24781", "DOCTORS"): series}, cat)
     (w01,) = [f for f in found[0] if f.rule_id == "W01" and f.element_code == "DOCTORS"]
     lo, hi = plausible_range("history", "DOCTORS", cat, series)
     assert f"khoảng dự kiến {math.ceil(lo)} – {math.floor(hi)}" in w01.expected_vi

@@ -114,7 +114,7 @@ def test_unit_fixes_its_report_while_the_operator_watches(tmp_path):
     app = create_app(home)
     ctx = app.state.ctx
     now = datetime.now(UTC)
-    unit_link = ctx.access.issue("unit", wf.UNIT_A, "Phường Đà Lạt", now, 1)
+    unit_link = ctx.access.issue("unit", wf.UNIT_A, "Phường Xuân Hương - Đà Lạt", now, 1)
     op_link = ctx.access.issue("operator", None, "Cán bộ tỉnh", now, 1)
     bad = tmp_path / "báo cáo sai.xlsx"
     bad.write_bytes(wf.workbook(wf.UNIT_A, bad=True))

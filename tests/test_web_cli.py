@@ -14,12 +14,12 @@ def test_issue_list_revoke(tmp_path):
     home = tmp_path / "home"
     run = CliRunner().invoke
     assert run(app, ["cycle", "open", "2026H1", "--home", str(home)]).exit_code == 0  # a home, with its warehouse
-    r = run(app, ["access", "issue", "--unit", "LD.X001", "--operator", "--name", "Nguyễn Văn A",
+    r = run(app, ["access", "issue", "--unit", "LD.24781", "--operator", "--name", "Nguyễn Văn A",
                   "--home", str(home), "--base-url", "https://bc.example.vn/"])
     assert r.exit_code == 0, r.output
     lines = dict(line.split("\t") for line in r.output.strip().splitlines())
-    assert set(lines) == {"LD.X001", "OPERATOR"}
-    token = lines["LD.X001"].removeprefix("https://bc.example.vn/a/")
+    assert set(lines) == {"LD.24781", "OPERATOR"}
+    token = lines["LD.24781"].removeprefix("https://bc.example.vn/a/")
     with sqlite3.connect(home / "web" / "access.sqlite") as db:
         stored = [t for (t,) in db.execute("select token_hash from link")]
     assert token not in stored and len(stored) == 2  # only hashes are kept
@@ -28,7 +28,7 @@ def test_issue_list_revoke(tmp_path):
 
     store = AccessStore(home / "web" / "access.sqlite")
     assert store.open_session(token, datetime.now(UTC), "127.0.0.1", "test") is not None
-    r = run(app, ["access", "revoke", "--unit", "LD.X001", "--home", str(home)])
+    r = run(app, ["access", "revoke", "--unit", "LD.24781", "--home", str(home)])
     assert r.exit_code == 0 and "1" in r.output
     assert store.open_session(token, datetime.now(UTC), "127.0.0.1", "test") is None
     listed = run(app, ["access", "list", "--home", str(home)]).output

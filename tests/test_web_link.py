@@ -66,22 +66,22 @@ def test_each_unit_gets_its_own_link_hashed_expiring_and_sent_once(tmp_path, sla
     store = AccessStore(res.settings.home / "web" / "access.sqlite")
 
     tokens = {}
-    for unit, channel in (("LD.X001", "bc-ld-x001"), ("LD.X002", "bc-ld-x002")):
+    for unit, channel in (("LD.24781", "bc-ld-24781"), ("LD.24787", "bc-ld-24787")):
         found = set(LINK.findall(_text(slack_server, channel)))
         assert len(found) == 1, found
         tokens[unit] = found.pop()
-    assert tokens["LD.X001"] != tokens["LD.X002"]
+    assert tokens["LD.24781"] != tokens["LD.24787"]
 
     # the link opens a session for that unit only, never the operator's
     now = res.now()
-    s1 = store.open_session(tokens["LD.X001"], now, "127.0.0.1", "test")
-    assert s1 is not None and (s1.role, s1.unit_code) == ("unit", "LD.X001")
+    s1 = store.open_session(tokens["LD.24781"], now, "127.0.0.1", "test")
+    assert s1 is not None and (s1.role, s1.unit_code) == ("unit", "LD.24781")
     # stored hashed: the token itself is in no file baocao wrote
     for path in (res.settings.home / "web" / "access.sqlite", res.settings.outbox_store, res.settings.db_path):
-        assert tokens["LD.X001"].encode() not in path.read_bytes(), path
+        assert tokens["LD.24781"].encode() not in path.read_bytes(), path
     links = {r["message_key"]: r for r in store.message_links()}
-    key1 = f"cycle_opened:{PERIOD}:{DS}:LD.X001:opened"
-    assert links[key1]["token_hash"] == token_hash(tokens["LD.X001"]) and links[key1]["role"] == "unit"
+    key1 = f"cycle_opened:{PERIOD}:{DS}:LD.24781:opened"
+    assert links[key1]["token_hash"] == token_hash(tokens["LD.24781"]) and links[key1]["role"] == "unit"
     # one link per unit and cycle; none for the operator's messages
     sent_opened = [k for k in report.sent if k.startswith("cycle_opened:")]
     assert sorted(links) == sorted(sent_opened)
@@ -95,7 +95,7 @@ def test_each_unit_gets_its_own_link_hashed_expiring_and_sent_once(tmp_path, sla
                                  [PERIOD, DS]).fetchone()[0]
     assert datetime.fromisoformat(links[key1]["expires_at"]) == deadline + timedelta(days=GRACE_DAYS)
     later = deadline + timedelta(days=GRACE_DAYS, seconds=1)
-    assert store.open_session(tokens["LD.X001"], later, None, None) is None
+    assert store.open_session(tokens["LD.24781"], later, None, None) is None
 
     # delivered again: nothing is sent twice, no new link
     n_before, n_links = len(slack_server.messages()), len(store.links())
@@ -114,7 +114,7 @@ def test_a_retried_rendering_reuses_the_link_and_a_revoked_one_is_never_sent(tmp
 
     deliver.handoff(res)
     out = OutboxStore(res.settings.outbox_store)
-    row = out.row(f"cycle_opened:{PERIOD}:{DS}:LD.X001:opened")
+    row = out.row(f"cycle_opened:{PERIOD}:{DS}:LD.24781:opened")
     links = for_delivery(res.settings)
     first = truth.render_now(row, out, res.now(), links)
     again = truth.render_now(row, out, res.now() + timedelta(minutes=5), links)  # a retry after a lost answer
@@ -123,7 +123,7 @@ def test_a_retried_rendering_reuses_the_link_and_a_revoked_one_is_never_sent(tmp
     store = AccessStore(res.settings.home / "web" / "access.sqlite")
     assert len(store.links()) == 1
     # the unit's links revoked before the message goes out: it carries no dead link
-    assert store.revoke(res.now(), unit_code="LD.X001") == 1
+    assert store.revoke(res.now(), unit_code="LD.24781") == 1
     revoked = truth.render_now(row, out, res.now() + timedelta(minutes=10), links)
     assert not LINK.findall(revoked.text + repr(revoked.blocks))
     assert "cấp đường dẫn truy cập riêng" in repr(revoked.blocks)
@@ -133,7 +133,7 @@ def test_a_retried_rendering_reuses_the_link_and_a_revoked_one_is_never_sent(tmp
 def test_without_a_web_address_the_message_says_how_to_get_a_link(tmp_path, slack_server, slack_sender):
     res = _home(tmp_path, None)
     _send(res, slack_sender)
-    text = _text(slack_server, "bc-ld-x001")
+    text = _text(slack_server, "bc-ld-24781")
     assert "/a/" not in text and "None" not in text.split("\n")[0]
     assert "đề nghị cán bộ phụ trách báo cáo của tỉnh (Sở Y tế) cấp đường dẫn truy cập riêng" in text
     assert not (res.settings.home / "web" / "access.sqlite").exists()  # nothing minted
@@ -145,7 +145,7 @@ def test_the_rendered_link_is_the_units_own_words(lang):
 
     from notifications import render
 
-    msg = render.cycle_opened(unit_code="LD.X001", unit_name="Xã A", dataset_code=DS, dataset_name=None,
+    msg = render.cycle_opened(unit_code="LD.24781", unit_name="Xã A", dataset_code=DS, dataset_name=None,
                               period=PERIOD, deadline=date(2026, 7, 10), web_link=BASE + "a/tok",
                               web_link_until=date(2026, 7, 24), lang=lang)
     blocks = repr(msg.blocks)

@@ -10,8 +10,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-UNIT_A = "LD.X001"
-UNIT_B = "LD.X002"
+UNIT_A = "LD.24781"
+UNIT_B = "LD.24787"
 PERIOD = "2026H1"
 PREVIOUS = "2025H2"
 

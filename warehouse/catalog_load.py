@@ -24,9 +24,11 @@ def load_catalog(con: duckdb.DuckDBPyConnection, cat=None) -> None:
     _replace(con, "core.org_unit", [
         {"unit_code": u.code, "name": u.name, "unit_type": u.type, "parent_code": u.parent_code or None,
          "former_province": u.former_province or None, "valid_from": u.valid_from or None,
-         "valid_to": u.valid_to or None, "is_synthetic": u.synthetic} for u in cat.org_units.values()],
+         "valid_to": u.valid_to or None, "is_synthetic": u.synthetic, "province": u.province or None,
+         "successor_code": u.successor_code or None}
+        for u in cat.org_units.values() if cat.in_scope(u)],  # the units of the provinces this deployment serves
         pa.schema([("unit_code", s), ("name", s), ("unit_type", s), ("parent_code", s), ("former_province", s),
-                   ("valid_from", s), ("valid_to", s), ("is_synthetic", b)]))
+                   ("valid_from", s), ("valid_to", s), ("is_synthetic", b), ("province", s), ("successor_code", s)]))
     _replace(con, "core.data_element", [
         {"element_code": e.code, "name": e.name, "name_en": e.name_en, "unit": e.unit, "value_type": e.value_type,
          "min_value": e.bounds[0], "max_value": e.bounds[1]} for e in cat.elements.values()],
@@ -72,14 +74,18 @@ def load_catalog(con: duckdb.DuckDBPyConnection, cat=None) -> None:
         pa.schema([("dataset_code", s), ("unit_code", s), ("valid_from", s), ("valid_to", s)]))
     _replace(con, "core.crosswalk", [
         {"old_code": r["old_code"], "new_code": r["new_code"], "weight": r["weight"],
-         "effective_from": r["effective_from"], "basis": r["basis"]} for r in cat.crosswalk],
-        pa.schema([("old_code", s), ("new_code", s), ("weight", d), ("effective_from", s), ("basis", s)]))
+         "effective_from": r["effective_from"], "basis": r["basis"], "is_synthetic": r.get("synthetic") == "true"}
+        for r in cat.crosswalk],
+        pa.schema([("old_code", s), ("new_code", s), ("weight", d), ("effective_from", s), ("basis", s),
+                   ("is_synthetic", b)]))
     _replace(con, "core.task", [
         {"plan_code": t.plan_code, "task_no": t.task_no, "title": t.title, "lead_agency": t.lead_agency,
          "lead_unit_code": t.lead_unit_code, "deadline_text": t.deadline_text,
-         "deadline_date": t.deadline_date or None, "note": t.note or None} for t in cat.tasks],
+         "deadline_date": t.deadline_date or None, "note": t.note or None,
+         "lead_unit_now": t.lead_unit_now or None, "lead_agency_now": t.lead_agency_now or None} for t in cat.tasks],
         pa.schema([("plan_code", s), ("task_no", i), ("title", s), ("lead_agency", s), ("lead_unit_code", s),
-                   ("deadline_text", s), ("deadline_date", s), ("note", s)]))
+                   ("deadline_text", s), ("deadline_date", s), ("note", s), ("lead_unit_now", s),
+                   ("lead_agency_now", s)]))
 
 
 def _f(v):

@@ -12,14 +12,16 @@ comment on table core.task is 'One row per task assigned by a plan, with its lea
 comment on table core.crosswalk is 'One row per pre-merger unit and the unit that replaced it (1 July 2025 reform): a weight below 1 splits a divided unit; reports from before the reform are re-aggregated onto today''s units with it.';
 
 -- columns
-comment on column core.org_unit.unit_code is 'Unit code (synthetic for the sample province, e.g. LD.X001 commune, LD.T001 its station, LD.C0001 a pre-merger commune).';
+comment on column core.org_unit.unit_code is 'Unit code: province abbreviation and official code (LD.24781 a ward, LD.T24781 its health station, LD.SYT a department, LD a province; LD.C0001 a pre-merger commune, synthetic).';
 comment on column core.org_unit.name is 'Vietnamese name.';
 comment on column core.org_unit.unit_type is 'province, department, statistics_office, commune, ward, special_zone, station, district or former_province.';
 comment on column core.org_unit.parent_code is 'Parent unit in the hierarchy at the time the unit existed.';
 comment on column core.org_unit.former_province is 'Province before the July 2025 merger (Lâm Đồng, Đắk Nông, Bình Thuận); the region level of the marts.';
 comment on column core.org_unit.valid_from is 'First day the unit existed (ISO date; empty = always).';
 comment on column core.org_unit.valid_to is 'Last day the unit existed (ISO date; empty = exists today).';
-comment on column core.org_unit.is_synthetic is 'True where the name and code are synthetic (real ones not at hand).';
+comment on column core.org_unit.is_synthetic is 'True where the unit is synthetic (the pre-merger districts and communes); provinces, communes and wards come from vietnam-provinces (official codes and names).';
+comment on column core.org_unit.province is 'Province the unit belongs to (abbreviation, catalog/provinces.csv); only the provinces the deployment serves (BAOCAO_PROVINCES) are loaded.';
+comment on column core.org_unit.successor_code is 'For a unit merged away (a department before the 2025 restructuring): the unit that carries its work today.';
 comment on column core.data_element.element_code is 'Data element code (the Mã column of the form).';
 comment on column core.data_element.name is 'Vietnamese name as printed on the form.';
 comment on column core.data_element.name_en is 'English name.';
@@ -82,8 +84,11 @@ comment on column core.task.lead_unit_code is 'Reporting unit responsible (COMMU
 comment on column core.task.deadline_text is 'Deadline as worded (quarter or year).';
 comment on column core.task.deadline_date is 'Last day of that quarter or year (ISO).';
 comment on column core.task.note is 'Reviewer note.';
+comment on column core.task.lead_unit_now is 'Unit the task is chased at today: the lead unit, or its successor when it was merged away (2025).';
+comment on column core.task.lead_agency_now is 'Lead agency as worded, with «(nay là Sở …)» when it was merged away.';
 comment on column core.crosswalk.old_code is 'Pre-merger unit.';
 comment on column core.crosswalk.new_code is 'Unit that replaced it.';
 comment on column core.crosswalk.weight is 'Share of the old unit carried to the new one (1 = merged whole; below 1 = divided).';
 comment on column core.crosswalk.effective_from is 'Date the change took effect.';
 comment on column core.crosswalk.basis is 'Legal basis of the change.';
+comment on column core.crosswalk.is_synthetic is 'True where the mapping is synthetic (pre-merger communes onto today''s: no official table at hand); the former provinces'' merger is real.';
