@@ -55,9 +55,16 @@ SCALE = {"LD": 1.0, "DNA": 1.7}  # Đồng Nai's communes have ~1.7 times the do
 
 def _catalog(folder: Path) -> catalog_mod.Catalog:
     folder.mkdir(parents=True)
-    for name in ("data_elements.yaml", "indicators.yaml", "datasets.yaml", "validation_rules.yaml", "plans.yaml",
-                 "tasks.csv"):
+    for name in ("data_elements.yaml", "indicators.yaml", "datasets.yaml", "validation_rules.yaml", "plans.yaml"):
         shutil.copyfile(catalog_mod.HERE / name, folder / name)
+    # the plans' tasks, less those led by a department this small catalog does not have
+    known = {u[0] for u in UNITS}
+    with (catalog_mod.HERE / "tasks.csv").open(encoding="utf-8", newline="") as src, \
+            (folder / "tasks.csv").open("w", encoding="utf-8", newline="") as dst:
+        rows = csv.DictReader(src)
+        w = csv.DictWriter(dst, fieldnames=rows.fieldnames)
+        w.writeheader()
+        w.writerows(r for r in rows if all(not r.get(k) or r[k] in known for k in ("lead_unit_code", "lead_unit_now")))
     with (folder / "org_units.csv").open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
         w.writerow(HEADER)
