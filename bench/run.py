@@ -24,6 +24,8 @@ for _k, _v in (("DO_NOT_TRACK", "1"), ("GX_ANALYTICS_ENABLED", "false"), ("PREFE
 
 ROOT = Path(__file__).resolve().parents[1]
 GROWTH_SCALES = (1.0, 2.0, 4.0)
+# the settings a national deployment runs with (docs/operations.md): the batch path's memory bounds
+NATIONAL = {"validation_chunk": 3500, "load_chunk": 500, "duckdb_memory": "256MB"}
 PYCACHE = Path(tempfile.gettempdir()) / "baocao-bench-pycache"
 WARM_IMPORTS = ("great_expectations, pandas, numpy, duckdb, pyarrow, python_calamine, openpyxl, slack_sdk, yaml, "
                 "baocao.services, expectations.validate, notifications.notify, notifications.outbox, "
@@ -64,14 +66,16 @@ def parse_lines(text: str) -> dict[str, str]:
 
 def run_scale(scale: float, workdir: Path, *, jobs: int, naive_files: int, cycle_only: bool,
               profile: Path | None, notify: bool = True, trace: bool = False, files_from: Path | None = None,
-              generate_only: bool = False) -> dict:
+              generate_only: bool = False, bounds: dict | None = None) -> dict:
     from baocao.settings import Settings
     from bench import baselines, national
     from bench.cycle import resources, run_cycle
     from bench.measure import maxrss_mb
 
     catalog_dir = workdir / "catalog"
-    s = Settings(workdir / "home")
+    s = Settings(workdir / "home", **(bounds or {}))
+    print(f"# batch memory bounds: validation_chunk={s.validation_chunk} load_chunk={s.load_chunk} "
+          f"duckdb_memory={s.duckdb_memory or 'DuckDB default'}")
     if files_from:  # the catalog and inbox of an earlier --generate-only, copied (not measured)
         shutil.copytree(files_from / "catalog", catalog_dir)
         shutil.copytree(files_from / "home", workdir / "home")
@@ -202,6 +206,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="write the catalog and the submissions into --workdir and stop (for --files-from)")
     ap.add_argument("--files-from", type=Path,
                     help="copy the catalog and submissions of an earlier --generate-only folder instead of generating")
+    ap.add_argument("--validation-chunk", type=int, default=NATIONAL["validation_chunk"],
+                    help=f"units per Great Expectations run (BAOCAO_VALIDATION_CHUNK; default {NATIONAL['validation_chunk']}, 0: whole batch)")
+    ap.add_argument("--load-chunk", type=int, default=NATIONAL["load_chunk"],
+                    help=f"units per insert of the load (BAOCAO_LOAD_CHUNK; default {NATIONAL['load_chunk']}, 0: whole batch)")
+    ap.add_argument("--duckdb-memory", default=NATIONAL["duckdb_memory"],
+                    help=f"DuckDB memory_limit of the writer (BAOCAO_DUCKDB_MEMORY; default {NATIONAL['duckdb_memory']}, '' for DuckDB's)")
     ap.add_argument("--trace-memory", action="store_true",
                     help="also follow Python's heap per stage with tracemalloc (slow: for finding where memory goes)")
     args = ap.parse_args(argv)
@@ -227,7 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         res = run_scale(args.scale, workdir, jobs=args.jobs, naive_files=args.naive_files,
                         cycle_only=args.cycle_only, profile=args.profile, notify=not args.no_notify,
-                        trace=args.trace_memory, files_from=args.files_from, generate_only=args.generate_only)
+                        trace=args.trace_memory, files_from=args.files_from, generate_only=args.generate_only,
+                        bounds={"validation_chunk": args.validation_chunk, "load_chunk": args.load_chunk,
+                                "duckdb_memory": args.duckdb_memory or None})
     finally:
         if not args.keep and not args.generate_only:
             shutil.rmtree(workdir, ignore_errors=True)
