@@ -65,11 +65,19 @@ def resources(s: Settings, cat, period: str = national.PERIOD) -> Resources:
 def run_cycle(res: Resources, catalog_dir: Path, period: str = national.PERIOD, notify: bool = True,
               trace: bool = False) -> dict:
     """open → collect → pending → parse → validate → load → aggregate → notify → publish."""
+    meter = Meter(trace=trace)
+    try:
+        return _stages(res, catalog_dir, period, notify, meter)
+    except BaseException as exc:
+        exc.meter = meter  # bench.run prints the stages measured before the failure
+        raise
+
+
+def _stages(res: Resources, catalog_dir: Path, period: str, notify: bool, meter: Meter) -> dict:
     from warehouse import catalog_load, models
     from warehouse import load as load_mod
 
     cat = res.cat
-    meter = Meter(trace=trace)
     opened_at = _deadline(cat, period) - timedelta(days=20)
     out: dict = {"meter": meter}
 

@@ -25,7 +25,7 @@ for _k, _v in (("DO_NOT_TRACK", "1"), ("GX_ANALYTICS_ENABLED", "false"), ("PREFE
 ROOT = Path(__file__).resolve().parents[1]
 GROWTH_SCALES = (1.0, 2.0, 4.0)
 # the settings a national deployment runs with (docs/operations.md): the batch path's memory bounds
-NATIONAL = {"validation_chunk": 3500, "load_chunk": 500, "duckdb_memory": "256MB"}
+NATIONAL = {"validation_chunk": 2000, "load_chunk": 500, "duckdb_memory": "512MB"}
 PYCACHE = Path(tempfile.gettempdir()) / "baocao-bench-pycache"
 WARM_IMPORTS = ("great_expectations, pandas, numpy, duckdb, pyarrow, python_calamine, openpyxl, slack_sdk, yaml, "
                 "baocao.services, expectations.validate, notifications.notify, notifications.outbox, "
@@ -99,7 +99,13 @@ def run_scale(scale: float, workdir: Path, *, jobs: int, naive_files: int, cycle
         prof = cProfile.Profile()
         prof.enable()
     resources_ = resources(s, cat)
-    res = run_cycle(resources_, catalog_dir, notify=notify, trace=trace)
+    try:
+        res = run_cycle(resources_, catalog_dir, notify=notify, trace=trace)
+    except BaseException as exc:  # the stages measured so far, then the error
+        meter = getattr(exc, "meter", None)
+        if meter is not None:
+            print(f"Cycle stopped in a stage ({type(exc).__name__}); stages so far:\n{meter.table()}", flush=True)
+        raise
     if prof:
         prof.disable()
         prof.dump_stats(str(profile))
