@@ -25,7 +25,7 @@ for _k, _v in (("DO_NOT_TRACK", "1"), ("GX_ANALYTICS_ENABLED", "false"), ("PREFE
 ROOT = Path(__file__).resolve().parents[1]
 GROWTH_SCALES = (1.0, 2.0, 4.0)
 # the settings a national deployment runs with (docs/operations.md): the batch path's memory bounds
-NATIONAL = {"validation_chunk": 2000, "load_chunk": 500, "duckdb_memory": "512MB"}
+NATIONAL = {"validation_chunk": 2000, "load_chunk": 500, "duckdb_memory": ""}
 PYCACHE = Path(tempfile.gettempdir()) / "baocao-bench-pycache"
 WARM_IMPORTS = ("great_expectations, pandas, numpy, duckdb, pyarrow, python_calamine, openpyxl, slack_sdk, yaml, "
                 "baocao.services, expectations.validate, notifications.notify, notifications.outbox, "
