@@ -72,7 +72,7 @@ def _apportion(total: int, weights: list[float]) -> list[int]:
     return out
 
 
-# official province code → abbreviation of the unit-code scheme (the catalog's, docs: COMMON scheme)
+# official province code → the abbreviation that starts its units' codes (LD.24781, LD.T24781, LD.SYT)
 ABBR = {1: "HN", 4: "CB", 8: "TQ", 11: "DB", 12: "LC", 14: "SL", 15: "LCA", 19: "TN", 20: "LS", 22: "QNI",
         24: "BN", 25: "PT", 31: "HP", 33: "HY", 37: "NB", 38: "TH", 40: "NA", 42: "HT", 44: "QT", 46: "HUE",
         48: "DNG", 51: "QNG", 52: "GL", 56: "KH", 66: "DLK", 68: "LD", 75: "DNA", 79: "HCM", 80: "TNI", 82: "DT",
