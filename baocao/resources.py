@@ -68,9 +68,10 @@ class Warehouse:
     its duration and closes it before another process may write (see `tasks.cycle.warehouse_lock`).
     `con()` gives a cursor on the one connection (each thread its own cursor)."""
 
-    def __init__(self, path: Path | str, lock_wait: float | None = None):
+    def __init__(self, path: Path | str, lock_wait: float | None = None, memory_limit: str | None = None):
         self.path = Path(path)
         self.lock_wait = lock_wait  # seconds to wait for another writer (None: warehouse.db's default)
+        self.memory_limit = memory_limit  # DuckDB's memory_limit for the writer (None: DuckDB's default)
         self._con = None
 
     @classmethod
@@ -85,7 +86,7 @@ class Warehouse:
         if self._con is None:
             from warehouse import db
 
-            self._con = db.connect(self.path, lock_wait=self.lock_wait)
+            self._con = db.connect(self.path, lock_wait=self.lock_wait, memory_limit=self.memory_limit)
         return self._con.cursor()
 
     def close(self) -> None:
@@ -330,7 +331,7 @@ def live(s: Settings | None = None, **override: Any) -> Resources:
         s = settings()
     built = dict(
         settings=s,
-        warehouse=Warehouse(s.db_path, lock_wait=s.lock_wait),
+        warehouse=Warehouse(s.db_path, lock_wait=s.lock_wait, memory_limit=s.duckdb_memory),
         snapshot=Snapshot(s.snapshot),
         store=Store.at(s.home),
         delivery=DeliveryStore(s.outbox_store),

@@ -9,6 +9,7 @@ warehouse, the inbox, the submission store, the published snapshot. The other va
 | BAOCAO_PROVINCES | provinces this deployment serves (abbreviations, comma-separated: `LD,LC`); expected units, reminders, recipients and completeness come from their units | `LD` |
 | BAOCAO_TASK_RUNNER | `dask` spreads validation chunks over Dask workers | in-process |
 | BAOCAO_VALIDATION_CHUNK | units per validation chunk (0: one chunk per data set) | 0 |
+| BAOCAO_LOAD_CHUNK | units whose rows are inserted together when a batch is loaded (0: the whole batch; always one transaction) | 0 |
 | BAOCAO_DASK_ADDRESS | an existing Dask scheduler (workers on other hosts) | a local cluster |
 | BAOCAO_DASK_WORKERS | processes of the local Dask cluster | 2 |
 | BAOCAO_PARSE_WORKERS | processes parsing a large batch | min(4, cores) |
@@ -18,6 +19,7 @@ warehouse, the inbox, the submission store, the published snapshot. The other va
 | BAOCAO_EVENTS | `0`/`off` sends no Prefect events | on |
 | BAOCAO_PARSE_SECONDS | wall time one file may take in its parse worker | 20 |
 | BAOCAO_PARSE_MEMORY_MB | address-space limit of a parse worker (MB) | 1536 |
+| BAOCAO_DUCKDB_MEMORY | memory limit of the warehouse writer's DuckDB (e.g. `512MB`; it spills to disk beyond) | DuckDB's (80 % of RAM) |
 | BAOCAO_LOCK_WAIT | seconds a writer waits for the warehouse's lock before saying who holds it | 30 |
 | BAOCAO_TEST_KILL_AFTER_LOAD | test hook: `1` kills the run (SIGKILL) right after a load commits | off |
 | SLACK_BOT_TOKEN | Slack bot token; without it messages stay in the outbox | none |
@@ -33,11 +35,13 @@ built from it, `baocao.resources`) handed in.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 FALSE = ("0", "off", "false", "no")
+MEMORY = re.compile(r"\d+(?:\.\d+)?\s*(?:[KMGT]i?B)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class Settings:
     home: Path
     task_runner: str = ""
     validation_chunk: int = 0
+    load_chunk: int = 0
     dask_address: str | None = None
     dask_workers: int = 2
     parse_workers: int | None = None
@@ -60,6 +65,7 @@ class Settings:
     parse_seconds: float = 20.0
     parse_memory_mb: int = 1536
     lock_wait: float = 30.0
+    duckdb_memory: str | None = None
     test_kill_after_load: bool = False
     provinces: tuple[str, ...] = ("LD",)
 
@@ -88,6 +94,12 @@ class Settings:
             except ValueError:
                 raise ValueError(f"{name}={raw!r}: cần một số nguyên / must be a whole number") from None
 
+        def memory(name: str) -> str | None:
+            raw = text(name)
+            if raw is not None and not MEMORY.fullmatch(raw):
+                raise ValueError(f"{name}={raw!r}: cần dạng 512MB hoặc 1GB / must look like 512MB or 1GB")
+            return raw
+
         runner = (text("BAOCAO_TASK_RUNNER") or "").lower()
         if runner not in ("", "default", "thread", "dask"):
             raise ValueError(f"BAOCAO_TASK_RUNNER={runner!r}: dùng 'dask' hoặc để trống / use 'dask' or leave it empty")
@@ -95,6 +107,7 @@ class Settings:
             home=Path(home or text("BAOCAO_HOME") or "var").resolve(),
             task_runner="dask" if runner == "dask" else "",
             validation_chunk=number("BAOCAO_VALIDATION_CHUNK", 0) or 0,
+            load_chunk=max(0, number("BAOCAO_LOAD_CHUNK", 0) or 0),
             dask_address=text("BAOCAO_DASK_ADDRESS"),
             dask_workers=number("BAOCAO_DASK_WORKERS", 2) or 2,
             parse_workers=number("BAOCAO_PARSE_WORKERS", None),
@@ -110,6 +123,7 @@ class Settings:
             parse_seconds=seconds("BAOCAO_PARSE_SECONDS", 20.0),
             parse_memory_mb=number("BAOCAO_PARSE_MEMORY_MB", 1536) or 1536,
             lock_wait=seconds("BAOCAO_LOCK_WAIT", 30.0),
+            duckdb_memory=memory("BAOCAO_DUCKDB_MEMORY"),
             test_kill_after_load=text("BAOCAO_TEST_KILL_AFTER_LOAD") == "1",
             provinces=provinces_in_scope(env),
         )

@@ -102,6 +102,18 @@ def floor(paths: list[Path], db_path: Path, threads: int | None = None) -> dict:
             "unreadable": sum(1 for p in parts if p is None), "threads": threads}
 
 
+def _facts(con, submission_id: str) -> tuple[list[dict], list[dict]]:
+    """A loaded submission's values and task statuses as the parser gave them (the cycle releases
+    its records' parsed rows once they are in the warehouse)."""
+    values = [dict(zip(("element_code", "value", "value_raw", "sheet", "cell"), row, strict=True))
+              for row in con.execute("select element_code, value, value_raw, sheet, cell from core.data_value"
+                                     " where submission_id = ?", [submission_id]).fetchall()]
+    tasks = [dict(zip(("plan_code", "task_no", "status", "note"), row, strict=True))
+             for row in con.execute("select plan_code, task_no, status, note from core.task_status"
+                                    " where submission_id = ?", [submission_id]).fetchall()]
+    return values, tasks
+
+
 def naive(records: list, con, cat, n: int = 20) -> dict:
     """One fresh GX ValidationDefinition per submission (values + tasks suites) on a sample."""
     from baocao.services import process
@@ -124,7 +136,8 @@ def naive(records: list, con, cat, n: int = 20) -> dict:
     previous = process.previous_values(con, sample[0].period, sample[0].dataset_code)
     times = []
     for i, r in enumerate(sample):
-        item = BatchItem(key=r.submission_id, unit_code=r.unit_code, values=r.values, tasks=r.tasks)
+        values, tasks = (r.values, r.tasks) if r.values else _facts(con, r.submission_id)
+        item = BatchItem(key=r.submission_id, unit_code=r.unit_code, values=values, tasks=tasks)
         ds = r.dataset_code
         t0 = time.perf_counter()
         if suite_exists(ds):

@@ -62,12 +62,22 @@ def resources(s: Settings, cat, period: str = national.PERIOD) -> Resources:
     return live(s, catalog=FixedCatalog(cat), clock=FixedClock(_deadline(cat, period) + timedelta(days=4)), sender=None)
 
 
-def run_cycle(res: Resources, catalog_dir: Path, period: str = national.PERIOD, notify: bool = True) -> dict:
+def run_cycle(res: Resources, catalog_dir: Path, period: str = national.PERIOD, notify: bool = True,
+              trace: bool = False) -> dict:
     """open → collect → pending → parse → validate → load → aggregate → notify → publish."""
+    meter = Meter(trace=trace)
+    try:
+        return _stages(res, catalog_dir, period, notify, meter)
+    except BaseException as exc:
+        exc.meter = meter  # bench.run prints the stages measured before the failure
+        raise
+
+
+def _stages(res: Resources, catalog_dir: Path, period: str, notify: bool, meter: Meter) -> dict:
     from warehouse import catalog_load, models
+    from warehouse import load as load_mod
 
     cat = res.cat
-    meter = Meter()
     opened_at = _deadline(cat, period) - timedelta(days=20)
     out: dict = {"meter": meter}
 
@@ -97,6 +107,7 @@ def run_cycle(res: Resources, catalog_dir: Path, period: str = national.PERIOD, 
         st.note = f"{vstats['batches']} GX batch(es), {vstats['rows']} frame rows"
     with meter.stage("load", "rows inserted") as st:
         counts = process.load(res, records)
+        load_mod.release_facts(records)  # the parsed rows are in the warehouse now
         st.rows = counts["submissions"] + counts["values"] + counts["findings"]
         st.note = f"{counts['submissions']} submissions, {counts['values']} values, {counts['findings']} findings"
     with meter.stage("aggregate", "mart rows") as agg:

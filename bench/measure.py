@@ -3,8 +3,11 @@
 Peak RSS per stage comes from the kernel's high-water mark (VmHWM in /proc/self/status), reset at
 the start of each stage by writing 5 to /proc/self/clear_refs (Linux ≥ 4.0). Where that is not
 allowed, a 10 ms sampling thread is used instead. Both count the whole process (DuckDB's and
-calamine's native memory included), which tracemalloc would not; tracemalloc is not used in the
-timed run because it slows Python allocation down several-fold.
+calamine's native memory included), which tracemalloc would not. `Meter(trace=True)`
+(`bench.run --trace-memory`) also follows Python's own allocations with tracemalloc: the heap
+held at the end of each stage, its peak during the stage and the lines that hold the most; it
+slows Python allocation down several-fold, so its run is for finding where memory goes, not for
+the figures.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import resource
 import threading
 import time
+import tracemalloc
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,15 +96,20 @@ class Stage:
 
 
 class Meter:
-    def __init__(self) -> None:
+    def __init__(self, trace: bool = False) -> None:
         self.stages: list[Stage] = []
         self.hwm_method = "VmHWM reset" if _reset_hwm() and _hwm_mb() is not None else "10 ms sampling"
+        self.trace = trace
+        if trace and not tracemalloc.is_tracing():
+            tracemalloc.start(1)
 
     @contextmanager
     def stage(self, name: str, unit: str = "rows"):
         st = Stage(name, unit=unit)
         use_hwm = self.hwm_method == "VmHWM reset" and _reset_hwm()
         sampler = None if use_hwm else _Sampler().__enter__()
+        if self.trace:
+            tracemalloc.reset_peak()
         t0, c0 = time.perf_counter(), time.process_time()
         try:
             yield st
@@ -112,6 +121,11 @@ class Meter:
                 st.peak_rss_mb = sampler.peak
             else:
                 st.peak_rss_mb = _hwm_mb() or rss_mb()
+            st.extra["rss_end_mb"] = rss_mb()
+            if self.trace:
+                cur, peak = tracemalloc.get_traced_memory()
+                st.extra.update(py_held_mb=cur / 1048576, py_peak_mb=peak / 1048576,
+                                py_top=tracemalloc.take_snapshot().statistics("lineno")[:6])
             self.stages.append(st)
 
     @property
@@ -123,11 +137,21 @@ class Meter:
         return max((s.peak_rss_mb for s in self.stages), default=0.0)
 
     def table(self) -> str:
-        head = f"{'stage':<10} {'wall s':>8} {'cpu s':>8} {'rows':>9} {'rows/s':>11} {'peak RSS MB':>12}  what"
+        head = (f"{'stage':<10} {'wall s':>8} {'cpu s':>8} {'rows':>9} {'rows/s':>11} {'peak RSS MB':>12}"
+                f" {'RSS at end':>10}  what")
         lines = [head, "-" * len(head)]
         for s in self.stages:
             lines.append(f"{s.name:<10} {s.seconds:>8.2f} {s.cpu_seconds:>8.2f} {s.rows:>9} {s.rate:>11,.0f}"
-                         f" {s.peak_rss_mb:>12.0f}  {s.unit}{'; ' + s.note if s.note else ''}")
+                         f" {s.peak_rss_mb:>12.0f} {s.extra.get('rss_end_mb', 0):>10.0f}"
+                         f"  {s.unit}{'; ' + s.note if s.note else ''}")
         lines.append(f"{'total':<10} {self.seconds:>8.2f} {sum(s.cpu_seconds for s in self.stages):>8.2f}"
-                     f" {'':>9} {'':>11} {self.peak_rss_mb:>12.0f}")
+                     f" {'':>9} {'':>11} {self.peak_rss_mb:>12.0f} {'':>10}")
+        if self.trace:
+            lines.append("Python heap (tracemalloc): held at the end of each stage / peak during it, and the lines holding most")
+            for s in self.stages:
+                lines.append(f"  {s.name:<10} held {s.extra['py_held_mb']:>7.0f} MB  peak {s.extra['py_peak_mb']:>7.0f} MB"
+                             f"  RSS at end {s.extra['rss_end_mb']:>6.0f} MB")
+                for stat in s.extra["py_top"]:
+                    fr = stat.traceback[0]
+                    lines.append(f"      {stat.size / 1048576:>7.1f} MB  {fr.filename.split('/site-packages/')[-1]}:{fr.lineno}")
         return "\n".join(lines)

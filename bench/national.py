@@ -1,10 +1,19 @@
-"""A synthetic national cycle: 34 provinces, 3,321 communes (× scale), 20 departments per province.
+"""The national cycle on the real country: 34 provinces and 3,321 communes, wards and special zones
+(× scale), 20 departments per province.
 
-The reviewed catalog in catalog/ describes one province (LD). The benchmark needs the whole
-country, so it writes a *catalog folder* under its temp dir — the reviewed YAML files and
-tasks.csv copied as they are, org_units.csv and recipients.csv generated for 34 synthetic provinces
-(codes P01 … P34, communes P01.X0001 …, stations P01.T0001 …, departments P01.SYT …) — and loads it
-with `catalog.load(folder)`. The folder is needed (not just a `Catalog` object) because the
+Scale 1 is the official list of `vietnam-provinces` (pinned in pyproject.toml): every province
+and every commune/ward/special zone with its official code, under the unit-code scheme of the
+catalog — commune `<ABBR>.<ward code, 5 digits>` (LD.24781), its health station `<ABBR>.T<code>`,
+departments `<ABBR>.SYT` …, the province `<ABBR>`. `country_units(scale)` is the one conversion.
+Scale N > 1 keeps every real unit and adds (N − 1) × as many synthetic ones per province, coded
+`<ABBR>.9xxxx` (official ward codes stop at 32,248) and named «… giả lập thử tải» with
+`synthetic=true`; scale < 1 keeps the first units of each province in official order, the total
+split by the provinces' real sizes.
+
+The reviewed catalog in catalog/ describes one province (LD). The benchmark writes a *catalog
+folder* under its temp dir — the reviewed YAML files and tasks.csv copied as they are,
+org_units.csv and recipients.csv generated from the country — and loads it with
+`catalog.load(folder)`. The folder is needed (not just a `Catalog` object) because the
 notification code reads org_units.csv and recipients.csv from a folder (see bench/README.md).
 
 Everything is deterministic for a seed and a scale. Submissions are written like testing/demo.py
@@ -40,8 +49,6 @@ PERIOD = "2026H1"
 EXTRA_DEPARTMENTS = [("SKHCN", "Sở Khoa học và Công nghệ"), ("STNMT", "Sở Tài nguyên và Môi trường"),
                      ("SGTVT", "Sở Giao thông vận tải"), ("STP", "Sở Tư pháp")]
 DEPARTMENTS = [(c, n) for c, n, _ in build_org_units.DEPARTMENTS] + EXTRA_DEPARTMENTS   # 20
-PLACES = ["Tân Phú", "An Bình", "Hòa Lợi", "Phước Long", "Thạnh Mỹ", "Vĩnh Hưng", "Đông Hòa", "Tây Sơn",
-          "Bình Minh", "Hưng Đạo", "Quang Trung", "Long Hải", "Sơn Thủy", "Cẩm Phúc", "Nghĩa Đàn", "Yên Lạc"]
 # problem kinds, by cumulative probability per commune (the rest is "ok")
 PROBLEMS = [(0.010, "corrupt"), (0.020, "text_value"), (0.030, "rule"), (0.035, "unknown_unit"),
             (0.040, "other_unit"), (0.050, "outlier"), (0.060, "jump")]
@@ -65,30 +72,62 @@ def _apportion(total: int, weights: list[float]) -> list[int]:
     return out
 
 
-def org_units(scale: float, seed: int = SEED) -> list[dict]:
-    rng = random.Random(f"{seed}:provinces")
-    per_province = _apportion(n_communes(scale), [rng.uniform(0.4, 1.6) for _ in range(N_PROVINCES)])
-    base = {"valid_from": "2025-07-01", "valid_to": "", "synthetic": "true"}
+# official province code → the abbreviation that starts its units' codes (LD.24781, LD.T24781, LD.SYT)
+ABBR = {1: "HN", 4: "CB", 8: "TQ", 11: "DB", 12: "LC", 14: "SL", 15: "LCA", 19: "TN", 20: "LS", 22: "QNI",
+        24: "BN", 25: "PT", 31: "HP", 33: "HY", 37: "NB", 38: "TH", 40: "NA", 42: "HT", 44: "QT", 46: "HUE",
+        48: "DNG", 51: "QNG", 52: "GL", 56: "KH", 66: "DLK", 68: "LD", 75: "DNA", 79: "HCM", 80: "TNI", 82: "DT",
+        86: "VL", 91: "AG", 92: "CT", 96: "CM"}
+SYNTHETIC_BASE = 90000       # synthetic extra units: <ABBR>.9xxxx, above every official ward code
+_KIND = {"xã": ("commune", "Xã"), "phường": ("ward", "Phường"), "đặc khu": ("special_zone", "Đặc khu")}
+
+
+def country() -> list[dict]:
+    """The official country as plain rows, one per province, with its communes/wards/special zones
+    in official order: {"code", "abbr", "name", "units": [{"ward_code", "name", "type"}]}.
+
+    The one place that reads `vietnam-provinces`; the catalog's own generator (catalog/) can
+    replace this body once it offers the same rows."""
+    from vietnam_provinces import Province, Ward
+
     out = []
-    for p in range(1, N_PROVINCES + 1):
-        prov = f"P{p:02d}"
-        n_former = 1 + p % 3  # 1-3 former provinces merged (the marts' "region" level)
-        out.append({"code": prov, "name": f"Tỉnh tổng hợp {p:02d}", "type": "province", "parent_code": "",
-                    "former_province": "", **base})
+    for p in sorted(Province.iter_all(), key=lambda p: int(p.code)):
+        code = int(p.code)
+        wards = sorted(Ward.iter_by_province(p.code), key=lambda w: int(w.code))
+        out.append({"code": code, "abbr": ABBR[code], "name": p.name,
+                    "units": [{"ward_code": int(w.code), "name": w.name,
+                               "type": _KIND[str(w.division_type.value)][0]} for w in wards]})
+    return out
+
+
+def org_units(scale: float, seed: int = SEED) -> list[dict]:
+    """Org units of the bench's country at `scale` (see the module's docstring). `seed` is kept
+    for callers; the country itself does not depend on it."""
+    provinces = country()
+    sizes = [len(p["units"]) for p in provinces]
+    per_province = _apportion(n_communes(scale), sizes) if scale != 1 else sizes
+    base = {"valid_from": "2025-07-01", "valid_to": ""}
+    out = []
+    for prov, n in zip(provinces, per_province, strict=True):
+        abbr = prov["abbr"]
+        real = "false"
+        out.append({"code": abbr, "name": prov["name"] if prov["name"].startswith("Thành phố") else f"Tỉnh {prov['name']}",
+                    "type": "province", "parent_code": "", "former_province": "", **base, "synthetic": real})
         for code, name in DEPARTMENTS:
-            out.append({"code": f"{prov}.{code}", "name": name, "type": "department", "parent_code": prov,
-                        "former_province": "", **base})
-        for i in range(1, per_province[p - 1] + 1):
-            kind, prefix = ("ward", "Phường") if i % 6 == 1 else ("commune", "Xã")
-            if i == 40:
-                kind, prefix = "special_zone", "Đặc khu"
-            place = PLACES[(p * 7 + i) % len(PLACES)]
-            code = f"{prov}.X{i:04d}"
-            former = f"Tỉnh cũ {p:02d}-{1 + i % n_former}"
-            out.append({"code": code, "name": f"{prefix} {place} {i}", "type": kind, "parent_code": prov,
-                        "former_province": former, **base})
-            out.append({"code": f"{prov}.T{i:04d}", "name": f"Trạm Y tế {prefix} {place} {i}", "type": "station",
-                        "parent_code": code, "former_province": former, **base})
+            out.append({"code": f"{abbr}.{code}", "name": name, "type": "department", "parent_code": abbr,
+                        "former_province": "", **base, "synthetic": "true" if code in dict(EXTRA_DEPARTMENTS) else real})
+        for i in range(n):
+            if i < len(prov["units"]):
+                u = prov["units"][i]
+                num, name, kind, synthetic = u["ward_code"], u["name"], u["type"], "false"
+            else:  # an extra unit of scale > 1: clearly not a real one
+                k = i - len(prov["units"]) + 1
+                kind, prefix = ("ward", "Phường") if k % 6 == 1 else ("commune", "Xã")
+                num, name, synthetic = SYNTHETIC_BASE + k, f"{prefix} giả lập thử tải {k} ({prov['name']})", "true"
+            code = f"{abbr}.{num:05d}"
+            out.append({"code": code, "name": name, "type": kind, "parent_code": abbr, "former_province": "", **base,
+                        "synthetic": synthetic})
+            out.append({"code": f"{abbr}.T{num:05d}", "name": f"Trạm Y tế {name}", "type": "station",
+                        "parent_code": code, "former_province": "", **base, "synthetic": synthetic})
     return out
 
 
@@ -166,7 +205,7 @@ def _write_unit(code: str, inbox: Path, cat, period: str, deadline: datetime, se
         values["POP"] = round(values["POP"] * 1.3)
     tasks = demo._tasks(urng, cat, DATASET, code)
     texts = demo._texts(urng)
-    stated = {"unknown_unit": code.split(".", maxsplit=1)[0] + ".X9999", "other_unit": neighbour}.get(kind, code)
+    stated = {"unknown_unit": code.split(".", maxsplit=1)[0] + ".00000", "other_unit": neighbour}.get(kind, code)
     folder = inbox / code
     folder.mkdir(parents=True, exist_ok=True)
     name = template_name(code, period, DATASET)

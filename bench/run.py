@@ -24,6 +24,8 @@ for _k, _v in (("DO_NOT_TRACK", "1"), ("GX_ANALYTICS_ENABLED", "false"), ("PREFE
 
 ROOT = Path(__file__).resolve().parents[1]
 GROWTH_SCALES = (1.0, 2.0, 4.0)
+# the settings a national deployment runs with (docs/operations.md): the batch path's memory bounds
+NATIONAL = {"validation_chunk": 2000, "load_chunk": 500, "duckdb_memory": ""}
 PYCACHE = Path(tempfile.gettempdir()) / "baocao-bench-pycache"
 WARM_IMPORTS = ("great_expectations, pandas, numpy, duckdb, pyarrow, python_calamine, openpyxl, slack_sdk, yaml, "
                 "baocao.services, expectations.validate, notifications.notify, notifications.outbox, "
@@ -63,22 +65,33 @@ def parse_lines(text: str) -> dict[str, str]:
 
 
 def run_scale(scale: float, workdir: Path, *, jobs: int, naive_files: int, cycle_only: bool,
-              profile: Path | None, notify: bool = True) -> dict:
+              profile: Path | None, notify: bool = True, trace: bool = False, files_from: Path | None = None,
+              generate_only: bool = False, bounds: dict | None = None) -> dict:
     from baocao.settings import Settings
     from bench import baselines, national
     from bench.cycle import resources, run_cycle
     from bench.measure import maxrss_mb
 
     catalog_dir = workdir / "catalog"
-    cat = national.write_catalog(catalog_dir, scale)
-    s = Settings(workdir / "home")
-    plan = national.generate(s.inbox, catalog_dir, cat, jobs=jobs)
-    kinds, fmts = plan.count("kind"), plan.count("format")
-    print(f"# generated {len(plan.files)} submissions from {len(national.communes(cat))} communes of "
-          f"{national.N_PROVINCES} provinces ({len(cat.org_units)} org units) in {plan.seconds:.1f}s "
-          f"with {jobs} process(es) — not measured")
-    print(f"#   formats {fmts}; problems {dict(sorted(kinds.items()))}; late {sum(f['late'] for f in plan.files)}")
+    s = Settings(workdir / "home", **(bounds or {}))
+    print(f"# batch memory bounds: validation_chunk={s.validation_chunk} load_chunk={s.load_chunk} "
+          f"duckdb_memory={s.duckdb_memory or 'DuckDB default'}")
+    if files_from:  # the catalog and inbox of an earlier --generate-only, copied (not measured)
+        shutil.copytree(files_from / "catalog", catalog_dir)
+        shutil.copytree(files_from / "home", workdir / "home")
+        cat = national.catalog_mod.load(catalog_dir)
+        print(f"# {len(national.communes(cat))} communes' submissions copied from {files_from} — not measured")
+    else:
+        cat = national.write_catalog(catalog_dir, scale)
+        plan = national.generate(s.inbox, catalog_dir, cat, jobs=jobs)
+        kinds, fmts = plan.count("kind"), plan.count("format")
+        print(f"# generated {len(plan.files)} submissions from {len(national.communes(cat))} communes of "
+              f"{national.N_PROVINCES} provinces ({len(cat.org_units)} org units) in {plan.seconds:.1f}s "
+              f"with {jobs} process(es) — not measured")
+        print(f"#   formats {fmts}; problems {dict(sorted(kinds.items()))}; late {sum(f['late'] for f in plan.files)}")
     print(f"#   workdir {workdir}")
+    if generate_only:
+        return {}
 
     prof = None
     if profile:
@@ -86,7 +99,13 @@ def run_scale(scale: float, workdir: Path, *, jobs: int, naive_files: int, cycle
         prof = cProfile.Profile()
         prof.enable()
     resources_ = resources(s, cat)
-    res = run_cycle(resources_, catalog_dir, notify=notify)
+    try:
+        res = run_cycle(resources_, catalog_dir, notify=notify, trace=trace)
+    except BaseException as exc:  # the stages measured so far, then the error
+        meter = getattr(exc, "meter", None)
+        if meter is not None:
+            print(f"Cycle stopped in a stage ({type(exc).__name__}); stages so far:\n{meter.table()}", flush=True)
+        raise
     if prof:
         prof.disable()
         prof.dump_stats(str(profile))
@@ -189,6 +208,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--delivery", action="store_true",
                     help="also measure delivery of a national cycle's notifications (bench/delivery.py)")
     ap.add_argument("--delivery-only", action="store_true", help="only the delivery measurement, at --scale")
+    ap.add_argument("--generate-only", action="store_true",
+                    help="write the catalog and the submissions into --workdir and stop (for --files-from)")
+    ap.add_argument("--files-from", type=Path,
+                    help="copy the catalog and submissions of an earlier --generate-only folder instead of generating")
+    ap.add_argument("--validation-chunk", type=int, default=NATIONAL["validation_chunk"],
+                    help=f"units per Great Expectations run (BAOCAO_VALIDATION_CHUNK; default {NATIONAL['validation_chunk']}, 0: whole batch)")
+    ap.add_argument("--load-chunk", type=int, default=NATIONAL["load_chunk"],
+                    help=f"units per insert of the load (BAOCAO_LOAD_CHUNK; default {NATIONAL['load_chunk']}, 0: whole batch)")
+    ap.add_argument("--duckdb-memory", default=NATIONAL["duckdb_memory"],
+                    help=f"DuckDB memory_limit of the writer (BAOCAO_DUCKDB_MEMORY; default {NATIONAL['duckdb_memory']}, '' for DuckDB's)")
+    ap.add_argument("--trace-memory", action="store_true",
+                    help="also follow Python's heap per stage with tracemalloc (slow: for finding where memory goes)")
     args = ap.parse_args(argv)
     print("# load average at start: {:.2f} {:.2f} {:.2f} on {} cores".format(*os.getloadavg(), os.cpu_count()))
     if args.delivery_only:
@@ -203,16 +234,23 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print("# " + use_bytecode_cache())
 
+    if args.generate_only and not args.workdir:
+        ap.error("--generate-only needs --workdir")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="baocao-bench-"))
     if args.workdir:
         shutil.rmtree(workdir, ignore_errors=True)
         workdir.mkdir(parents=True)
     try:
         res = run_scale(args.scale, workdir, jobs=args.jobs, naive_files=args.naive_files,
-                        cycle_only=args.cycle_only, profile=args.profile, notify=not args.no_notify)
+                        cycle_only=args.cycle_only, profile=args.profile, notify=not args.no_notify,
+                        trace=args.trace_memory, files_from=args.files_from, generate_only=args.generate_only,
+                        bounds={"validation_chunk": args.validation_chunk, "load_chunk": args.load_chunk,
+                                "duckdb_memory": args.duckdb_memory or None})
     finally:
-        if not args.keep:
+        if not args.keep and not args.generate_only:
             shutil.rmtree(workdir, ignore_errors=True)
+    if args.generate_only:
+        return 0
     scales = tuple(float(x) for x in args.growth_scales.split(","))
     extra = growth(args.jobs, args.keep, scales, notify=not args.no_notify) if args.growth else {}
     lats = {}

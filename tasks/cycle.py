@@ -189,7 +189,7 @@ def apply_validation(r: Resources, records: list, chunks: list, results: list) -
 
 @task(name="load", cache_policy=NO_CACHE, task_run_name=named(lambda p: f"load {_n(p['records'])} submissions"), retries=1)
 def load(r: Resources, records: list) -> dict:
-    from warehouse.load import known_ids
+    from warehouse.load import known_ids, release_facts
 
     con = r.con()
     before = known_ids(con, [rec.submission_id for rec in records])
@@ -201,6 +201,7 @@ def load(r: Resources, records: list) -> dict:
     new = {rec.submission_id: rec for rec in records if rec.submission_id not in before}
     versions = queries.submission_versions(con, list(new))
     r.events.emit_all(ev.submission_loaded(rec, versions.get(sid)) for sid, rec in new.items())
+    release_facts(records)  # their rows are in the warehouse; what follows needs findings and status only
     return counts
 
 

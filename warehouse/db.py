@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 
 
 def connect(path: Path | str, read_only: bool = False, load_catalog: bool = True,
-            lock_wait: float | None = None) -> duckdb.DuckDBPyConnection:
+            lock_wait: float | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """The writer (or a reader). `memory_limit` (the settings' duckdb_memory, e.g. "512MB") bounds
+    DuckDB's buffer pool; beyond it DuckDB evicts and spills to disk."""
     import duckdb
 
     path = Path(path)
@@ -23,6 +25,8 @@ def connect(path: Path | str, read_only: bool = False, load_catalog: bool = True
     path.parent.mkdir(parents=True, exist_ok=True)
     con = open_writer(path, lock_wait)
     con.execute("set timezone = 'Asia/Ho_Chi_Minh'")
+    if memory_limit:
+        con.execute(f"set memory_limit = '{_memory(memory_limit)}'")
     migrate.upgrade(con)
     if load_catalog:
         con.execute("begin transaction")
@@ -30,6 +34,12 @@ def connect(path: Path | str, read_only: bool = False, load_catalog: bool = True
         models.build(con, layers=("core",))
         con.execute("commit")
     return con
+
+
+def _memory(limit: str) -> str:
+    if not re.fullmatch(r"\d+(?:\.\d+)?\s*[KMGT]i?B", limit.strip(), re.IGNORECASE):
+        raise ValueError(f"memory limit {limit!r}: use e.g. 512MB or 1GB")
+    return limit.strip()
 
 
 LOCK_WAIT = 30.0  # seconds (Settings.lock_wait, BAOCAO_LOCK_WAIT)

@@ -67,8 +67,11 @@ def known_ids(con: duckdb.DuckDBPyConnection, ids: list[str]) -> set[str]:
     return {r[0] for r in con.execute("select s.submission_id from raw.submission s join tbl using (submission_id)").fetchall()}
 
 
-def load_batch(con: duckdb.DuckDBPyConnection, records: list[SubmissionRecord], validated_at: datetime) -> dict:
-    """Insert the batch in one transaction. Returns counts of what was inserted."""
+def load_batch(con: duckdb.DuckDBPyConnection, records: list[SubmissionRecord], validated_at: datetime,
+               chunk: int = 0) -> dict:
+    """Insert the batch in one transaction. Returns counts of what was inserted. With `chunk` > 0
+    the rows go in by groups of that many units (every version of a unit in the same group, in
+    order), so that no more than one group's Arrow tables exist at once; still one transaction."""
     con.execute("begin transaction")
     try:
         seen = known_ids(con, [r.submission_id for r in records])
@@ -79,59 +82,77 @@ def load_batch(con: duckdb.DuckDBPyConnection, records: list[SubmissionRecord], 
             uniq.setdefault(r.submission_id, r)
         new = list(uniq.values())
         counts = {"submissions": len(new), "skipped": len(records) - len(new), "values": 0, "findings": 0}
-        if not new:
-            con.execute("commit")
-            return counts
-        sub = pa.table({  # noqa: F841
-            "submission_id": pa.array([r.submission_id for r in new], _S),
-            "unit_code": pa.array([r.unit_code for r in new], _S),
-            "period": pa.array([r.period for r in new], _S),
-            "dataset_code": pa.array([r.dataset_code for r in new], _S),
-            "file_name": pa.array([r.file_name for r in new], _S),
-            "stored_path": pa.array([r.stored_path for r in new], _S),
-            "sha256": pa.array([r.sha256 for r in new], _S),
-            "size_bytes": pa.array([r.size_bytes for r in new], pa.int64()),
-            "file_format": pa.array([r.file_format for r in new], _S),
-            "received_at": pa.array([r.received_at for r in new], _TS),
-            "source": pa.array([r.source for r in new], _S),
-            "status": pa.array([r.status for r in new], _S),
-            "n_errors": pa.array([r.n_errors for r in new], _I),
-            "n_warnings": pa.array([r.n_warnings for r in new], _I),
-            "is_late": pa.array([r.is_late for r in new], _B),
-            "original_name_raw": pa.array([r.original_name_raw for r in new], pa.binary()),
-            "meta": pa.array([json.dumps(r.meta, ensure_ascii=False) if r.meta else None for r in new], _S),
-            "file_mtime": pa.array([r.file_mtime for r in new], _TS),
-        })
-        con.execute("""
-            insert into raw.submission (submission_id, unit_code, period, dataset_code, version, file_name, stored_path,
-                sha256, size_bytes, file_format, received_at, source, status, n_errors, n_warnings, validated_at, is_late,
-                original_name_raw, meta, file_mtime)
-            select s.submission_id, s.unit_code, s.period, s.dataset_code,
-                   coalesce(v.max_version, 0) + row_number() over (
-                       partition by s.unit_code, s.period, s.dataset_code order by s.received_at, s.submission_id),
-                   s.file_name, s.stored_path, s.sha256, s.size_bytes, s.file_format, s.received_at, s.source,
-                   s.status, s.n_errors, s.n_warnings, ?::timestamptz, s.is_late, s.original_name_raw, s.meta::json,
-                   s.file_mtime
-            from sub s
-            left join (select unit_code, period, dataset_code, max(version) as max_version
-                       from raw.submission group by all) v using (unit_code, period, dataset_code)
-        """, [validated_at])
-        frows = [(r.submission_id, n, f) for r in new for n, f in enumerate(r.findings, 1)]
-        if frows:
-            fnd = pa.table({  # noqa: F841
-                "submission_id": pa.array([x[0] for x in frows], _S), "seq": pa.array([x[1] for x in frows], _I),
-                **{k: pa.array([getattr(x[2], k) for x in frows], _S) for k in (
-                    "severity", "rule_id", "sheet", "cell", "element_code", "value_raw", "message_vi", "message_en",
-                    "expected_vi", "expected_en")}})
-            con.execute("insert into raw.finding select submission_id, seq, severity, rule_id, sheet, cell, element_code,"
-                        " value_raw, message_vi, message_en, expected_vi, expected_en from fnd")
-            counts["findings"] = len(frows)
-        counts["values"] = insert_facts(con, [r for r in new if r.status != "rejected"])
+        for part in _unit_groups(new, chunk):
+            for k, n in _insert(con, part, validated_at).items():
+                counts[k] += n
         con.execute("commit")
         return counts
     except Exception:
         con.execute("rollback")
         raise
+
+
+def _unit_groups(records: list[SubmissionRecord], chunk: int) -> list[list[SubmissionRecord]]:
+    """`records` cut into groups of at most `chunk` units (0: one group), order kept within a unit."""
+    if chunk <= 0 or not records:
+        return [records] if records else []
+    by_unit: dict[str, list[SubmissionRecord]] = {}
+    for r in records:
+        by_unit.setdefault(r.unit_code, []).append(r)
+    units = list(by_unit)
+    return [[r for u in units[i:i + chunk] for r in by_unit[u]] for i in range(0, len(units), chunk)]
+
+
+def _insert(con: duckdb.DuckDBPyConnection, new: list[SubmissionRecord], validated_at: datetime) -> dict:
+    """Insert new records (inside the caller's transaction): submissions with their versions,
+    findings, and the facts of those not rejected."""
+    counts = {"values": 0, "findings": 0}
+    sub = pa.table({  # noqa: F841
+        "submission_id": pa.array([r.submission_id for r in new], _S),
+        "unit_code": pa.array([r.unit_code for r in new], _S),
+        "period": pa.array([r.period for r in new], _S),
+        "dataset_code": pa.array([r.dataset_code for r in new], _S),
+        "file_name": pa.array([r.file_name for r in new], _S),
+        "stored_path": pa.array([r.stored_path for r in new], _S),
+        "sha256": pa.array([r.sha256 for r in new], _S),
+        "size_bytes": pa.array([r.size_bytes for r in new], pa.int64()),
+        "file_format": pa.array([r.file_format for r in new], _S),
+        "received_at": pa.array([r.received_at for r in new], _TS),
+        "source": pa.array([r.source for r in new], _S),
+        "status": pa.array([r.status for r in new], _S),
+        "n_errors": pa.array([r.n_errors for r in new], _I),
+        "n_warnings": pa.array([r.n_warnings for r in new], _I),
+        "is_late": pa.array([r.is_late for r in new], _B),
+        "original_name_raw": pa.array([r.original_name_raw for r in new], pa.binary()),
+        "meta": pa.array([json.dumps(r.meta, ensure_ascii=False) if r.meta else None for r in new], _S),
+        "file_mtime": pa.array([r.file_mtime for r in new], _TS),
+    })
+    con.execute("""
+        insert into raw.submission (submission_id, unit_code, period, dataset_code, version, file_name, stored_path,
+            sha256, size_bytes, file_format, received_at, source, status, n_errors, n_warnings, validated_at, is_late,
+            original_name_raw, meta, file_mtime)
+        select s.submission_id, s.unit_code, s.period, s.dataset_code,
+               coalesce(v.max_version, 0) + row_number() over (
+                   partition by s.unit_code, s.period, s.dataset_code order by s.received_at, s.submission_id),
+               s.file_name, s.stored_path, s.sha256, s.size_bytes, s.file_format, s.received_at, s.source,
+               s.status, s.n_errors, s.n_warnings, ?::timestamptz, s.is_late, s.original_name_raw, s.meta::json,
+               s.file_mtime
+        from sub s
+        left join (select unit_code, period, dataset_code, max(version) as max_version
+                   from raw.submission group by all) v using (unit_code, period, dataset_code)
+    """, [validated_at])
+    frows = [(r.submission_id, n, f) for r in new for n, f in enumerate(r.findings, 1)]
+    if frows:
+        fnd = pa.table({  # noqa: F841
+            "submission_id": pa.array([x[0] for x in frows], _S), "seq": pa.array([x[1] for x in frows], _I),
+            **{k: pa.array([getattr(x[2], k) for x in frows], _S) for k in (
+                "severity", "rule_id", "sheet", "cell", "element_code", "value_raw", "message_vi", "message_en",
+                "expected_vi", "expected_en")}})
+        con.execute("insert into raw.finding select submission_id, seq, severity, rule_id, sheet, cell, element_code,"
+                    " value_raw, message_vi, message_en, expected_vi, expected_en from fnd")
+        counts["findings"] = len(frows)
+    counts["values"] = insert_facts(con, [r for r in new if r.status != "rejected"])
+    return counts
 
 
 def insert_facts(con: duckdb.DuckDBPyConnection, ok: list[SubmissionRecord]) -> int:
@@ -176,3 +197,13 @@ def insert_facts(con: duckdb.DuckDBPyConnection, ok: list[SubmissionRecord]) -> 
         })
         con.execute("insert into core.narrative select distinct on (submission_id, section) * from txt")
     return len(vrows)
+
+
+def release_facts(records: list[SubmissionRecord]) -> int:
+    """After the batch's load committed: its values, task statuses and narratives are in the
+    warehouse, and what comes next (marts, feedback, messages) reads them from there or needs
+    only the findings and the status, so a national batch does not keep ~18 KB of parsed rows per
+    unit in memory through the marts and the snapshot. Returns the records released."""
+    for r in records:
+        r.values, r.tasks, r.texts = [], [], []
+    return len(records)

@@ -191,8 +191,9 @@ def apply_validation(res, records: list[SubmissionRecord], chunks: list[Validati
 
 
 def validate(res, records: list[SubmissionRecord]) -> dict:
-    """One Great Expectations run per data set over all parseable submissions of the batch."""
-    chunks = validation_chunks(res, records, chunk_size=0)
+    """One Great Expectations run per data set over all parseable submissions of the batch (or
+    per chunk of the settings' validation_chunk units; peers are the whole batch either way)."""
+    chunks = validation_chunks(res, records)
     return apply_validation(res, records, chunks, [validate_chunk(c, res.cat) for c in chunks])
 
 
@@ -200,8 +201,9 @@ def validate(res, records: list[SubmissionRecord]) -> dict:
 
 
 def load(res, records: list[SubmissionRecord]) -> dict:
-    """Load the batch in one transaction (validated at the clock's now)."""
-    return load_batch(res.con(), records, res.now())
+    """Load the batch in one transaction (validated at the clock's now), the settings' load_chunk
+    units at a time."""
+    return load_batch(res.con(), records, res.now(), chunk=res.settings.load_chunk)
 
 
 def process(res, files: list[store_mod.StoredFile] | None = None) -> list[SubmissionRecord]:
