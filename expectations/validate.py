@@ -255,9 +255,39 @@ def _definition(suite_name: str):
         gx.ValidationDefinition(name=f"v_{suite_name}", data=batch_def, suite=load_suite(suite_name)))
 
 
+COMPLETE = {"result_format": "COMPLETE", "unexpected_index_column_names": ["row_id"]}
+# A frame of at most this many rows (the warm path's micro-batches: one unit's file, or the few
+# that arrived together) is validated in two steps: the whole suite with BOOLEAN_ONLY, then only
+# the expectations that failed with COMPLETE. Great Expectations' cost is per expectation, not per
+# row, and most expectations pass; a cycle's batch (thousands of rows, most expectations failing
+# somewhere) keeps the single COMPLETE run.
+SMALL_FRAME = 50
+
+
 def _run(suite_name: str, df: pd.DataFrame):
-    return _definition(suite_name).run(batch_parameters={"dataframe": df},
-                  result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["row_id"]})
+    return _definition(suite_name).run(batch_parameters={"dataframe": df}, result_format=COMPLETE)
+
+
+def _unexpected_rows(suite_name: str, df: pd.DataFrame):
+    """(expectation config, [row ids]) for every expectation that failed on the frame."""
+    df = df.copy()  # consolidated blocks: GX copies and filters the frame once per metric
+    if len(df) > SMALL_FRAME:
+        for r in _run(suite_name, df).results:
+            yield r.expectation_config, r.success, [int(h["row_id"]) for h in r.result.get("unexpected_index_list") or []]
+        return
+    quick = _definition(suite_name).run(batch_parameters={"dataframe": df}, result_format={"result_format": "BOOLEAN_ONLY"})
+    failed = [r.expectation_config for r in quick.results if not r.success]
+    for r in quick.results:
+        if r.success:
+            yield r.expectation_config, True, []
+    if not failed:
+        return
+    from great_expectations.validator.v1_validator import Validator
+
+    gx, _, batch_def = _gx()
+    again = gx.ExpectationSuite(name=f"{suite_name}__failed", expectations=list(failed))
+    for r in Validator(batch_def, COMPLETE, {"dataframe": df}).validate_expectation_suite(again).results:
+        yield r.expectation_config, r.success, [int(h["row_id"]) for h in r.result.get("unexpected_index_list") or []]
 
 
 def validate_batch(dataset_code: str, items: list[BatchItem], previous: dict | None = None,
@@ -293,15 +323,14 @@ def validate_batch(dataset_code: str, items: list[BatchItem], previous: dict | N
 
 def _failures(suite_name: str, df: pd.DataFrame, stats: dict):
     """Run a suite over a frame; yield (expectation config, row id) for every unexpected row."""
-    res = _run(suite_name, df)
     stats["rows"] += len(df)
-    for r in res.results:
+    for cfg, success, rows in _unexpected_rows(suite_name, df):
         stats["expectations"] += 1
-        if r.success:
+        if success:
             continue
-        for hit in r.result.get("unexpected_index_list") or []:
+        for row_id in rows:
             stats["unexpected"] += 1
-            yield r.expectation_config, int(hit["row_id"])
+            yield cfg, row_id
 
 
 def _severity(cfg) -> str:

@@ -71,11 +71,20 @@ def now_utc() -> datetime:
 
 
 def run_process(res, submission_id: str) -> None:
-    """The warm path, as the watcher runs it: process_submissions in this process, on its resources."""
-    from flows.cycle import process_submissions
+    """The warm path (tasks.warm): every pending file, this one included, parsed, validated,
+    loaded and its answer handed to delivery under one hold of the warehouse, in this process,
+    without a flow run's round trips to the Prefect API (the event announced before triggers the
+    process-submission deployment, which finds the file recorded)."""
+    from tasks.cycle import warehouse_lock
+    from tasks.warm import answer_pending
 
-    process_submissions(str(res.settings.home), submission_id=submission_id, refresh=False, triggered_by="slack",
-                        resources=res)
+    took: dict[str, float] = {}
+    t0 = time.monotonic()
+    with warehouse_lock(res):
+        t1 = time.monotonic()
+        records = answer_pending(res, took)
+    log.info("%s: warehouse slot %.2f s, %s (%d files)", submission_id, t1 - t0,
+             ", ".join(f"{k} {v:.2f} s" for k, v in took.items()), len(records))
 
 
 class Door:
@@ -93,6 +102,7 @@ class Door:
         self.clock = clock or res.now
         self.emit = emit
         self._bot: str | None = None
+        self.unmirrored = False  # answers sent outside the warehouse, not yet mirrored into ops.outbox
 
     @property
     def bot_user_id(self) -> str:
@@ -185,30 +195,37 @@ class Door:
         self.process(self.res, stored.submission_id)
         t2 = time.monotonic()
         self.deliver(stored.submission_id)
+        self.unmirrored = True
         log.info("%s %s from %s: announced %.2f s, processed and answered %.2f s, delivery checked %.2f s",
                  unit, stored.submission_id, channel, t1 - t0, t2 - t1, time.monotonic() - t2)
         return stored.submission_id
 
     def deliver(self, submission_id: str, tries: int = 3, wait: float = 0.5) -> bool:
-        """The processing run dispatched the answer; if Slack failed it (an upload that failed,
-        an answer lost), dispatch again now rather than at the next run. True when delivered."""
+        """Send the answer now, from the delivery store, without the warehouse (the processing
+        handed it off); if Slack failed it (an upload that failed, an answer lost), try again a
+        few times rather than at the next deliver-notifications run. True when delivered."""
         from slackdoor.answer import DELIVERED
+        from tasks.warm import deliver_now, feedback_status
 
-        if submission_id in DELIVERED:
-            return True
         for attempt in range(tries):
-            with self._warehouse():
-                con = self.res.con()
-                pending = con.execute("select count(*) from ops.outbox where kind = 'feedback' and stage = ?"
-                                      " and status = 'pending'", [submission_id]).fetchone()[0]
-                if not pending:
-                    return True
-                if attempt:
-                    from baocao.services import deliver
-
-                    deliver.dispatch(self.res, self.sender())
+            if submission_id in DELIVERED:
+                return True
+            status = feedback_status(self.res, [submission_id])[submission_id]
+            if status not in ("pending", "missing") or (attempt and status == "missing"):
+                return status == "sent"  # sent (here or by deliver-notifications), superseded, failed
+            if status == "pending":
+                deliver_now(self.res, self.door_sender())
             time.sleep(wait * attempt)
-        return False
+        return submission_id in DELIVERED
+
+    def mirror(self) -> None:
+        """What was sent outside the warehouse, mirrored into ops.outbox (the hand-off does it;
+        the listener calls this when no event is waiting, after the answers are out)."""
+        from baocao.services import deliver
+
+        with self._warehouse():
+            deliver.handoff(self.res)
+        self.unmirrored = False
 
     def announce(self, stored) -> None:
         """baocao.submission.received, through the watcher's journal (announced once)."""
@@ -269,6 +286,12 @@ class Door:
     def sender(self) -> DoorSender:
         return DoorSender(self.client, self.s, con_fn=self.res.con, cat=self.cat)
 
+    def door_sender(self) -> DoorSender:
+        """The sender for a delivery pass outside the warehouse: the pre-filled forms it may
+        attach read last period from the published snapshot, never the writer."""
+        snap = self.res.snapshot
+        return DoorSender(self.client, self.s, con_fn=snap.con if snap.exists else None, cat=self.cat)
+
     def open_datasets(self, con, unit: str) -> list[tuple[str, str]]:
         from baocao import calendar
 
@@ -303,7 +326,8 @@ class Listener:
     """The Socket Mode client and the one worker thread."""
 
     def __init__(self, res, cfg: DoorConfig, *, door: Door | None = None, retries: int = 3,
-                 retry_wait: float = 1.0, ping_interval: float = 10, release_warehouse: bool = True):
+                 retry_wait: float = 1.0, ping_interval: float = 10, release_warehouse: bool = True,
+                 warm: bool = False):
         from slack_sdk import WebClient
         from slack_sdk.socket_mode.builtin import SocketModeClient
 
@@ -316,6 +340,7 @@ class Listener:
         # after each event, close the warehouse so the operator's commands can open it (under
         # `baocao serve` the warehouse lock does this already)
         self.release_warehouse = release_warehouse
+        self.warm = warm  # pay Great Expectations' fixed costs before the first file (tasks.warm.warm)
         self.folder = s.home / "slack"
         self.spool = self.folder / "spool"
         self.spool.mkdir(parents=True, exist_ok=True)
@@ -377,6 +402,10 @@ class Listener:
             log.info("event %s again (retry_attempt %s): acknowledged, not done twice", eid, req.retry_attempt)
 
     def _work(self) -> None:
+        if self.warm:
+            from tasks.warm import warm
+
+            log.info("warm path ready in %.1f s", warm(self.door.cat))
         while True:
             eid = self._queue.get()
             try:
@@ -405,6 +434,11 @@ class Listener:
                 log.exception("event %s could not be handled", eid)
                 self.door.failed(body)
                 break
+        if self._queue.qsize() == 0 and getattr(self.door, "unmirrored", False):
+            try:
+                self.door.mirror()
+            except Exception:  # the next hand-off mirrors it; nothing is lost
+                log.warning("could not mirror the delivery states into ops.outbox", exc_info=True)
         if self.release_warehouse and self._queue.qsize() == 0:
             self.door.res.warehouse.close()
         with self._lock:
@@ -441,7 +475,7 @@ def listen(s: Settings, cfg: DoorConfig, stop: Callable[[], bool] | None = None)
     from baocao.resources import live
 
     res = live(s)
-    lst = Listener(res, cfg).start()
+    lst = Listener(res, cfg, warm=True).start()
     log.info("listening (Socket Mode) for %s", s.home)
     try:
         while not (stop and stop()):
