@@ -43,7 +43,7 @@ def _reply_ts(slack, channel: str, ts: str) -> float | None:
     return None
 
 
-STAGE = re.compile(r"(warehouse slot|parse|validate|load|notify|announced|processed and answered|delivery checked)"
+STAGE = re.compile(r"(warehouse slot|parse|validate|load|notify|answer sent|announced|processed and answered|released)"
                    r" (\d+\.\d+) s")
 
 

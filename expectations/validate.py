@@ -84,6 +84,61 @@ def load_suite(name: str):
     return ctx.suites.add_or_update(suite)
 
 
+@functools.lru_cache(maxsize=64)
+def _run_suite(name: str):
+    """The suite as it runs: the committed expectations without their `meta` (the messages, the
+    rule, the element). GX rebuilds each expectation's configuration, meta included, dozens of
+    times per run; the meta is looked up again only for what failed (`_meta_of`)."""
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    gx, ctx, _ = _gx()
+    data = json.loads((SUITES / f"{name}.json").read_text(encoding="utf-8"))
+    suite = gx.ExpectationSuite(name=f"{data['name']}__run")
+    for e in data["expectations"]:
+        exp = ExpectationConfiguration(type=e["type"], kwargs=e["kwargs"]).to_domain_obj()
+        exp.severity = e.get("severity", "critical")
+        suite.add_expectation(exp)
+    return ctx.suites.add_or_update(suite)
+
+
+@functools.lru_cache(maxsize=64)
+def _metas(name: str) -> tuple[dict[str, tuple[str, ...]], dict[tuple, dict]]:
+    """(kwargs names per expectation type, (type, kwargs) -> meta) of the committed suite; an
+    expectation is identified by its type and arguments (unique in every generated suite)."""
+    data = json.loads((SUITES / f"{name}.json").read_text(encoding="utf-8"))
+    names: dict[str, set] = {}
+    for e in data["expectations"]:
+        names.setdefault(e["type"], set()).update(e["kwargs"])
+    keys = {t: tuple(sorted(v)) for t, v in names.items()}
+    metas = {_key(e["type"], e["kwargs"], keys[e["type"]]): e["meta"] for e in data["expectations"]}
+    return keys, metas
+
+
+def _key(kind: str, kwargs: dict, names: tuple[str, ...]) -> tuple:
+    def norm(v):
+        if isinstance(v, bool) or v is None or isinstance(v, str):
+            return v
+        if isinstance(v, (int, float)):
+            return float(v)
+        if isinstance(v, (list, tuple, set)):
+            return tuple(sorted((norm(x) for x in v), key=repr))
+        return repr(v)
+
+    return (kind, *(norm(kwargs.get(k)) for k in names))
+
+
+@dataclass
+class _Rule:
+    """What a failing expectation contributes to a finding: its committed meta and severity."""
+    meta: dict
+    severity: str
+
+
+def _meta_of(name: str, cfg) -> _Rule:
+    keys, metas = _metas(name)
+    return _Rule(metas[_key(cfg.type, cfg.kwargs, keys.get(cfg.type, ()))], str(getattr(cfg, "severity", "critical")))
+
+
 def suite_exists(name: str) -> bool:
     return (SUITES / f"{name}.json").exists()
 
@@ -252,7 +307,7 @@ def tasks_frame(dataset_code: str, items: list[BatchItem], cat) -> tuple[pd.Data
 def _definition(suite_name: str):
     gx, ctx, batch_def = _gx()
     return ctx.validation_definitions.add(
-        gx.ValidationDefinition(name=f"v_{suite_name}", data=batch_def, suite=load_suite(suite_name)))
+        gx.ValidationDefinition(name=f"v_{suite_name}", data=batch_def, suite=_run_suite(suite_name)))
 
 
 COMPLETE = {"result_format": "COMPLETE", "unexpected_index_column_names": ["row_id"]}
@@ -328,9 +383,10 @@ def _failures(suite_name: str, df: pd.DataFrame, stats: dict):
         stats["expectations"] += 1
         if success:
             continue
+        rule = _meta_of(suite_name, cfg) if rows else None
         for row_id in rows:
             stats["unexpected"] += 1
-            yield cfg, row_id
+            yield rule, row_id
 
 
 def _severity(cfg) -> str:

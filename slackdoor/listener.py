@@ -70,7 +70,7 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def run_process(res, submission_id: str) -> None:
+def run_process(res, submission_id: str, after: Callable[[], object] | None = None) -> None:
     """The warm path (tasks.warm): every pending file, this one included, parsed, validated,
     loaded and its answer handed to delivery under one hold of the warehouse, in this process,
     without a flow run's round trips to the Prefect API (the event announced before triggers the
@@ -83,6 +83,11 @@ def run_process(res, submission_id: str) -> None:
     with warehouse_lock(res):
         t1 = time.monotonic()
         records = answer_pending(res, took)
+        res.warehouse.close()
+        if after is not None:  # the answer goes out before the slot's release, a round trip to
+            t2 = time.monotonic()  # the Prefect API that a busy SQLite server can make slow
+            after()
+            took["answer sent"] = time.monotonic() - t2
     log.info("%s: warehouse slot %.2f s, %s (%d files)", submission_id, t1 - t0,
              ", ".join(f"{k} {v:.2f} s" for k, v in took.items()), len(records))
 
@@ -192,12 +197,21 @@ class Door:
         t0 = time.monotonic()
         self.announce(stored)
         t1 = time.monotonic()
-        self.process(self.res, stored.submission_id)
+        delivered: list[float] = []
+
+        def answer() -> None:
+            self.deliver(stored.submission_id)
+            delivered.append(time.monotonic())
+
+        self.process(self.res, stored.submission_id, after=answer)
         t2 = time.monotonic()
-        self.deliver(stored.submission_id)
+        if not delivered:
+            self.deliver(stored.submission_id)
+            delivered.append(time.monotonic())
         self.unmirrored = True
-        log.info("%s %s from %s: announced %.2f s, processed and answered %.2f s, delivery checked %.2f s",
-                 unit, stored.submission_id, channel, t1 - t0, t2 - t1, time.monotonic() - t2)
+        log.info("%s %s from %s: announced %.2f s, processed and answered %.2f s, warehouse slot released"
+                 " %.2f s later", unit, stored.submission_id, channel, t1 - t0, delivered[0] - t1,
+                 max(0.0, t2 - delivered[0]))
         return stored.submission_id
 
     def deliver(self, submission_id: str, tries: int = 3, wait: float = 0.5) -> bool:
@@ -327,7 +341,7 @@ class Listener:
 
     def __init__(self, res, cfg: DoorConfig, *, door: Door | None = None, retries: int = 3,
                  retry_wait: float = 1.0, ping_interval: float = 10, release_warehouse: bool = True,
-                 warm: bool = False):
+                 warm: bool = False, mirror_after: float = 0.0):
         from slack_sdk import WebClient
         from slack_sdk.socket_mode.builtin import SocketModeClient
 
@@ -341,6 +355,11 @@ class Listener:
         # `baocao serve` the warehouse lock does this already)
         self.release_warehouse = release_warehouse
         self.warm = warm  # pay Great Expectations' fixed costs before the first file (tasks.warm.warm)
+        # answers are sent outside the warehouse; their states are mirrored into ops.outbox under
+        # it once no event has come for `mirror_after` seconds (0: right after each event), so the
+        # mirror never makes the next unit's file wait for the warehouse (every processing pass's
+        # hand-off mirrors too)
+        self.mirror_after = mirror_after
         self.folder = s.home / "slack"
         self.spool = self.folder / "spool"
         self.spool.mkdir(parents=True, exist_ok=True)
@@ -407,7 +426,11 @@ class Listener:
 
             log.info("warm path ready in %.1f s", warm(self.door.cat))
         while True:
-            eid = self._queue.get()
+            try:
+                eid = self._queue.get(timeout=self.mirror_after or None)
+            except queue.Empty:
+                self._mirror()
+                continue
             try:
                 if eid is None:
                     return
@@ -434,11 +457,8 @@ class Listener:
                 log.exception("event %s could not be handled", eid)
                 self.door.failed(body)
                 break
-        if self._queue.qsize() == 0 and getattr(self.door, "unmirrored", False):
-            try:
-                self.door.mirror()
-            except Exception:  # the next hand-off mirrors it; nothing is lost
-                log.warning("could not mirror the delivery states into ops.outbox", exc_info=True)
+        if self._queue.qsize() == 0 and not self.mirror_after:
+            self._mirror()
         if self.release_warehouse and self._queue.qsize() == 0:
             self.door.res.warehouse.close()
         with self._lock:
@@ -447,6 +467,16 @@ class Listener:
                 fh.write(eid + "\n")
             path.unlink(missing_ok=True)
         self.handled.append(eid)
+
+    def _mirror(self) -> None:
+        if not getattr(self.door, "unmirrored", False):
+            return
+        try:
+            self.door.mirror()
+        except Exception:  # the next hand-off mirrors it; nothing is lost
+            log.warning("could not mirror the delivery states into ops.outbox", exc_info=True)
+        if self.release_warehouse and self._queue.qsize() == 0:
+            self.door.res.warehouse.close()
 
     def _read_done(self) -> set[str]:
         try:
@@ -475,7 +505,7 @@ def listen(s: Settings, cfg: DoorConfig, stop: Callable[[], bool] | None = None)
     from baocao.resources import live
 
     res = live(s)
-    lst = Listener(res, cfg, warm=True).start()
+    lst = Listener(res, cfg, warm=True, mirror_after=5.0).start()
     log.info("listening (Socket Mode) for %s", s.home)
     try:
         while not (stop and stop()):
