@@ -9,8 +9,10 @@ file shared in a unit's channel:
 
     access.decide → files.info (size check) → download with the bot token → receive (the one
     intake path, source "slack", meta {user, channel, ts, file_id}) → baocao.submission.received
-    (watch.announce: the watcher's journal, so it is announced once) → process_submissions on
-    the warm path → the outbox answers in the file's thread (slackdoor.answer.DoorSender)
+    (watch.announce: the watcher's journal, so it is announced once) → the warm path
+    (tasks.warm: parse, validate, load, outbox, under one hold of the warehouse; no flow run)
+    → the answer sent from the delivery store into the file's thread (slackdoor.answer.DoorSender)
+    before the warehouse slot is released
 
 Messages "biểu mẫu"/"form" and "trạng thái"/"status" (and the reminder's form button) answer in
 the message's thread with the unit's own pre-filled workbook or state.

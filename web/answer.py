@@ -1,14 +1,14 @@
 """The answerer: one thread of the web process that answers uploads on the warm path.
 
-It does what the watcher's `--process` fast path does (the same stage functions, tasks' plain
-bodies, so the same events), under the same warehouse lock the flows and the watcher take
-(`tasks.cycle.warehouse_lock`: the `baocao-warehouse` global concurrency limit when
+It does what the watcher's `--process` fast path and the Slack listener do (`tasks.warm`: the
+stage tasks' plain bodies, so the same events, no flow run), under the same warehouse lock the
+flows and the watcher take (`tasks.cycle.warehouse_lock`: the `baocao-warehouse` global concurrency limit when
 $BAOCAO_WAREHOUSE_LIMIT is set), and closes its DuckDB connection before releasing it, so the web
 process never keeps the writer:
 
   upload stored → request(sid) → [lock] parse → validate → load → feedback (outbox, annotated
   workbook) → one result file per submission (`<home>/web/results/<unit>/<sid>.json`) [unlock]
-  → when no upload is waiting: [lock] marts + snapshot [unlock]
+  → once no upload has come for 2 s (or every 30 s in a steady stream): [lock] marts + snapshot [unlock]
 
 Pages read those result files (seconds after an upload) and the published snapshot (the cycle's
 state). A burst coalesces: one pass takes every pending file. Operator decisions that write the
