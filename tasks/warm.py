@@ -76,13 +76,17 @@ def answer_pending(res, took: dict[str, float] | None = None) -> list:
     return records
 
 
-def deliver_now(res, sender) -> None:
-    """One delivery pass from the delivery store, right after the answer was handed off, without
-    the warehouse (deliver-notifications may run at the same time: rows are leased per recipient
-    and each is sent once)."""
+ANSWER_DEADLINE_S = 15.0  # a warm pass's delivery stops by then; what is left is deliver-notifications'
+
+
+def deliver_now(res, sender, deadline_s: float = ANSWER_DEADLINE_S) -> None:
+    """One short delivery pass from the delivery store, right after the answer was handed off
+    (the warehouse itself is not read; deliver-notifications may run at the same time: rows are
+    leased per recipient and each is sent once). It stops by `deadline_s`, so a long queue of
+    other messages (a cycle's reminders) never holds up the caller."""
     from baocao.services import deliver
 
-    deliver.deliver(res, sender=sender)
+    deliver.deliver(res, deadline_s, sender=sender)
 
 
 def feedback_status(res, submission_ids: list[str]) -> dict[str, str]:
