@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -40,6 +41,25 @@ def _reply_ts(slack, channel: str, ts: str) -> float | None:
         if key.startswith(f"feedback:{PERIOD}:"):
             return float(m["ts"])
     return None
+
+
+STAGE = re.compile(r"(warehouse slot|parse|validate|load|notify|answer sent|announced|processed and answered|released)"
+                   r" (\d+\.\d+) s")
+
+
+def stages(log_text: str, skip: int = 1) -> dict[str, float]:
+    """Median seconds per stage of the listener's shares (its log lines; the first `skip` shares,
+    the warm-up, left out): announced (the event), warehouse slot (waiting for the writer
+    through the Prefect API), parse, validate, load, notify (outbox, annotated workbook,
+    hand-off), processed and answered (all of that), delivery checked (the reply and the
+    workbook posted)."""
+    per: dict[str, list[float]] = {}
+    slot_lines = [ln for ln in log_text.splitlines() if "warehouse slot" in ln][skip:]
+    share_lines = [ln for ln in log_text.splitlines() if "processed and answered" in ln][skip:]
+    for ln in slot_lines + share_lines:
+        for name, secs in STAGE.findall(ln):
+            per.setdefault(name, []).append(float(secs))
+    return {k: statistics.median(v) for k, v in per.items()}
 
 
 def measure(n: int = 50, pause: float = 1.0, wait_each: float = 240.0, keep: bool = False, db: str = "sqlite") -> dict:
@@ -116,6 +136,7 @@ def _measure(n: int, pause: float, wait_each: float, keep: bool, db_env: dict) -
             result["p50"] = statistics.median(lat)
             result["p95"] = lat[max(0, math.ceil(0.95 * len(lat)) - 1)]  # nearest rank
             result.setdefault("reason", f"{len(lat)} isolated shares after 1 warm-up share; LD catalog; serve defaults")
+        result["stages"] = stages(log.read_text(errors="replace"))
         return result
     finally:
         stop_serve_group(proc)
@@ -144,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"slack_feedback_{db}: p50 {r['p50']:.2f} s, p95 {r['p95']:.2f} s, max {max(r['latencies']):.2f} s"
               f" over {len(r['latencies'])} shares; warm-up {r['warmup']:.2f} s; serve ready in"
               f" {r['startup_s']:.0f} s; load average {load[0]:.2f} ({r['reason']})", flush=True)
+        print(f"#   median per stage ({db}): " + ", ".join(f"{k} {v:.2f} s" for k, v in r.get("stages", {}).items()),
+              flush=True)
     return 0
 
 

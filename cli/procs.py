@@ -72,7 +72,7 @@ def start_server(host: str, port: int, ui: bool = True, env: dict | None = None,
     return subprocess.Popen(prefect_cmd(*args), env=env, stdin=subprocess.DEVNULL, **_log_to(log))
 
 
-def wait_healthy(api_url: str, timeout: float = 90.0, proc: subprocess.Popen | None = None) -> None:
+def wait_healthy(api_url: str, timeout: float = 240.0, proc: subprocess.Popen | None = None) -> None:
     import httpx
 
     deadline = time.monotonic() + timeout

@@ -79,13 +79,23 @@ def watch(
         for sid in report.announced:
             console.print(f"baocao.submission.received {sid}")
         if process and any(t.new for t in report.taken):
-            # fast path: this process already has Prefect and Great Expectations imported; it
-            # takes the warehouse slot like any run, so the triggered run finds nothing pending
-            from flows.cycle import process_submissions
+            # the warm path (tasks.warm): this process has Prefect, Great Expectations and the
+            # parse pool loaded; it takes the warehouse slot like any run (so the triggered run
+            # finds nothing pending), then sends the answers without holding it
+            from baocao.services.deliver import sender_of
+            from tasks.cycle import warehouse_lock
+            from tasks.warm import answer_pending, deliver_now
 
-            result = process_submissions(str(s.home), refresh=False, triggered_by="watcher", resources=res)
-            console.print(f"đã xử lý / processed {result.get('processed', 0)}")
+            with warehouse_lock(res):
+                records = answer_pending(res)
+            console.print(f"đã xử lý / processed {len(records)}")
+            if records:
+                deliver_now(res, sender_of(res))
 
+    if process:  # the suites built once, before the first unit's file (tasks.warm)
+        from tasks.warm import warm
+
+        warm(res.cat)
     try:
         watch_mod.watch(s, inbox_url=inbox, interval=interval, settle_seconds=settle, once=once, on_poll=show)
     except KeyboardInterrupt:

@@ -84,6 +84,61 @@ def load_suite(name: str):
     return ctx.suites.add_or_update(suite)
 
 
+@functools.lru_cache(maxsize=64)
+def _run_suite(name: str):
+    """The suite as it runs: the committed expectations without their `meta` (the messages, the
+    rule, the element). GX rebuilds each expectation's configuration, meta included, dozens of
+    times per run; the meta is looked up again only for what failed (`_meta_of`)."""
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    gx, ctx, _ = _gx()
+    data = json.loads((SUITES / f"{name}.json").read_text(encoding="utf-8"))
+    suite = gx.ExpectationSuite(name=f"{data['name']}__run")
+    for e in data["expectations"]:
+        exp = ExpectationConfiguration(type=e["type"], kwargs=e["kwargs"]).to_domain_obj()
+        exp.severity = e.get("severity", "critical")
+        suite.add_expectation(exp)
+    return ctx.suites.add_or_update(suite)
+
+
+@functools.lru_cache(maxsize=64)
+def _metas(name: str) -> tuple[dict[str, tuple[str, ...]], dict[tuple, dict]]:
+    """(kwargs names per expectation type, (type, kwargs) -> meta) of the committed suite; an
+    expectation is identified by its type and arguments (unique in every generated suite)."""
+    data = json.loads((SUITES / f"{name}.json").read_text(encoding="utf-8"))
+    names: dict[str, set] = {}
+    for e in data["expectations"]:
+        names.setdefault(e["type"], set()).update(e["kwargs"])
+    keys = {t: tuple(sorted(v)) for t, v in names.items()}
+    metas = {_key(e["type"], e["kwargs"], keys[e["type"]]): e["meta"] for e in data["expectations"]}
+    return keys, metas
+
+
+def _key(kind: str, kwargs: dict, names: tuple[str, ...]) -> tuple:
+    def norm(v):
+        if isinstance(v, bool) or v is None or isinstance(v, str):
+            return v
+        if isinstance(v, (int, float)):
+            return float(v)
+        if isinstance(v, (list, tuple, set)):
+            return tuple(sorted((norm(x) for x in v), key=repr))
+        return repr(v)
+
+    return (kind, *(norm(kwargs.get(k)) for k in names))
+
+
+@dataclass
+class _Rule:
+    """What a failing expectation contributes to a finding: its committed meta and severity."""
+    meta: dict
+    severity: str
+
+
+def _meta_of(name: str, cfg) -> _Rule:
+    keys, metas = _metas(name)
+    return _Rule(metas[_key(cfg.type, cfg.kwargs, keys.get(cfg.type, ()))], str(getattr(cfg, "severity", "critical")))
+
+
 def suite_exists(name: str) -> bool:
     return (SUITES / f"{name}.json").exists()
 
@@ -252,12 +307,42 @@ def tasks_frame(dataset_code: str, items: list[BatchItem], cat) -> tuple[pd.Data
 def _definition(suite_name: str):
     gx, ctx, batch_def = _gx()
     return ctx.validation_definitions.add(
-        gx.ValidationDefinition(name=f"v_{suite_name}", data=batch_def, suite=load_suite(suite_name)))
+        gx.ValidationDefinition(name=f"v_{suite_name}", data=batch_def, suite=_run_suite(suite_name)))
+
+
+COMPLETE = {"result_format": "COMPLETE", "unexpected_index_column_names": ["row_id"]}
+# A frame of at most this many rows (the warm path's micro-batches: one unit's file, or the few
+# that arrived together) is validated in two steps: the whole suite with BOOLEAN_ONLY, then only
+# the expectations that failed with COMPLETE. Great Expectations' cost is per expectation, not per
+# row, and most expectations pass; a cycle's batch (thousands of rows, most expectations failing
+# somewhere) keeps the single COMPLETE run.
+SMALL_FRAME = 50
 
 
 def _run(suite_name: str, df: pd.DataFrame):
-    return _definition(suite_name).run(batch_parameters={"dataframe": df},
-                  result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["row_id"]})
+    return _definition(suite_name).run(batch_parameters={"dataframe": df}, result_format=COMPLETE)
+
+
+def _unexpected_rows(suite_name: str, df: pd.DataFrame):
+    """(expectation config, [row ids]) for every expectation that failed on the frame."""
+    df = df.copy()  # consolidated blocks: GX copies and filters the frame once per metric
+    if len(df) > SMALL_FRAME:
+        for r in _run(suite_name, df).results:
+            yield r.expectation_config, r.success, [int(h["row_id"]) for h in r.result.get("unexpected_index_list") or []]
+        return
+    quick = _definition(suite_name).run(batch_parameters={"dataframe": df}, result_format={"result_format": "BOOLEAN_ONLY"})
+    failed = [r.expectation_config for r in quick.results if not r.success]
+    for r in quick.results:
+        if r.success:
+            yield r.expectation_config, True, []
+    if not failed:
+        return
+    from great_expectations.validator.v1_validator import Validator
+
+    gx, _, batch_def = _gx()
+    again = gx.ExpectationSuite(name=f"{suite_name}__failed", expectations=list(failed))
+    for r in Validator(batch_def, COMPLETE, {"dataframe": df}).validate_expectation_suite(again).results:
+        yield r.expectation_config, r.success, [int(h["row_id"]) for h in r.result.get("unexpected_index_list") or []]
 
 
 def validate_batch(dataset_code: str, items: list[BatchItem], previous: dict | None = None,
@@ -293,15 +378,15 @@ def validate_batch(dataset_code: str, items: list[BatchItem], previous: dict | N
 
 def _failures(suite_name: str, df: pd.DataFrame, stats: dict):
     """Run a suite over a frame; yield (expectation config, row id) for every unexpected row."""
-    res = _run(suite_name, df)
     stats["rows"] += len(df)
-    for r in res.results:
+    for cfg, success, rows in _unexpected_rows(suite_name, df):
         stats["expectations"] += 1
-        if r.success:
+        if success:
             continue
-        for hit in r.result.get("unexpected_index_list") or []:
+        rule = _meta_of(suite_name, cfg) if rows else None
+        for row_id in rows:
             stats["unexpected"] += 1
-            yield r.expectation_config, int(hit["row_id"])
+            yield rule, row_id
 
 
 def _severity(cfg) -> str:

@@ -9,8 +9,10 @@ file shared in a unit's channel:
 
     access.decide → files.info (size check) → download with the bot token → receive (the one
     intake path, source "slack", meta {user, channel, ts, file_id}) → baocao.submission.received
-    (watch.announce: the watcher's journal, so it is announced once) → process_submissions on
-    the warm path → the outbox answers in the file's thread (slackdoor.answer.DoorSender)
+    (watch.announce: the watcher's journal, so it is announced once) → the warm path
+    (tasks.warm: parse, validate, load, outbox, under one hold of the warehouse; no flow run)
+    → the answer sent from the delivery store into the file's thread (slackdoor.answer.DoorSender)
+    before the warehouse slot is released
 
 Messages "biểu mẫu"/"form" and "trạng thái"/"status" (and the reminder's form button) answer in
 the message's thread with the unit's own pre-filled workbook or state.
@@ -70,12 +72,26 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def run_process(res, submission_id: str) -> None:
-    """The warm path, as the watcher runs it: process_submissions in this process, on its resources."""
-    from flows.cycle import process_submissions
+def run_process(res, submission_id: str, after: Callable[[], object] | None = None) -> None:
+    """The warm path (tasks.warm): every pending file, this one included, parsed, validated,
+    loaded and its answer handed to delivery under one hold of the warehouse, in this process,
+    without a flow run's round trips to the Prefect API (the event announced before triggers the
+    process-submission deployment, which finds the file recorded)."""
+    from tasks.cycle import warehouse_lock
+    from tasks.warm import answer_pending
 
-    process_submissions(str(res.settings.home), submission_id=submission_id, refresh=False, triggered_by="slack",
-                        resources=res)
+    took: dict[str, float] = {}
+    t0 = time.monotonic()
+    with warehouse_lock(res):
+        t1 = time.monotonic()
+        records = answer_pending(res, took)
+        res.warehouse.close()
+        if after is not None:  # the answer goes out before the slot's release, a round trip to
+            t2 = time.monotonic()  # the Prefect API that a busy SQLite server can make slow
+            after()
+            took["answer sent"] = time.monotonic() - t2
+    log.info("%s: warehouse slot %.2f s, %s (%d files)", submission_id, t1 - t0,
+             ", ".join(f"{k} {v:.2f} s" for k, v in took.items()), len(records))
 
 
 class Door:
@@ -93,6 +109,7 @@ class Door:
         self.clock = clock or res.now
         self.emit = emit
         self._bot: str | None = None
+        self.unmirrored = False  # answers sent outside the warehouse, not yet mirrored into ops.outbox
 
     @property
     def bot_user_id(self) -> str:
@@ -182,33 +199,49 @@ class Door:
         t0 = time.monotonic()
         self.announce(stored)
         t1 = time.monotonic()
-        self.process(self.res, stored.submission_id)
+        delivered: list[float] = []
+
+        def answer() -> None:
+            self.deliver(stored.submission_id)
+            delivered.append(time.monotonic())
+
+        self.process(self.res, stored.submission_id, after=answer)
         t2 = time.monotonic()
-        self.deliver(stored.submission_id)
-        log.info("%s %s from %s: announced %.2f s, processed and answered %.2f s, delivery checked %.2f s",
-                 unit, stored.submission_id, channel, t1 - t0, t2 - t1, time.monotonic() - t2)
+        if not delivered:
+            self.deliver(stored.submission_id)
+            delivered.append(time.monotonic())
+        self.unmirrored = True
+        log.info("%s %s from %s: announced %.2f s, processed and answered %.2f s, warehouse slot released"
+                 " %.2f s later", unit, stored.submission_id, channel, t1 - t0, delivered[0] - t1,
+                 max(0.0, t2 - delivered[0]))
         return stored.submission_id
 
     def deliver(self, submission_id: str, tries: int = 3, wait: float = 0.5) -> bool:
-        """The processing run dispatched the answer; if Slack failed it (an upload that failed,
-        an answer lost), dispatch again now rather than at the next run. True when delivered."""
+        """Send the answer now, from the delivery store, without the warehouse (the processing
+        handed it off); if Slack failed it (an upload that failed, an answer lost), try again a
+        few times rather than at the next deliver-notifications run. True when delivered."""
         from slackdoor.answer import DELIVERED
+        from tasks.warm import deliver_now, feedback_status
 
-        if submission_id in DELIVERED:
-            return True
         for attempt in range(tries):
-            with self._warehouse():
-                con = self.res.con()
-                pending = con.execute("select count(*) from ops.outbox where kind = 'feedback' and stage = ?"
-                                      " and status = 'pending'", [submission_id]).fetchone()[0]
-                if not pending:
-                    return True
-                if attempt:
-                    from baocao.services import deliver
-
-                    deliver.dispatch(self.res, self.sender())
+            if submission_id in DELIVERED:
+                return True
+            status = feedback_status(self.res, [submission_id])[submission_id]
+            if status not in ("pending", "missing") or (attempt and status == "missing"):
+                return status == "sent"  # sent (here or by deliver-notifications), superseded, failed
+            if status == "pending":
+                deliver_now(self.res, self.door_sender())
             time.sleep(wait * attempt)
-        return False
+        return submission_id in DELIVERED
+
+    def mirror(self) -> None:
+        """What was sent outside the warehouse, mirrored into ops.outbox (the hand-off does it;
+        the listener calls this when no event is waiting, after the answers are out)."""
+        from baocao.services import deliver
+
+        with self._warehouse():
+            deliver.handoff(self.res)
+        self.unmirrored = False
 
     def announce(self, stored) -> None:
         """baocao.submission.received, through the watcher's journal (announced once)."""
@@ -269,6 +302,12 @@ class Door:
     def sender(self) -> DoorSender:
         return DoorSender(self.client, self.s, con_fn=self.res.con, cat=self.cat)
 
+    def door_sender(self) -> DoorSender:
+        """The sender for a delivery pass outside the warehouse: the pre-filled forms it may
+        attach read last period from the published snapshot, never the writer."""
+        snap = self.res.snapshot
+        return DoorSender(self.client, self.s, con_fn=snap.con if snap.exists else None, cat=self.cat)
+
     def open_datasets(self, con, unit: str) -> list[tuple[str, str]]:
         from baocao import calendar
 
@@ -303,7 +342,8 @@ class Listener:
     """The Socket Mode client and the one worker thread."""
 
     def __init__(self, res, cfg: DoorConfig, *, door: Door | None = None, retries: int = 3,
-                 retry_wait: float = 1.0, ping_interval: float = 10, release_warehouse: bool = True):
+                 retry_wait: float = 1.0, ping_interval: float = 10, release_warehouse: bool = True,
+                 warm: bool = False, mirror_after: float = 0.0):
         from slack_sdk import WebClient
         from slack_sdk.socket_mode.builtin import SocketModeClient
 
@@ -316,6 +356,12 @@ class Listener:
         # after each event, close the warehouse so the operator's commands can open it (under
         # `baocao serve` the warehouse lock does this already)
         self.release_warehouse = release_warehouse
+        self.warm = warm  # pay Great Expectations' fixed costs before the first file (tasks.warm.warm)
+        # answers are sent outside the warehouse; their states are mirrored into ops.outbox under
+        # it once no event has come for `mirror_after` seconds (0: right after each event), so the
+        # mirror never makes the next unit's file wait for the warehouse (every processing pass's
+        # hand-off mirrors too)
+        self.mirror_after = mirror_after
         self.folder = s.home / "slack"
         self.spool = self.folder / "spool"
         self.spool.mkdir(parents=True, exist_ok=True)
@@ -377,8 +423,16 @@ class Listener:
             log.info("event %s again (retry_attempt %s): acknowledged, not done twice", eid, req.retry_attempt)
 
     def _work(self) -> None:
+        if self.warm:
+            from tasks.warm import warm
+
+            log.info("warm path ready in %.1f s", warm(self.door.cat))
         while True:
-            eid = self._queue.get()
+            try:
+                eid = self._queue.get(timeout=self.mirror_after or None)
+            except queue.Empty:
+                self._mirror()
+                continue
             try:
                 if eid is None:
                     return
@@ -405,6 +459,8 @@ class Listener:
                 log.exception("event %s could not be handled", eid)
                 self.door.failed(body)
                 break
+        if self._queue.qsize() == 0 and not self.mirror_after:
+            self._mirror()
         if self.release_warehouse and self._queue.qsize() == 0:
             self.door.res.warehouse.close()
         with self._lock:
@@ -413,6 +469,16 @@ class Listener:
                 fh.write(eid + "\n")
             path.unlink(missing_ok=True)
         self.handled.append(eid)
+
+    def _mirror(self) -> None:
+        if not getattr(self.door, "unmirrored", False):
+            return
+        try:
+            self.door.mirror()
+        except Exception:  # the next hand-off mirrors it; nothing is lost
+            log.warning("could not mirror the delivery states into ops.outbox", exc_info=True)
+        if self.release_warehouse and self._queue.qsize() == 0:
+            self.door.res.warehouse.close()
 
     def _read_done(self) -> set[str]:
         try:
@@ -441,7 +507,7 @@ def listen(s: Settings, cfg: DoorConfig, stop: Callable[[], bool] | None = None)
     from baocao.resources import live
 
     res = live(s)
-    lst = Listener(res, cfg).start()
+    lst = Listener(res, cfg, warm=True, mirror_after=5.0).start()
     log.info("listening (Socket Mode) for %s", s.home)
     try:
         while not (stop and stop()):

@@ -1,14 +1,14 @@
 """The answerer: one thread of the web process that answers uploads on the warm path.
 
-It does what the watcher's `--process` fast path does (the same stage functions, tasks' plain
-bodies, so the same events), under the same warehouse lock the flows and the watcher take
-(`tasks.cycle.warehouse_lock`: the `baocao-warehouse` global concurrency limit when
+It does what the watcher's `--process` fast path and the Slack listener do (`tasks.warm`: the
+stage tasks' plain bodies, so the same events, no flow run), under the same warehouse lock the
+flows and the watcher take (`tasks.cycle.warehouse_lock`: the `baocao-warehouse` global concurrency limit when
 $BAOCAO_WAREHOUSE_LIMIT is set), and closes its DuckDB connection before releasing it, so the web
 process never keeps the writer:
 
   upload stored → request(sid) → [lock] parse → validate → load → feedback (outbox, annotated
   workbook) → one result file per submission (`<home>/web/results/<unit>/<sid>.json`) [unlock]
-  → when no upload is waiting: [lock] marts + snapshot [unlock]
+  → once no upload has come for 2 s (or every 30 s in a steady stream): [lock] marts + snapshot [unlock]
 
 Pages read those result files (seconds after an upload) and the published snapshot (the cycle's
 state). A burst coalesces: one pass takes every pending file. Operator decisions that write the
@@ -90,22 +90,16 @@ def write_results(res, s: Settings, submission_ids: list[str]) -> int:
 
 
 def warm_validation(cat) -> None:
-    """Run each data set's suites once on an empty row: the first run of a suite in a process
-    builds it (seconds); a unit's first upload should not pay for that."""
-    from expectations.validate import BatchItem, suite_exists, validate_batch
+    """Run each data set's suites once (tasks.warm.warm): a unit's first upload should not pay
+    for building them."""
+    from tasks.warm import warm
 
-    for ds in cat.datasets.values():
-        units = cat.expected_units(ds.code)
-        if not units or not suite_exists(ds.code):
-            continue
-        try:
-            validate_batch(ds.code, [BatchItem(key="warm-up", unit_code=units[0].code, values=[], tasks=[])], {}, cat)
-        except Exception:  # warming is an optimisation; a real run reports real problems
-            log.warning("warming the %s suites failed", ds.code, exc_info=True)
+    warm(cat)
 
 
 class Answerer:
-    def __init__(self, s: Settings, refresh: bool = True, idle_refresh_seconds: float = 0.3):
+    def __init__(self, s: Settings, refresh: bool = True, idle_refresh_seconds: float = 0.3,
+                 refresh_after_idle: float = 2.0, refresh_at_most_every: float = 30.0):
         self.s = s
         self.refresh = refresh
         self.idle = idle_refresh_seconds
@@ -113,6 +107,13 @@ class Answerer:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="baocao-web-answerer", daemon=True)
         self._dirty = False
+        # the marts and the snapshot follow the answers: refreshed once uploads pause for
+        # `refresh_after_idle` seconds (or, in a steady stream, every `refresh_at_most_every`), so
+        # a unit's answer never waits behind a refresh that the previous upload started
+        self.refresh_after_idle = refresh_after_idle
+        self.refresh_at_most_every = refresh_at_most_every
+        self._last_job = 0.0
+        self._dirty_since = 0.0
         self.passes = 0
         self.last_error: str | None = None
         self.timings: list[dict[str, float]] = []  # per pass: seconds per stage (bench/web.py prints them)
@@ -158,9 +159,12 @@ class Answerer:
             try:
                 job = self._q.get(timeout=self.idle)
             except queue.Empty:
-                if self._dirty and self.refresh:
+                if self._dirty and self.refresh and time.monotonic() - self._last_job >= self.refresh_after_idle:
                     self._guarded(self._publish)
                 continue
+            if (self._dirty and self.refresh and job is not None
+                    and time.monotonic() - self._dirty_since >= self.refresh_at_most_every):
+                self._guarded(self._publish)  # a steady stream of uploads: the snapshot still follows
             if job is None:
                 break
             jobs = [job]
@@ -173,6 +177,7 @@ class Answerer:
                     self._stop.set()
                     break
                 jobs.append(more)
+            self._last_job = time.monotonic()
             asked = [j[1] for j in jobs if j[0] == "answer"]
             calls = [j for j in jobs if j[0] == "call"]
             if asked:
@@ -208,32 +213,18 @@ class Answerer:
         return None
 
     def _answer(self, res, asked: list[str]) -> int:
-        from baocao.services import process
-        from tasks import cycle as t
+        from tasks.warm import answer_pending
 
-        clock = time.perf_counter()
         took: dict[str, float] = {}
-
-        def lap(stage: str) -> None:
-            nonlocal clock
-            now = time.perf_counter()
-            took[stage] = now - clock
-            clock = now
-
-        records = process.parse(res, process.pending(res))
-        lap("parse")
-        if records:
-            t.validate.fn(res, records)
-            lap("validate")
-            t.load.fn(res, records)
-            lap("load")
-            t.notify.fn(res, records, None)
-            lap("notify")
+        records = answer_pending(res, took)  # every pending file: a burst is one micro-batch
+        t0 = time.perf_counter()
+        if not self._dirty:
+            self._dirty_since = time.monotonic()
         self._dirty = True  # even when another process loaded them: the snapshot may not show them yet
         ids = sorted({r.submission_id for r in records} | set(asked))
         self.passes += 1
         n = write_results(res, self.s, ids)
-        lap("results")
+        took["results"] = time.perf_counter() - t0
         self.timings.append({"files": len(records), **took})
         return n
 
