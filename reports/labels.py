@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 from baocao import calendar
+from baocao.labels import TARGET
 from baocao.text import fmt_number
 
 LABELS = {
@@ -149,16 +150,12 @@ LABELS = {
     },
 }
 
-STATUS = {
-    "vi": {"met": "Đạt", "not_met": "Không đạt", "not_yet_due": "Chưa đến hạn", "no_data": "Chưa có số liệu",
-           "no_baseline": "Thiếu số liệu gốc", "insufficient_data": "Chưa đủ số liệu"},
-    "en": {"met": "Met", "not_met": "Not met", "not_yet_due": "Not yet due", "no_data": "No data",
-           "no_baseline": "No baseline", "insufficient_data": "Insufficient data"},
-}
-TRAJECTORY = {
-    "vi": {"on_track": "Đúng tiến độ", "at_risk": "Có nguy cơ chậm", "off_track": "Chậm tiến độ"},
-    "en": {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track"},
-}
+# a target's assessment, as the report's table heads it (baocao/labels.py's words, capitalised)
+STATUS = {lang: {k: words[k][:1].upper() + words[k][1:] for k in
+                 ("met", "not_met", "not_yet_due", "no_data", "no_baseline", "insufficient_data")}
+          for lang, words in TARGET.items()}
+TRAJECTORY = {lang: {k: words[k][:1].upper() + words[k][1:] for k in ("on_track", "at_risk", "off_track")}
+              for lang, words in TARGET.items()}
 COMPLETENESS = {
     "vi": {"on_time": "Đúng hạn", "late": "Trễ hạn", "rejected": "Bị từ chối", "not_received": "Chưa nộp",
            "missing": "Chưa có bản hợp lệ"},
