@@ -50,7 +50,8 @@ def print_status(con, period: str, c: Console, lang: str = "vi") -> None:
         c.print(word("all_accepted", lang))
         return
     t = Table(title=word("t_attention", lang))
-    for key in ("unit", "dataset", "state", "version", "result", "errors", "warnings", "where"):
+    t.add_column(word("unit", lang), overflow="fold", max_width=30)
+    for key in ("dataset", "state", "version", "result", "errors", "warnings", "where"):
         t.add_column(word(key, lang), no_wrap=True, justify="right" if key in ("errors", "warnings") else "left")
     t.add_column(word("file", lang), overflow="fold", max_width=28)
     t.add_column(word("first_finding", lang), overflow="fold", min_width=36)
@@ -58,7 +59,7 @@ def print_status(con, period: str, c: Console, lang: str = "vi") -> None:
         msg = u["message_en"] if lang == "en" else u["message_vi"]
         rule = " ".join(x for x in (u["rule_id"], u["element_code"]) if x)
         t.add_row(*(Text(console_text(x)) for x in (
-            u["unit_code"], u["dataset_code"], label(STATE, u["state"], lang), f"{u['version']}/{u['n_versions']}",
+            f"{u['unit_name']} ({u['unit_code']})" if u["unit_name"] else u["unit_code"], u["dataset_code"], label(STATE, u["state"], lang), f"{u['version']}/{u['n_versions']}",
             label(STATUS, u["status"], lang), u["n_errors"], u["n_warnings"],
             f"{u['sheet'] or ''} {u['cell'] or ''}".strip(), u["file_name"] or "",
             f"{rule}: {(msg or '')[:110]}" if rule else msg or "")))
