@@ -46,9 +46,11 @@ N_PROVINCES = 34
 N_COMMUNES = 3321           # after the 1 July 2025 reform
 DATASET = "XA_6T"
 PERIOD = "2026H1"
-EXTRA_DEPARTMENTS = [("SKHCN", "Sở Khoa học và Công nghệ"), ("STNMT", "Sở Tài nguyên và Môi trường"),
-                     ("SGTVT", "Sở Giao thông vận tải"), ("STP", "Sở Tư pháp")]
-DEPARTMENTS = [(c, n) for c, n, _ in build_org_units.DEPARTMENTS] + EXTRA_DEPARTMENTS   # 20
+# every province's departments as Lâm Đồng's catalog has them: the 14 since the 2025
+# restructuring and the 6 merged away (dated, with their successor): 20
+DEPARTMENTS = ([(c, n, "", "") for c, n, _en in build_org_units.DEPARTMENTS]
+               + [(c, n, build_org_units.LAST_DAY_BEFORE_DEPARTMENTS_MERGED, s)
+                  for c, n, s in build_org_units.FORMER_DEPARTMENTS])
 # problem kinds, by cumulative probability per commune (the rest is "ok")
 PROBLEMS = [(0.010, "corrupt"), (0.020, "text_value"), (0.030, "rule"), (0.035, "unknown_unit"),
             (0.040, "other_unit"), (0.050, "outlier"), (0.060, "jump")]
@@ -105,29 +107,27 @@ def org_units(scale: float, seed: int = SEED) -> list[dict]:
     provinces = country()
     sizes = [len(p["units"]) for p in provinces]
     per_province = _apportion(n_communes(scale), sizes) if scale != 1 else sizes
-    base = {"valid_from": "2025-07-01", "valid_to": ""}
+    unit, since = build_org_units._unit, build_org_units.REFORM_DATE
     out = []
     for prov, n in zip(provinces, per_province, strict=True):
         abbr = prov["abbr"]
-        real = "false"
-        out.append({"code": abbr, "name": prov["name"] if prov["name"].startswith("Thành phố") else f"Tỉnh {prov['name']}",
-                    "type": "province", "parent_code": "", "former_province": "", **base, "synthetic": real})
-        for code, name in DEPARTMENTS:
-            out.append({"code": f"{abbr}.{code}", "name": name, "type": "department", "parent_code": abbr,
-                        "former_province": "", **base, "synthetic": "true" if code in dict(EXTRA_DEPARTMENTS) else real})
+        name = prov["name"] if prov["name"].startswith("Thành phố") else f"Tỉnh {prov['name']}"
+        out.append(unit(abbr, name, "province", "", abbr, valid_from=since))
+        for code, dname, until, successor in DEPARTMENTS:
+            out.append(unit(f"{abbr}.{code}", dname, "department", abbr, abbr, valid_to=until,
+                            successor=f"{abbr}.{successor}" if successor else ""))
         for i in range(n):
             if i < len(prov["units"]):
                 u = prov["units"][i]
-                num, name, kind, synthetic = u["ward_code"], u["name"], u["type"], "false"
+                num, cname, kind, synthetic = u["ward_code"], u["name"], u["type"], False
             else:  # an extra unit of scale > 1: clearly not a real one
                 k = i - len(prov["units"]) + 1
                 kind, prefix = ("ward", "Phường") if k % 6 == 1 else ("commune", "Xã")
-                num, name, synthetic = SYNTHETIC_BASE + k, f"{prefix} giả lập thử tải {k} ({prov['name']})", "true"
+                num, cname, synthetic = SYNTHETIC_BASE + k, f"{prefix} giả lập thử tải {k} ({prov['name']})", True
             code = f"{abbr}.{num:05d}"
-            out.append({"code": code, "name": name, "type": kind, "parent_code": abbr, "former_province": "", **base,
-                        "synthetic": synthetic})
-            out.append({"code": f"{abbr}.T{num:05d}", "name": f"Trạm Y tế {name}", "type": "station",
-                        "parent_code": code, "former_province": "", **base, "synthetic": synthetic})
+            out.append(unit(code, cname, kind, abbr, abbr, valid_from=since, synthetic=synthetic))
+            out.append(unit(f"{abbr}.T{num:05d}", f"Trạm Y tế {cname}", "station", code, abbr, valid_from=since,
+                            synthetic=synthetic))
     return out
 
 
