@@ -31,10 +31,10 @@ def test_2024_reports_by_old_communes_land_on_todays_units(demo_cycle):
             where period = '2024' and indicator_code = 'DOCTORS_PER_10K' and level = 'unit'""").fetchall())
         province, n, expected = con.execute("""select value, units_contributing, units_expected from marts.indicator_value
             where period = '2024' and indicator_code = 'DOCTORS_PER_10K' and level = 'province'""").fetchone()
-        lineage = con.execute("""select distinct s.unit_code from marts.indicator_value iv, unnest(iv.submission_ids) u(sid)
-            join raw.submission s on s.submission_id = u.sid
-            where iv.period = '2024' and iv.indicator_code = 'DOCTORS_PER_10K' and iv.level = 'unit'
-              and iv.org_unit_code = 'LD.24848'""").fetchall()
+        lineage = con.execute("""select distinct s.unit_code from marts.indicator_lineage l
+            join raw.submission s using (submission_id)
+            where l.period = '2024' and l.indicator_code = 'DOCTORS_PER_10K' and l.level = 'unit'
+              and l.org_unit_code = 'LD.24848'""").fetchall()
         status = con.execute("""select count(*) from marts.target_progress
             where period = '2024' and indicator_code = 'DOCTORS_PER_10K' and status in ('met', 'not_met', 'not_yet_due')""").fetchone()[0]
     assert set(rows) == set(num), "every value lands on a unit that exists today"

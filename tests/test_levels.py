@@ -157,27 +157,38 @@ def test_coverage_and_lineage_at_every_level(two):
     res, files, _ = two
     con = res.con()
     sub = dict(con.execute("select submission_id, unit_code from raw.submission where period = ?", [PERIOD]).fetchall())
-    rows = con.execute("""select level, org_unit_code, province_code, units_contributing, units_expected, coverage,
-                                 submission_ids
+    rows = con.execute("""select level, org_unit_code, province_code, units_contributing, units_expected, coverage
                           from marts.indicator_value where period = ? and indicator_code = 'DOCTORS_PER_10K'""",
                        [PERIOD]).fetchall()
     by = {(r[0], r[1]): r for r in rows}
     assert {lv for lv, _ in by} == {"unit", "commune", "region", "province", "country"}
+    lineage = {}
+    for lv, ou, prov, sid in con.execute(
+            """select level, org_unit_code, province_code, submission_id from marts.indicator_lineage
+               where period = ? and indicator_code = 'DOCTORS_PER_10K'""", [PERIOD]).fetchall():
+        assert prov == by[(lv, ou)][2], (lv, ou)
+        lineage.setdefault((lv, ou), []).append(sid)
+    assert set(lineage) == set(by)  # every figure has its lineage, and no lineage lacks a figure
+    for key, sids in lineage.items():
+        assert len(sids) == len(set(sids)), key
+        if key[0] == "unit":  # a unit's own versions (no pre-merger unit reports here)
+            assert {sub[s] for s in sids} == {key[1]}, key
     expect = {("province", "LD"): (3, 3), ("province", "DNA"): (2, 3), ("country", "VN"): (5, 6),
               ("commune", "DNA.26299"): (1, 1), ("commune", MISSING): None}
     for key, want in expect.items():
         if want is None:
             assert key not in by  # nothing reported there: no value, not zero
             continue
-        _, code, prov, n, n_exp, cov, sids = by[key]
+        _, code, prov, n, n_exp, cov = by[key]
         assert (n, n_exp) == want, key
         assert cov == pytest.approx(n / n_exp, abs=1e-4)
         # lineage: the submissions of exactly the units inside
         inside = {u for u in files if key[0] == "country" or PROVINCE[u] == code or u == code}
-        assert {sub[s] for s in sids} == inside, key
+        assert {sub[s] for s in lineage[key]} == inside, key
         assert prov == (None if key[0] == "country" else PROVINCE[code])
     # a region (former province) stays inside today's province
     assert by[("region", "Bình Thuận")][2] == "LD" and by[("region", "Bình Thuận")][3] == 1
+    assert len(lineage[("region", "Bình Thuận")]) == 1
 
 
 def test_completeness_rolls_up_commune_province_country(two):

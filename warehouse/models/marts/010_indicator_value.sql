@@ -5,31 +5,15 @@
 -- an average of unit ratios) at every level; unit shares count flags over contributing units;
 -- direct values are taken as reported. Reports by units that no longer exist (before the July 2025
 -- merger) are mapped onto today's units through core.crosswalk, with the crosswalk weight for
--- divided units; core.unit_area places each unit in its commune and province.
+-- divided units; core.unit_area places each unit in its commune and province (both in
+-- core.indicator_contribution). The lineage of every figure is the view marts.indicator_lineage,
+-- one row per submission. No list of submission ids here, even per unit: at bench scale 4 such
+-- lists took this model alone from 1.0 GB to 1.55 GB, and list aggregates cannot spill, so a
+-- DuckDB memory limit failed instead of bounding the build.
 create or replace table marts.indicator_value as
-with reporter as (
-    -- one row per reporting unit (as it reported), indicator and period
-    select i.indicator_code, n.period, n.unit_code as reporter_code, n.value as num, d.value as den, n.submission_id
-    from core.indicator i
-    join core.current_value n on n.element_code = i.numerator and n.value is not null
-    join core.current_value d on d.element_code = i.denominator and d.period = n.period
-                              and d.unit_code = n.unit_code and d.value is not null
-    where i.kind = 'ratio'
-    union all
-    select i.indicator_code, n.period, n.unit_code, n.value, 1.0, n.submission_id
-    from core.indicator i
-    join core.current_value n on n.element_code = i.numerator and n.value is not null
-    where i.kind in ('unit_share', 'direct')
-),
-unit_rows as (
-    -- onto today's units through the crosswalk (a weight below 1 splits a divided unit)
-    select r.indicator_code, r.period, r.reporter_code, coalesce(x.new_code, r.reporter_code) as unit_code,
-           ua.commune_code, ua.province_code, coalesce(ou.former_province, '') as region,
-           r.num * coalesce(x.weight, 1) as num, r.den * coalesce(x.weight, 1) as den, r.submission_id
-    from reporter r
-    left join core.crosswalk x on x.old_code = r.reporter_code
-    join core.org_unit ou on ou.unit_code = coalesce(x.new_code, r.reporter_code)
-    left join core.unit_area ua on ua.unit_code = ou.unit_code
+with unit_rows as (
+    -- one row per reporting unit, indicator and period on today's unit (crosswalk applied)
+    select * from core.indicator_contribution
 ),
 expected_units as (
     select distinct c.period, i.indicator_code, a.unit_code as reporter_code,
@@ -64,8 +48,7 @@ expected_leveled as (
 agg as (
     select indicator_code, period, level, org_unit_code, any_value(in_province) as province_code,
            sum(num) as numerator, sum(den) as denominator,
-           count(distinct reporter_code) as units_contributing,
-           list(distinct submission_id order by submission_id) as submission_ids
+           count(distinct reporter_code) as units_contributing
     from leveled
     group by indicator_code, period, level, org_unit_code
 ),
@@ -80,8 +63,7 @@ select a.period, a.indicator_code, a.level, a.org_unit_code, a.province_code,
        i.unit,
        a.units_contributing,
        coalesce(e.units_expected, a.units_contributing) as units_expected,
-       round(a.units_contributing / nullif(coalesce(e.units_expected, a.units_contributing), 0), 4) as coverage,
-       a.submission_ids
+       round(a.units_contributing / nullif(coalesce(e.units_expected, a.units_contributing), 0), 4) as coverage
 from agg a
 join core.indicator i using (indicator_code)
 left join exp e using (indicator_code, period, level, org_unit_code);
@@ -99,4 +81,3 @@ comment on column marts.indicator_value.unit is 'Unit of the value: pct, per_10k
 comment on column marts.indicator_value.units_contributing is 'Reporting units (as they were at the time, e.g. pre-merger communes) whose accepted submission supplied both numerator and denominator.';
 comment on column marts.indicator_value.units_expected is 'Units expected to report the numerator element in this period within the org unit (units valid at the end of the period''s window, open cycles).';
 comment on column marts.indicator_value.coverage is 'units_contributing / units_expected (0–1).';
-comment on column marts.indicator_value.submission_ids is 'Lineage: the submission versions (raw.submission.submission_id) the value was computed from, at every level (a province''s are those of its units, the country''s those of every province).';
