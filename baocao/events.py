@@ -11,6 +11,12 @@ Resources (`prefect.resource.id`):
                                       baocao.period, baocao.file (unknown values are "?")
   baocao.cycle.<period>.<dataset>     labels baocao.period, baocao.dataset, baocao.deadline
   baocao.warehouse                    the published aggregates and snapshot
+  baocao.outbox                       the delivery store's hand-off
+Every submission and outbox event also carries `baocao.path`: "warm" when a warm process (the web
+answerer, the Slack listener, the watcher's --process) takes the file itself, "deployment" when
+the deployments do the work. process-submission and deliver-notifications ignore warm events
+(the warm process has done that work), so a burst of uploads starts no per-file flow run that
+competes for the warehouse.
 Related resources: baocao.unit.<code> (role "unit"), baocao.cycle.<period>.<dataset> (role
 "cycle"). Label values are strings; payloads hold only JSON scalars, lists and dicts (times as
 ISO strings) so every trigger template can render them.
@@ -49,6 +55,9 @@ NAMES = (
 )
 
 UNKNOWN = "?"
+PATH_LABEL = "baocao.path"
+WARM = "warm"  # a warm process answers the file in-process (tasks.warm)
+DEPLOYMENT = "deployment"  # the event-driven deployments do the work
 WAREHOUSE_RESOURCE = "baocao.warehouse"
 
 log = logging.getLogger("baocao.events")
@@ -97,6 +106,7 @@ def _submission(
     period: str | None,
     file_name: str | None,
     payload: dict[str, Any],
+    path: str = DEPLOYMENT,
 ) -> EventSpec:
     resource = {
         "prefect.resource.id": submission_resource_id(submission_id),
@@ -106,6 +116,7 @@ def _submission(
         "baocao.dataset": _s(dataset_code),
         "baocao.period": _s(period),
         "baocao.file": _s(file_name),
+        PATH_LABEL: path,
     }
     related = [{"prefect.resource.id": unit_resource_id(_s(unit_code)), "prefect.resource.role": "unit"}]
     if dataset_code and period and UNKNOWN not in (dataset_code, period):
@@ -115,9 +126,11 @@ def _submission(
     return EventSpec(event, resource, related, payload)
 
 
-def submission_received(stored, *, dataset_code: str | None = None, period: str | None = None) -> EventSpec:
+def submission_received(stored, *, dataset_code: str | None = None, period: str | None = None,
+                        warm: bool = False) -> EventSpec:
     """A file has been taken from a unit's inbox into the store (`stored`: intake.store.StoredFile).
-    The data set and period are what the file states, when it could be read."""
+    The data set and period are what the file states, when it could be read. `warm`: the caller
+    answers it in-process at once (the process-submission deployment then ignores the event)."""
     return _submission(
         SUBMISSION_RECEIVED,
         submission_id=stored.submission_id,
@@ -132,6 +145,7 @@ def submission_received(stored, *, dataset_code: str | None = None, period: str 
             "received_at": _iso(stored.received_at),
             "source": stored.source,
         },
+        path=WARM if warm else DEPLOYMENT,
     )
 
 
@@ -243,8 +257,32 @@ def aggregates_published(snapshot: str, models: Iterable[str] = ()) -> EventSpec
 
 def outbox_enqueued(n: int) -> EventSpec:
     """New notifications were handed to delivery (triggers the deliver-notifications deployment)."""
-    return EventSpec(OUTBOX_ENQUEUED, {"prefect.resource.id": "baocao.outbox", "prefect.resource.name": "baocao outbox"},
-                     [], {"new": int(n)})
+    return EventSpec(OUTBOX_ENQUEUED, {"prefect.resource.id": "baocao.outbox", "prefect.resource.name": "baocao outbox",
+                                       PATH_LABEL: DEPLOYMENT}, [], {"new": int(n)})
+
+
+def on_warm_path(spec: EventSpec) -> EventSpec:
+    """The same event, labelled as emitted by a warm process's own pass (tasks.warm)."""
+    if PATH_LABEL not in spec.resource:
+        return spec
+    return EventSpec(spec.event, {**spec.resource, PATH_LABEL: WARM}, spec.related, spec.payload)
+
+
+class WarmEvents:
+    """An events emitter that labels what it sends as the warm path's (`on_warm_path`), around
+    the resources' own (tasks.warm wraps `res.events` with it for one pass)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def emit(self, spec: EventSpec):
+        return self.inner.emit(on_warm_path(spec))
+
+    def emit_all(self, specs: Iterable[EventSpec]) -> int:
+        return self.inner.emit_all(on_warm_path(s) for s in specs)
+
+    def __getattr__(self, name):  # RecordingEvents' `specs` and the like
+        return getattr(self.inner, name)
 
 
 # ----------------------------------------------------------------------------------- sending

@@ -100,7 +100,8 @@ def _measure(n: int, pause: float, wait_each: float, keep: bool, db_env: dict) -
     t_start = time.monotonic()
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, "-c", "from cli.app import app; app()", "serve", "--home",
-                                 str(s.home), "--port", str(port), "--no-ui"], cwd=ROOT, env=env, stdout=out,
+                                 str(s.home), "--port", str(port), "--no-ui", "--web-port", str(free_port())],
+                                cwd=ROOT, env=env, stdout=out,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     result: dict = {"p50": None, "p95": None, "latencies": [], "warmup": None}
     try:

@@ -52,7 +52,7 @@ def watch(
     process: bool = typer.Option(
         False, "--process/--no-process",
         help="Xử lý ngay trong tiến trình này (nhanh) / answer new files at once in this warm process;"
-        " the triggered deployment then finds nothing left to do.",
+        " their events say so (baocao.path: warm), so no process-submission run is started for them.",
     ),
 ) -> None:
     """Theo dõi hộp thư, nhận tệp và báo cho Prefect / watch the inbox, store new files, emit
@@ -70,7 +70,10 @@ def watch(
             " / PREFECT_API_URL not set: files are stored but no events are sent."
         )
 
+    dirty = False  # files answered here since the snapshot was last published
+
     def show(report: watch_mod.PollReport) -> None:
+        nonlocal dirty
         for t in report.taken:
             what = "mới / new" if t.new else "trùng / duplicate"
             console.print(console_text(f"{t.stored.unit_code} {t.stored.file_name} → {t.stored.submission_id} ({what})"))
@@ -90,14 +93,24 @@ def watch(
                 records = answer_pending(res)
             console.print(f"đã xử lý / processed {len(records)}")
             if records:
+                dirty = True
                 deliver_now(res, sender_of(res))
+        if process and dirty and (once or not report.taken):
+            # a poll with nothing new: the marts and the snapshot follow what was answered here
+            # (the warm path's loads start no refresh-aggregates run)
+            from tasks import cycle as t
+
+            with t.warehouse_lock(res):
+                t.publish.fn(res, t.aggregate.fn(res))
+            dirty = False
 
     if process:  # the suites built once, before the first unit's file (tasks.warm)
         from tasks.warm import warm
 
         warm(res.cat)
     try:
-        watch_mod.watch(s, inbox_url=inbox, interval=interval, settle_seconds=settle, once=once, on_poll=show)
+        watch_mod.watch(s, inbox_url=inbox, interval=interval, settle_seconds=settle, once=once, on_poll=show,
+                        warm=process)
     except KeyboardInterrupt:
         ev.flush()
     finally:

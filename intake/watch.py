@@ -228,9 +228,11 @@ def describe(stored: store_mod.StoredFile, cat=None, s: Settings | None = None) 
 
 
 def announce(
-    s: Settings, emit: Callable[[ev.EventSpec], object] = ev.emit, cat=None, report: PollReport | None = None
+    s: Settings, emit: Callable[[ev.EventSpec], object] = ev.emit, cat=None, report: PollReport | None = None,
+    warm: bool = False,
 ) -> list[str]:
-    """Emit baocao.submission.received for every stored submission not announced yet."""
+    """Emit baocao.submission.received for every stored submission not announced yet; `warm`:
+    the caller answers them in-process at once (the events say so, baocao.events)."""
     report = report if report is not None else PollReport()
     done = read_journal(s)
     if done is None:
@@ -241,7 +243,7 @@ def announce(
             continue
         f = store_mod.stored(path)
         dataset, period = describe(f, cat, s)
-        if emit(ev.submission_received(f, dataset_code=dataset, period=period)) is None:
+        if emit(ev.submission_received(f, dataset_code=dataset, period=period, warm=warm)) is None:
             break  # no Prefect API: leave the rest for a later poll, in order
         sent.append(f.submission_id)
         done.add(f.submission_id)
@@ -256,15 +258,17 @@ def poll(
     settle_seconds: float = 1.0,
     emit: Callable[[ev.EventSpec], object] = ev.emit,
     cat=None,
+    warm: bool = False,
 ) -> PollReport:
-    """One pass: take what has arrived, announce what is not announced yet."""
+    """One pass: take what has arrived, announce what is not announced yet (`warm`: the caller
+    answers them itself right after, see `announce`)."""
     report = PollReport()
     if inbox_url and "://" in inbox_url and not inbox_url.startswith("file://"):
         take_remote(inbox_url, s, settle_seconds, report=report, cat=cat)
     else:
         folder = Path(inbox_url.removeprefix("file://")).resolve() if inbox_url else None
         take_inbox(s, settle_seconds, report=report, inbox=folder, cat=cat)
-    announce(s, emit=emit, cat=cat, report=report)
+    announce(s, emit=emit, cat=cat, report=report, warm=warm)
     return report
 
 
@@ -276,13 +280,14 @@ def watch(
     once: bool = False,
     on_poll: Callable[[PollReport], None] | None = None,
     stop: Callable[[], bool] | None = None,
+    warm: bool = False,
 ) -> None:
-    """Poll until interrupted (or once)."""
+    """Poll until interrupted (or once); `warm`: `on_poll` answers what was taken (see `announce`)."""
     import catalog
 
     cat = catalog.load()
     while True:
-        report = poll(s, inbox_url, settle_seconds, cat=cat)
+        report = poll(s, inbox_url, settle_seconds, cat=cat, warm=warm)
         if on_poll:
             on_poll(report)
         if once or (stop and stop()):

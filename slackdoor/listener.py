@@ -75,8 +75,8 @@ def now_utc() -> datetime:
 def run_process(res, submission_id: str, after: Callable[[], object] | None = None) -> None:
     """The warm path (tasks.warm): every pending file, this one included, parsed, validated,
     loaded and its answer handed to delivery under one hold of the warehouse, in this process,
-    without a flow run's round trips to the Prefect API (the event announced before triggers the
-    process-submission deployment, which finds the file recorded)."""
+    without a flow run's round trips to the Prefect API (the event announced before is labelled
+    warm, so the process-submission deployment does not run for it)."""
     from tasks.cycle import warehouse_lock
     from tasks.warm import answer_pending
 
@@ -236,11 +236,15 @@ class Door:
 
     def mirror(self) -> None:
         """What was sent outside the warehouse, mirrored into ops.outbox (the hand-off does it;
-        the listener calls this when no event is waiting, after the answers are out)."""
+        the listener calls this when no event is waiting, after the answers are out); then the
+        marts and the snapshot refreshed, as the web answerer does when uploads pause (the warm
+        path's loads start no refresh-aggregates run)."""
         from baocao.services import deliver
+        from tasks import cycle as t
 
         with self._warehouse():
             deliver.handoff(self.res)
+            t.publish.fn(self.res, t.aggregate.fn(self.res))
         self.unmirrored = False
 
     def announce(self, stored) -> None:
@@ -249,7 +253,7 @@ class Door:
 
         report = watch.PollReport(taken=[watch.Taken(stored, new=True)])
         kwargs = {"emit": self.emit} if self.emit is not None else {}
-        watch.announce(self.s, cat=self.cat, report=report, **kwargs)
+        watch.announce(self.s, cat=self.cat, report=report, warm=True, **kwargs)  # self.process answers them
 
     def failed(self, body: dict) -> None:
         """A file that could not be handled (a defect, not the unit's doing): say so in its thread,

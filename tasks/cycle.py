@@ -61,9 +61,9 @@ def warehouse_lock(res: Resources) -> Iterator[None]:
         finally:
             _LOCK_DEPTH -= 1
         return
-    from prefect.concurrency.sync import concurrency
+    from tasks.slot import hold  # Prefect's concurrency() with short retries (tasks/slot.py says why)
 
-    with concurrency(name, occupy=1, lease_duration=120):
+    with hold(name, lease_duration=120):
         _LOCK_DEPTH += 1
         try:
             yield

@@ -8,13 +8,15 @@ read, the parse pool's processes started.
 
 It calls the tasks' plain bodies (`task.fn`: the same code and the same events as a flow run,
 without a flow run's or a task run's round trips to the Prefect API, which a SQLite-backed
-server makes slow under load). Prefect still sees every file: `baocao.submission.received`
-(its event triggers the process-submission deployment, which finds the file recorded and stops),
-`baocao.submission.validated`/`loaded` (refresh-aggregates), `baocao.outbox.enqueued`. The
+server makes slow under load). Prefect still sees every file: `baocao.submission.received`,
+`baocao.submission.validated`/`loaded`, `baocao.outbox.enqueued`, each labelled
+`baocao.path: warm` (baocao.events), which process-submission, refresh-aggregates and
+deliver-notifications ignore: a burst starts no per-file flow run competing for the slot (the
+caller refreshes the snapshot when its files stop coming). The
 guarantees are the flows': one writer (the `baocao-warehouse` limit, closed before release), the
 parse pool's per-file time and memory bound, one transaction per load, the store's journal so a
 rerun never duplicates, the outbox's keys so an answer goes out exactly once. Aggregates and the
-snapshot are left to refresh-aggregates (or the caller, when idle).
+snapshot are the caller's, when idle.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ def answer_pending(res, took: dict[str, float] | None = None) -> list:
     micro-batch) parsed, validated, loaded and its answer queued and handed to delivery. The
     caller holds the warehouse (`tasks.cycle.warehouse_lock`). Returns the records; `took`
     receives seconds per stage."""
+    from baocao import events as ev
     from baocao.services import process
     from intake import answer as journal
     from tasks import cycle as t
@@ -63,16 +66,21 @@ def answer_pending(res, took: dict[str, float] | None = None) -> list:
         took[stage] = now - clock
         clock = now
 
-    records = process.parse(res, process.pending(res))
-    lap("parse")
-    if records:
-        t.validate.fn(res, records)
-        lap("validate")
-        t.load.fn(res, records)
-        lap("load")
-    if records or journal.unanswered_hint(res.store.root):  # also what a crashed run loaded, unanswered
-        t.notify.fn(res, records, None)
-        lap("notify")
+    events = res.events
+    res.events = ev.WarmEvents(events)  # this pass's events say the warm path did the work
+    try:
+        records = process.parse(res, process.pending(res))
+        lap("parse")
+        if records:
+            t.validate.fn(res, records)
+            lap("validate")
+            t.load.fn(res, records)
+            lap("load")
+        if records or journal.unanswered_hint(res.store.root):  # also what a crashed run loaded, unanswered
+            t.notify.fn(res, records, None)
+            lap("notify")
+    finally:
+        res.events = events
     return records
 
 

@@ -438,3 +438,43 @@ def test_watcher_takes_files_from_an_fsspec_url(tmp_path):
     r = watch.poll(s, inbox_url="memory://inbox-test", settle_seconds=0, emit=lambda x: sent.append(x) or x)
     assert [x.stored.unit_code for x in r.taken] == ["LD.24823"] and not fs.exists("/inbox-test/LD.24823/w.xlsx")
     assert sent[0].resource["baocao.dataset"] == "XA_6T"
+
+
+@pytest.fixture(scope="module")
+def warm_emitted(tmp_path_factory):
+    """The events of the warm path (tasks.warm: the web answerer, the Slack listener, `watch
+    --process`) for two files: announced as warm, then one pass in-process."""
+    from baocao.resources import RecordingEvents, live
+    from baocao.services import cycles
+    from baocao.settings import settings
+    from intake import watch
+    from tasks.warm import answer_pending
+
+    s = settings(tmp_path_factory.mktemp("warm-events"))
+    res = live(s, events=RecordingEvents())
+    cycles.open_cycle(res, "2026H1")
+    drop(s, "LD.24781", "good.xlsx")
+    drop(s, "LD.24787", "bad.xlsx", bad=True)
+    specs: list[ev.EventSpec] = []
+    report = watch.poll(s, settle_seconds=0, emit=lambda spec: specs.append(spec) or spec, warm=True)
+    assert len(report.announced) == 2
+    records = answer_pending(res)
+    assert len(records) == 2
+    assert not isinstance(res.events, ev.WarmEvents)  # the pass's label is gone with the pass
+    specs += res.events.specs
+    res.close()
+    return specs
+
+
+def test_a_file_the_warm_path_takes_starts_no_per_file_run(emitted, warm_emitted):
+    """process-submission, deliver-notifications and refresh-aggregates ignore the warm path's
+    events (it answers, delivers and refreshes itself); they still take the inbox path's."""
+    warm = [_received(s) for s in warm_emitted]
+    cold = [_received(s) for s in emitted]
+    assert {e.event for e in warm} == {e.event for e in cold}
+    assert all(e.resource[ev.PATH_LABEL] == ev.WARM for e in warm)
+    assert all(e.resource[ev.PATH_LABEL] == ev.DEPLOYMENT for e in cold)
+    covers = {name: automation.trigger.covers for name, _, automation in server_automations()}
+    for name in ("process-submission", "deliver-notifications", "refresh-aggregates"):
+        assert not [e.event for e in warm if covers[name](e)], name
+        assert [e for e in cold if covers[name](e)], name

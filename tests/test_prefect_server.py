@@ -174,10 +174,10 @@ def _stop_group(proc: subprocess.Popen) -> None:
     stop_serve_group(proc)
 
 
-def _watch_once(s, env: dict, api: Api) -> str:
+def _watch_once(s, env: dict, api: Api, *more: str) -> str:
     code = "from cli.app import app; app()"
     out = subprocess.run(
-        [sys.executable, "-c", code, "watch", "--home", str(s.home), "--once", "--settle", "0"],
+        [sys.executable, "-c", code, "watch", "--home", str(s.home), "--once", "--settle", "0", *more],
         cwd=ROOT,
         env={**env, "PREFECT_API_URL": api.url},
         capture_output=True,
@@ -283,18 +283,37 @@ def test_dropped_workbooks_are_processed_by_the_triggered_deployment(served, sla
     assert len(ok) == 1 and len(bad) == 1
     assert "V01" in json.dumps(bad[0], ensure_ascii=False) or "POP_INSURED" in json.dumps(bad[0], ensure_ascii=False)
 
+    # the warm path (`watch --process`, as serve runs it): the watcher takes the slot through this
+    # server, answers the file itself and publishes the snapshot; its events (labelled warm)
+    # start no process-submission, refresh-aggregates or deliver-notifications run
+    before = {name: len(api.runs(name)) for name in ("process-submission", "refresh-aggregates",
+                                                     "deliver-notifications")}
+    drop(s, "LD.24778", "XA_6T_LD.24778_2026H1.xlsx")
+    warm = _watch_once(s, {**env, "BAOCAO_WAREHOUSE_LIMIT": "baocao-warehouse"}, api, "--process")
+    assert warm.count(ev.SUBMISSION_RECEIVED) == 1 and "processed 1" in warm, warm
+    assert _feedback(slack, "LD.24778"), "the warm path answers in the thread itself"
+
+    def warm_events():
+        found = [e for e in api.events() if e["resource"].get("baocao.unit") == "LD.24778"]
+        return found if ev.SUBMISSION_LOADED in {e["event"] for e in found} else None
+
+    found = _wait("the warm path's events", warm_events, 30, interval=1, proc=proc, log=log)
+    assert all(e["resource"][ev.PATH_LABEL] == ev.WARM for e in found)
+    time.sleep(30)  # the triggers' evaluation and refresh-aggregates' 20 s schedule_after
+    assert {name: len(api.runs(name)) for name in before} == before
+
     # the warehouse, once the processes are gone
     _stop_group(proc)
     import duckdb
 
     con = duckdb.connect(str(s.db_path), read_only=True)
     rows = dict(con.execute("select unit_code, status from raw.submission").fetchall())
-    assert rows == {"LD.24781": "accepted", "LD.24787": "rejected"}
+    assert rows == {"LD.24781": "accepted", "LD.24787": "rejected", "LD.24778": "accepted"}
     con.close()
     from notifications.store import OutboxStore, path_for  # delivery's own store (ops.outbox mirrors it)
 
     sent = [(r["unit_code"], r["status"]) for r in OutboxStore(path_for(s.db_path)).rows() if r["kind"] == "feedback"]
-    assert sorted(sent) == [("LD.24781", "sent"), ("LD.24787", "sent")]
+    assert sorted(sent) == [("LD.24778", "sent"), ("LD.24781", "sent"), ("LD.24787", "sent")]
     assert s.snapshot.exists()
     print(
         f"process runs: {len(process)}, refresh runs: {len(refresh)}, events: {len(events)}, "

@@ -31,6 +31,7 @@ from baocao.settings import Settings
 
 log = logging.getLogger("baocao.web")
 LOCK_RETRIES = 20  # another process holding DuckDB's file lock without the Prefect limit (no server)
+RETRY_FIRST_S, RETRY_MAX_S = 1.0, 30.0  # a failed answer pass, tried again when idle
 
 
 def result_path(s: Settings, unit_code: str, submission_id: str) -> Path:
@@ -118,6 +119,12 @@ class Answerer:
         self.last_error: str | None = None
         self.timings: list[dict[str, float]] = []  # per pass: seconds per stage (bench/web.py prints them)
         self.ready = threading.Event()
+        # a pass that failed (the Prefect API refusing the slot, a crash in a stage) is tried again
+        # when the queue is idle, after 1 s doubling to 30 s: its files are pending, and in a burst
+        # every upload may already be queued, so no later request would take them (the burst "stall")
+        self._retry_ids: set[str] = set()
+        self._retry_at = 0.0
+        self._retry_wait = RETRY_FIRST_S
 
     # ------------------------------------------------------------------------------ interface
 
@@ -159,7 +166,9 @@ class Answerer:
             try:
                 job = self._q.get(timeout=self.idle)
             except queue.Empty:
-                if self._dirty and self.refresh and time.monotonic() - self._last_job >= self.refresh_after_idle:
+                if self._retry_ids and time.monotonic() >= self._retry_at:
+                    self._answer_pass([])
+                elif self._dirty and self.refresh and time.monotonic() - self._last_job >= self.refresh_after_idle:
                     self._guarded(self._publish)
                 continue
             if (self._dirty and self.refresh and job is not None
@@ -181,7 +190,7 @@ class Answerer:
             asked = [j[1] for j in jobs if j[0] == "answer"]
             calls = [j for j in jobs if j[0] == "call"]
             if asked:
-                self._guarded(lambda res, ids=asked: self._answer(res, ids))
+                self._answer_pass(asked)
             for _, fn, fut in calls:
                 try:
                     fut.set_result(self._guarded(fn, reraise=True))
@@ -211,6 +220,18 @@ class Answerer:
                     raise
                 return None
         return None
+
+    def _answer_pass(self, asked: list[str]) -> None:
+        """One answer pass (with the files of a failed pass); if it fails, schedule a retry."""
+        ids = sorted(set(asked) | self._retry_ids)
+        if self._guarded(lambda res: self._answer(res, ids)) is None:
+            self._retry_ids = set(ids)
+            self._retry_at = time.monotonic() + self._retry_wait
+            log.warning("answer pass failed (%s); trying again in %.0f s", self.last_error, self._retry_wait)
+            self._retry_wait = min(self._retry_wait * 2, RETRY_MAX_S)
+        else:
+            self._retry_ids.clear()
+            self._retry_wait = RETRY_FIRST_S
 
     def _answer(self, res, asked: list[str]) -> int:
         from tasks.warm import answer_pending

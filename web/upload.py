@@ -79,12 +79,13 @@ def original_name(stored_path: Path, submission_id: str) -> str | None:
     return (store_mod._read_sidecar(stored_path.parent / f"{submission_id}.json") or {}).get("original_name")
 
 
-def announce(s: Settings, stored: store_mod.StoredFile) -> bool:
+def announce(s: Settings, stored: store_mod.StoredFile, warm: bool = False) -> bool:
     """Emit baocao.submission.received (when a Prefect API is there) and journal it as the watcher
-    does, so the watcher does not announce it again."""
+    does, so the watcher does not announce it again. `warm`: the web answerer takes it (the event
+    says so, and the process-submission deployment ignores it)."""
     from intake import watch
 
-    sent = ev.emit(ev.submission_received(stored)) is not None
+    sent = ev.emit(ev.submission_received(stored, warm=warm)) is not None
     if sent and watch.read_journal(s) is not None:
         watch._append_journal(s, [stored.submission_id])
     return sent

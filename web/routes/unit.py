@@ -85,7 +85,7 @@ async def upload_file(request: Request, unit: str):
         return JSONResponse({"error": exc.key, "message": i18n.t(lang, exc.key, **exc.detail)}, status_code=status)
     ctx.access.record(now, "upload", session=actor.session, ip=actor.ip, unit_code=unit, name=name,
                       submission_id=stored.submission_id, sha256=stored.sha256, size=stored.size_bytes)
-    upload.announce(ctx.s, stored)
+    upload.announce(ctx.s, stored, warm=ctx.answerer is not None)
     if ctx.answerer:
         ctx.answerer.request(stored.submission_id)
     return JSONResponse({"submission_id": stored.submission_id, "url": f"/u/{unit}/s/{stored.submission_id}"},
