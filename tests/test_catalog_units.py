@@ -217,7 +217,7 @@ def test_a_file_from_a_unit_of_another_province_is_refused_before_the_disk(tmp_p
 
     monkeypatch.delenv("BAOCAO_PROVINCES", raising=False)
     store = tmp_path / "store"
-    with pytest.raises(UnitRefused, match="DNA.26299"):
+    with pytest.raises(UnitRefused, match=r"DNA\.26299"):
         receive(store, "DNA.26299", b"x", "XA_6T_DNA.26299_2026H1.xlsx", source="submit",
                 received_at=datetime(2026, 7, 1, tzinfo=UTC))
     assert not store.exists()
