@@ -282,3 +282,17 @@ def test_prefilled_form_shows_last_period_beside_the_value_column(site):
     assert blank[form.SHEET_DATA].cell(pop, form.DATA_VALUE_COL + 2).value is None
     # a form for a period that is not open (or another unit's data set) is not offered
     assert a.get(f"/u/{A}/form/2030H1/{ds}.xlsx").status_code == 404
+
+
+def test_the_web_secret_is_created_once_when_threads_race(tmp_path):
+    """The delivery thread (minting a unit's link) and the pages can create the secret at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from web.auth import load_secret
+
+    for attempt in range(5):
+        folder = tmp_path / f"web{attempt}"
+        with ThreadPoolExecutor(16) as pool:
+            got = list(pool.map(lambda _: load_secret(folder), range(32)))
+        assert len(set(got)) == 1 and len(got[0]) == 32
+        assert [p.name for p in folder.iterdir()] == ["secret"]  # no temporary file left behind

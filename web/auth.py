@@ -25,7 +25,7 @@ def load_secret(folder: Path) -> bytes:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "secret"
     if not path.exists():
-        tmp = folder / f".secret.{os.getpid()}.tmp"
+        tmp = folder / f".secret.{os.getpid()}.{secrets.token_hex(6)}.tmp"  # unique per call: threads share a pid
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
