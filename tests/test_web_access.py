@@ -293,6 +293,6 @@ def test_the_web_secret_is_created_once_when_threads_race(tmp_path):
     for attempt in range(5):
         folder = tmp_path / f"web{attempt}"
         with ThreadPoolExecutor(16) as pool:
-            got = list(pool.map(lambda _: load_secret(folder), range(32)))
+            got = list(pool.map(load_secret, [folder] * 32))
         assert len(set(got)) == 1 and len(got[0]) == 32
         assert [p.name for p in folder.iterdir()] == ["secret"]  # no temporary file left behind
