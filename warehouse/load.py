@@ -155,6 +155,13 @@ def _insert(con: duckdb.DuckDBPyConnection, new: list[SubmissionRecord], validat
     return counts
 
 
+def _head(rows: list[tuple]) -> dict:
+    """The columns every fact table starts with (submission, unit, period), for (record, fact) pairs."""
+    return {"submission_id": pa.array([r.submission_id for r, _ in rows], _S),
+            "unit_code": pa.array([r.unit_code for r, _ in rows], _S),
+            "period": pa.array([r.period for r, _ in rows], _S)}
+
+
 def insert_facts(con: duckdb.DuckDBPyConnection, ok: list[SubmissionRecord]) -> int:
     """Insert the values, task statuses and narratives of records that are not rejected (inside
     the caller's transaction); a value carrying a warning is flagged. Returns the values inserted."""
@@ -162,9 +169,7 @@ def insert_facts(con: duckdb.DuckDBPyConnection, ok: list[SubmissionRecord]) -> 
     vrows = [(r, v) for r in ok for v in r.values]
     if vrows:
         val = pa.table({  # noqa: F841
-            "submission_id": pa.array([r.submission_id for r, _ in vrows], _S),
-            "unit_code": pa.array([r.unit_code for r, _ in vrows], _S),
-            "period": pa.array([r.period for r, _ in vrows], _S),
+            **_head(vrows),
             "dataset_code": pa.array([r.dataset_code for r, _ in vrows], _S),
             "element_code": pa.array([v["element_code"] for _, v in vrows], _S),
             "value": pa.array([v["value"] for _, v in vrows], _D),
@@ -177,9 +182,7 @@ def insert_facts(con: duckdb.DuckDBPyConnection, ok: list[SubmissionRecord]) -> 
     trows = [(r, t) for r in ok for t in r.tasks]
     if trows:
         tsk = pa.table({  # noqa: F841
-            "submission_id": pa.array([r.submission_id for r, _ in trows], _S),
-            "unit_code": pa.array([r.unit_code for r, _ in trows], _S),
-            "period": pa.array([r.period for r, _ in trows], _S),
+            **_head(trows),
             "plan_code": pa.array([t["plan_code"] for _, t in trows], _S),
             "task_no": pa.array([t["task_no"] for _, t in trows], _I),
             "status": pa.array([t["status"] for _, t in trows], _S),
@@ -189,9 +192,7 @@ def insert_facts(con: duckdb.DuckDBPyConnection, ok: list[SubmissionRecord]) -> 
     xrows = [(r, x) for r in ok for x in r.texts]
     if xrows:
         txt = pa.table({  # noqa: F841
-            "submission_id": pa.array([r.submission_id for r, _ in xrows], _S),
-            "unit_code": pa.array([r.unit_code for r, _ in xrows], _S),
-            "period": pa.array([r.period for r, _ in xrows], _S),
+            **_head(xrows),
             "section": pa.array([x["section"] for _, x in xrows], _S),
             "text": pa.array([x["text"] for _, x in xrows], _S),
         })
