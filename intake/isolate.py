@@ -181,13 +181,15 @@ class Pool:
     def _spawn(self) -> _Worker:
         return _Worker(self.ctx, self.cat, self.memory_mb, self.target)
 
-    def parse(self, items: list[tuple[Path, str | None, str | None]]) -> list[ParsedSubmission]:
+    def parse(self, items: list[tuple[Path, str | None, str | None]],
+              keep: Callable[[ParsedSubmission], ParsedSubmission] | None = None) -> list[ParsedSubmission]:
         """(path, inbox unit, name as sent) → ParsedSubmission, in order; a file that breaks its
-        worker gets a P08 finding (`.failure` says why) and the others are parsed regardless."""
+        worker gets a P08 finding (`.failure` says why) and the others are parsed regardless.
+        `keep` is applied to each result as it arrives (intake.batch shares its strings)."""
         with self.lock:
-            return self._parse(items)
+            return self._parse(items, keep or (lambda p: p))
 
-    def _parse(self, items) -> list[ParsedSubmission]:
+    def _parse(self, items, keep) -> list[ParsedSubmission]:
         out: list[ParsedSubmission | None] = [None] * len(items)
         todo = list(range(len(items)))[::-1]
         while len(self.live) < min(self.n, len(items)):
@@ -249,7 +251,7 @@ class Pool:
                     else:
                         out[i] = failed(path, name or Path(path).name, death)
                     continue
-                out[i] = value if kind == "ok" else failed(path, name or Path(path).name, Failure(kind, value))
+                out[i] = keep(value) if kind == "ok" else failed(path, name or Path(path).name, Failure(kind, value))
                 w.job = None
                 feed(w)
             now = time.monotonic()

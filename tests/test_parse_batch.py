@@ -41,6 +41,11 @@ def test_pool_equals_in_process(items):
     assert [p.path for p in pooled] == [p for p, _ in items]
     assert [_key(p) for p in pooled] == [_key(p) for p in alone]
     assert any(p.findings for p in pooled) and any(not p.has_errors for p in pooled)
+    # the batch's rows share their short strings: one "sheet" object for every file's rows
+    sheets = {id(v["sheet"]) for p in pooled for v in p.values}
+    assert len(sheets) == len({v["sheet"] for p in pooled for v in p.values}) > 0
+    codes = {id(k) for p in pooled for v in p.values for k in v}
+    assert len(codes) == len({k for p in pooled for v in p.values for k in v})
 
 
 def test_a_dead_worker_loses_no_file(items):
