@@ -10,10 +10,16 @@
 -- one row per submission. No list of submission ids here, even per unit: at bench scale 4 such
 -- lists took this model alone from 1.0 GB to 1.55 GB, and list aggregates cannot spill, so a
 -- DuckDB memory limit failed instead of bounding the build.
-create or replace table marts.indicator_value as
+-- Built one level per statement (the contributions once into a temporary table, then the table
+-- macro below once per level): the same rows
+-- as one statement over all five levels, but each statement's hash tables hold one level's groups
+-- (at bench scale 4 the unit and commune levels are ~600,000 groups each), which halves the
+-- build's peak memory.
+create or replace temp table indicator_rows as select * from core.indicator_contribution;
+create or replace temp macro indicator_value_at(lvl) as table
 with unit_rows as (
     -- one row per reporting unit, indicator and period on today's unit (crosswalk applied)
-    select * from core.indicator_contribution
+    select * from indicator_rows
 ),
 expected_units as (
     select distinct c.period, i.indicator_code, a.unit_code as reporter_code,
@@ -30,31 +36,44 @@ expected_units as (
     left join core.unit_area ua on ua.unit_code = ou.unit_code
 ),
 leveled as (
-    -- each unit row once per level it counts in (the same rows feed every level: the country is
-    -- the sum of its provinces, a province of its communes and provincial units)
-    select *, 'unit' as level, unit_code as org_unit_code, province_code as in_province from unit_rows
-    union all select *, 'commune', commune_code, province_code from unit_rows where commune_code is not null
-    union all select *, 'region', region, province_code from unit_rows where region <> ''
-    union all select *, 'province', province_code, province_code from unit_rows where province_code is not null
-    union all select *, 'country', 'VN', null from unit_rows
+    -- each unit row at level `lvl` (the same rows feed every level: the country is the sum of its
+    -- provinces, a province of its communes and provincial units); a unit outside any commune has
+    -- no commune row, one outside a former province no region row
+    select * from (
+        select *, lvl as level,
+               case lvl when 'unit' then unit_code when 'commune' then commune_code
+                        when 'region' then nullif(region, '') when 'province' then province_code
+                        else 'VN' end as org_unit_code,
+               case when lvl = 'country' then null else province_code end as in_province
+        from unit_rows)
+    where org_unit_code is not null
 ),
 expected_leveled as (
-    select *, 'unit' as level, unit_code as org_unit_code from expected_units
-    union all select *, 'commune', commune_code from expected_units where commune_code is not null
-    union all select *, 'region', region from expected_units where region <> ''
-    union all select *, 'province', province_code from expected_units where province_code is not null
-    union all select *, 'country', 'VN' from expected_units
+    select * from (
+        select *, lvl as level,
+               case lvl when 'unit' then unit_code when 'commune' then commune_code
+                        when 'region' then nullif(region, '') when 'province' then province_code
+                        else 'VN' end as org_unit_code
+        from expected_units)
+    where org_unit_code is not null
+),
+per_reporter as (
+    -- one row per reporter in each org unit: the distinct count below is then a plain count, in
+    -- grouping DuckDB can spill (count(distinct) keeps a hash set per group)
+    select indicator_code, period, level, org_unit_code, reporter_code, any_value(in_province) as in_province,
+           sum(num) as num, sum(den) as den
+    from leveled
+    group by indicator_code, period, level, org_unit_code, reporter_code
 ),
 agg as (
     select indicator_code, period, level, org_unit_code, any_value(in_province) as province_code,
-           sum(num) as numerator, sum(den) as denominator,
-           count(distinct reporter_code) as units_contributing
-    from leveled
+           sum(num) as numerator, sum(den) as denominator, count(reporter_code) as units_contributing
+    from per_reporter
     group by indicator_code, period, level, org_unit_code
 ),
 exp as (
-    select indicator_code, period, level, org_unit_code, count(distinct reporter_code) as units_expected
-    from expected_leveled
+    select indicator_code, period, level, org_unit_code, count(reporter_code) as units_expected
+    from (select distinct indicator_code, period, level, org_unit_code, reporter_code from expected_leveled)
     group by indicator_code, period, level, org_unit_code
 )
 select a.period, a.indicator_code, a.level, a.org_unit_code, a.province_code,
@@ -67,6 +86,14 @@ select a.period, a.indicator_code, a.level, a.org_unit_code, a.province_code,
 from agg a
 join core.indicator i using (indicator_code)
 left join exp e using (indicator_code, period, level, org_unit_code);
+
+create or replace table marts.indicator_value as select * from indicator_value_at('unit');
+insert into marts.indicator_value select * from indicator_value_at('commune');
+insert into marts.indicator_value select * from indicator_value_at('region');
+insert into marts.indicator_value select * from indicator_value_at('province');
+insert into marts.indicator_value select * from indicator_value_at('country');
+drop macro table indicator_value_at;
+drop table indicator_rows;
 
 comment on table marts.indicator_value is 'One row per period, indicator and org unit (level unit, commune, region, province or country): the indicator computed from summed numerators and denominators of the submission versions that count.';
 comment on column marts.indicator_value.period is 'Reporting period code: 2026H1, 2026H2 or 2026.';
