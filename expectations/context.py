@@ -24,21 +24,66 @@ def earlier_periods(period: str, n: int) -> list[str]:
     return out[::-1]
 
 
-def unit_series(con, period: str, dataset_code: str, n: int, units: set[str] | None = None
-                ) -> dict[tuple[str, str], list[tuple[str, float]]]:
-    """(unit, element) -> [(period, value), …] over the last `n` periods before `period`, oldest
-    first, from the versions that count."""
+HISTORY = "validation_history"  # a connection's temporary copy of one group's history (`stage_history`)
+
+
+def stage_history(con, period: str, dataset_code: str, n: int) -> str:
+    """Copy the values that count in the last `n` periods before `period` into a temporary table
+    of this connection (a few MB in DuckDB even for a national batch), so that reading each
+    chunk's series (`unit_series(..., units=...)`) does not re-evaluate core.current_value."""
+    con.execute(f"""create or replace temp table {HISTORY} as
+                    select unit_code, element_code, period, value from core.current_value
+                    where dataset_code = ? and period in (select unnest(?::varchar[])) and value is not null""",
+                [dataset_code, earlier_periods(period, n)])
+    return HISTORY
+
+
+def unit_series(con, period: str, dataset_code: str, n: int, units: set[str] | list[str] | None = None,
+                staged: str | None = None) -> dict[tuple[str, str], tuple[tuple[str, float], ...]]:
+    """(unit, element) -> ((period, value), …) over the last `n` periods before `period`, oldest
+    first, from the versions that count; of `units` only when given (a chunk's units: a national
+    batch's whole history is ~400,000 series); from `staged` (`stage_history`'s table) when given."""
     periods = earlier_periods(period, n)
     if not periods:
         return {}
-    rows = con.execute("""select unit_code, element_code, period, value from core.current_value
-                          where dataset_code = ? and period in (select unnest(?::varchar[])) and value is not null
-                          order by unit_code, element_code, period""", [dataset_code, periods]).fetchall()
-    out: dict[tuple[str, str], list[tuple[str, float]]] = defaultdict(list)
-    for unit, element, per, value in rows:
-        if units is None or unit in units:
-            out[(unit, element)].append((per, float(value)))
+    only = "" if units is None else "and unit_code in (select unnest(?::varchar[]))"
+    if staged:
+        source, params = staged, []
+    else:
+        source = ("(select unit_code, element_code, period, value from core.current_value where dataset_code = ?"
+                  " and period in (select unnest(?::varchar[])) and value is not null)")
+        params = [dataset_code, periods]
+    rows = con.execute(f"""select unit_code, element_code, list(period order by period), list(value order by period)
+                           from {source} where true {only}
+                           group by unit_code, element_code""",
+                       params + ([] if units is None else [sorted(units)])).fetchall()
+    shared: dict[str, str] = {}
+    return {(unit, shared.setdefault(element, element)):
+            tuple((shared.setdefault(p, p), float(v)) for p, v in zip(pers, vals, strict=True))
+            for unit, element, pers, vals in rows}
+
+
+def last_values(con, staged: str) -> dict[str, dict[str, float]]:
+    """unit -> element -> its latest earlier value (the last item of its `unit_series`, all the
+    cycle's change statistics need), from `stage_history`'s table, in nested dicts that share the
+    element codes."""
+    rows = con.execute(f"""select unit_code, element_code, arg_max(value, period) from {staged}
+                           group by unit_code, element_code""").fetchall()
+    shared: dict[str, str] = {}
+    out: dict[str, dict[str, float]] = defaultdict(dict)
+    for unit, element, value in rows:
+        out[unit][shared.setdefault(element, element)] = float(value)
     return dict(out)
+
+
+class Latest:
+    """`last_values` read as `unit_series` is: .get((unit, element)) -> the previous value."""
+
+    def __init__(self, nested: dict[str, dict[str, float]]):
+        self.nested = nested
+
+    def get(self, key: tuple[str, str], default=None):
+        return self.nested.get(key[0], {}).get(key[1], default)
 
 
 def counted_values(con, period: str, dataset_code: str, elements: list[str]) -> dict[str, dict[str, float]]:

@@ -182,7 +182,7 @@ def validate_chunks(r: Resources, chunks: list) -> list:
 
 @task(name="apply-validation", cache_policy=NO_CACHE, task_run_name=named(lambda p: f"record validation of {_n(p['records'])} submissions ({_records_by_dataset(p['records'])})"))
 def apply_validation(r: Resources, records: list, chunks: list, results: list) -> dict:
-    stats = process.apply_validation(r, records, chunks, results)
+    stats = process.public(process.apply_validation(r, records, chunks, results))
     r.events.emit_all(ev.submission_outcome(rec) for rec in records)
     return stats
 

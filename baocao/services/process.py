@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from baocao import calendar, decisions
+from baocao import calendar, decisions, memory
 from baocao.findings import Finding, error
 from baocao.services.cycles import open_cycles
 from expectations import validate as validate_mod
@@ -134,7 +134,14 @@ class ValidationChunk:
 def validation_chunks(res, records: list[SubmissionRecord], chunk_size: int | None = None) -> list[ValidationChunk]:
     """Group the parseable submissions by data set and period; with `chunk_size` > 0 (default:
     the settings' validation_chunk) cut each group into chunks of that many units (peers are
-    still judged against the whole group)."""
+    still judged against the whole group). All chunks at once, for spreading over workers."""
+    return list(iter_validation_chunks(res, records, chunk_size))
+
+
+def iter_validation_chunks(res, records: list[SubmissionRecord], chunk_size: int | None = None):
+    """`validation_chunks` one at a time: each chunk's units' history is read when the chunk is
+    made, so a batch validated in-process holds one chunk's history (a national batch's whole
+    history is ~400,000 series); the cycle's peers and changes are computed once per group."""
     from expectations import context
     from expectations.validate import change_stats, peer_stats
 
@@ -145,20 +152,20 @@ def validation_chunks(res, records: list[SubmissionRecord], chunk_size: int | No
     for r in records:
         if not any(f.severity == "error" for f in r.findings):
             groups[(r.dataset_code, r.period)].append(r)
-    out = []
     for (ds, period), recs in groups.items():
+        n = cat.rules.get("history", {}).get("series_length", 1)
         items = [BatchItem(key=r.submission_id, unit_code=r.unit_code, values=r.values, tasks=r.tasks) for r in recs]
-        previous = context.unit_series(con, period, ds, cat.rules.get("history", {}).get("series_length", 1))
         counted = context.counted_values(con, period, ds, list(cat.datasets[ds].elements))
         peers = peer_stats(ds, items, cat, counted)  # the cycle's peers and changes, not the run's
-        changes = change_stats(ds, items, cat, counted, previous)
+        staged = context.stage_history(con, period, ds, n)
+        changes = change_stats(ds, items, cat, counted, context.Latest(context.last_values(con, staged)))
+        del counted
         size = chunk_size if chunk_size > 0 else len(items)
         for i in range(0, len(items), size):
             part = items[i:i + size]
-            units = {it.unit_code for it in part}
-            out.append(ValidationChunk(ds, period, [it.key for it in part], part,
-                                       {k: v for k, v in previous.items() if k[0] in units}, peers, changes))
-    return out
+            previous = context.unit_series(con, period, ds, n, units={it.unit_code for it in part}, staged=staged)
+            yield ValidationChunk(ds, period, [it.key for it in part], part, previous, peers, changes)
+        con.execute(f"drop table if exists {staged}")
 
 
 def validate_chunk(chunk: ValidationChunk, cat=None) -> tuple[list[list[Finding]], dict]:
@@ -168,14 +175,17 @@ def validate_chunk(chunk: ValidationChunk, cat=None) -> tuple[list[list[Finding]
     return [found[i] for i in range(len(chunk.items))], stats
 
 
-def apply_validation(res, records: list[SubmissionRecord], chunks: list[ValidationChunk], results: list) -> dict:
+def apply_validation(res, records: list[SubmissionRecord], chunks, results, stats: dict | None = None) -> dict:
     """Attach each chunk's findings to its submissions, leaving out warnings an operator accepted
-    and turning the errors an operator accepted (overridable rules) into flagged warnings."""
+    and turning the errors an operator accepted (overridable rules) into flagged warnings.
+    `stats` (as returned) accumulates over calls for a batch applied chunk by chunk."""
     con = res.con()
     by_id = {r.submission_id: r for r in records}
-    stats = {"batches": len({(c.dataset_code, c.period) for c in chunks}), "chunks": len(chunks), "rows": 0,
-             "expectations": 0}
+    stats = stats if stats is not None else {"batches": 0, "chunks": 0, "rows": 0, "expectations": 0}
+    groups = stats.setdefault("_groups", set())
     for chunk, (found, st) in zip(chunks, results, strict=True):
+        groups.add((chunk.dataset_code, chunk.period))
+        stats["chunks"] += 1
         accepted = queries.accepted_warnings(con, chunk.period)
         overridden = decisions.overrides(con, chunk.period)
         for key, fs in zip(chunk.keys, found, strict=True):
@@ -187,14 +197,26 @@ def apply_validation(res, records: list[SubmissionRecord], chunks: list[Validati
             stats.setdefault("peer_check", {})[f"{chunk.dataset_code} {chunk.period}"] = st["peer_check"]
         stats["rows"] += st["rows"]
         stats["expectations"] += st["expectations"]
+    stats["batches"] = len(groups)
     return stats
 
 
 def validate(res, records: list[SubmissionRecord]) -> dict:
     """One Great Expectations run per data set over all parseable submissions of the batch (or
-    per chunk of the settings' validation_chunk units; peers are the whole batch either way)."""
-    chunks = validation_chunks(res, records)
-    return apply_validation(res, records, chunks, [validate_chunk(c, res.cat) for c in chunks])
+    per chunk of the settings' validation_chunk units; peers are the whole batch either way),
+    each chunk made, validated and applied before the next is made."""
+    stats = None
+    for chunk in iter_validation_chunks(res, records):
+        stats = apply_validation(res, records, [chunk], [validate_chunk(chunk, res.cat)], stats)
+    memory.give_back()
+    return public(stats)
+
+
+def public(stats: dict | None) -> dict:
+    """Validation statistics without the bookkeeping `apply_validation` keeps between chunks."""
+    stats = dict(stats or {"batches": 0, "chunks": 0, "rows": 0, "expectations": 0})
+    stats.pop("_groups", None)
+    return stats
 
 
 # -------------------------------------------------------------------------------------- load
@@ -203,7 +225,9 @@ def validate(res, records: list[SubmissionRecord]) -> dict:
 def load(res, records: list[SubmissionRecord]) -> dict:
     """Load the batch in one transaction (validated at the clock's now), the settings' load_chunk
     units at a time."""
-    return load_batch(res.con(), records, res.now(), chunk=res.settings.load_chunk)
+    counts = load_batch(res.con(), records, res.now(), chunk=res.settings.load_chunk)
+    memory.give_back()
+    return counts
 
 
 def process(res, files: list[store_mod.StoredFile] | None = None) -> list[SubmissionRecord]:
