@@ -81,6 +81,8 @@ def _stages(res: Resources, catalog_dir: Path, period: str, notify: bool, meter:
     opened_at = _deadline(cat, period) - timedelta(days=20)
     out: dict = {"meter": meter}
 
+    # set-up, before the warehouse opens here, in another process (not timed, not in this RSS)
+    out["history_rows"] = national.seed_history_apart(res.warehouse.path, catalog_dir, period)
     with meter.stage("open", "org units loaded") as st:
         con = res.con()
         con.execute("begin transaction")
@@ -89,7 +91,6 @@ def _stages(res: Resources, catalog_dir: Path, period: str, notify: bool, meter:
         con.execute("commit")
         cycles.open_cycle(res, period, datasets=[national.DATASET], now=opened_at)
         st.rows = len(cat.org_units)
-    out["history_rows"] = national.seed_history(con, cat, period)   # set-up between stages, not timed
 
     with meter.stage("collect", "files") as st:
         st.rows = len(process.collect(res))

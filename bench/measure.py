@@ -53,6 +53,36 @@ def _reset_hwm() -> bool:
         return False
 
 
+def children_pss_mb() -> float:
+    """Proportional set size of this process's descendants (the parse workers and their forkserver;
+    shared pages counted once across them): the memory the cycle holds outside this process."""
+    import os
+
+    me, parent = str(os.getpid()), {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                parent[d] = Path(f"/proc/{d}/stat").read_text().rsplit(")", 1)[1].split()[1]
+            except (OSError, IndexError):
+                pass
+    mine, todo = set(), [me]
+    while todo:
+        p = todo.pop()
+        for c, pp in parent.items():
+            if pp == p and c not in mine:
+                mine.add(c)
+                todo.append(c)
+    total = 0
+    for d in mine:
+        try:
+            for line in Path(f"/proc/{d}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
 def maxrss_mb() -> float:
     """getrusage's lifetime peak of this process (MB; ru_maxrss is in KB on Linux)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -122,6 +152,7 @@ class Meter:
             else:
                 st.peak_rss_mb = _hwm_mb() or rss_mb()
             st.extra["rss_end_mb"] = rss_mb()
+            st.extra["children_pss_mb"] = children_pss_mb()
             if self.trace:
                 cur, peak = tracemalloc.get_traced_memory()
                 st.extra.update(py_held_mb=cur / 1048576, py_peak_mb=peak / 1048576,
@@ -133,19 +164,26 @@ class Meter:
         return sum(s.seconds for s in self.stages)
 
     @property
+    def workers_pss_mb(self) -> float:
+        return max((s.extra.get("children_pss_mb", 0.0) for s in self.stages), default=0.0)
+
+    @property
     def peak_rss_mb(self) -> float:
         return max((s.peak_rss_mb for s in self.stages), default=0.0)
 
     def table(self) -> str:
         head = (f"{'stage':<10} {'wall s':>8} {'cpu s':>8} {'rows':>9} {'rows/s':>11} {'peak RSS MB':>12}"
-                f" {'RSS at end':>10}  what")
+                f" {'RSS at end':>10} {'workers':>8}  what")
         lines = [head, "-" * len(head)]
         for s in self.stages:
             lines.append(f"{s.name:<10} {s.seconds:>8.2f} {s.cpu_seconds:>8.2f} {s.rows:>9} {s.rate:>11,.0f}"
                          f" {s.peak_rss_mb:>12.0f} {s.extra.get('rss_end_mb', 0):>10.0f}"
+                         f" {s.extra.get('children_pss_mb', 0):>8.0f}"
                          f"  {s.unit}{'; ' + s.note if s.note else ''}")
         lines.append(f"{'total':<10} {self.seconds:>8.2f} {sum(s.cpu_seconds for s in self.stages):>8.2f}"
-                     f" {'':>9} {'':>11} {self.peak_rss_mb:>12.0f} {'':>10}")
+                     f" {'':>9} {'':>11} {self.peak_rss_mb:>12.0f} {'':>10} {self.workers_pss_mb:>8.0f}")
+        lines.append("peak RSS: this process (VmHWM); workers: PSS of its child processes (parse workers, forkserver)"
+                     " at the end of the stage")
         if self.trace:
             lines.append("Python heap (tracemalloc): held at the end of each stage / peak during it, and the lines holding most")
             for s in self.stages:

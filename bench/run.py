@@ -120,7 +120,7 @@ def run_scale(scale: float, workdir: Path, *, jobs: int, naive_files: int, cycle
         print("# --no-notify: the notify stage was skipped; cycle figures exclude it")
     cycle = sum(st.seconds for st in meter.stages if st.name != "deliver")  # collect → publish
     out = {"scale": scale, "communes": len(national.communes(cat)), "files": res["files"],
-           "cycle_seconds": cycle, "peak_rss_mb": meter.peak_rss_mb,
+           "cycle_seconds": cycle, "peak_rss_mb": meter.peak_rss_mb, "workers_pss_mb": meter.workers_pss_mb,
            "cycle_without_notify_seconds": sum(st.seconds for st in meter.stages if st.name not in ("enqueue", "deliver")),
            "cycle_with_delivery_seconds": meter.seconds,
            "stages": {st.name: st.seconds for st in meter.stages},
@@ -277,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.cycle_only:
         lines["naive_over_baocao_per_file"] = res["naive_over_baocao_per_file"]
     lines["peak_rss_mb"] = res["peak_rss_mb"]
+    lines["workers_pss_mb"] = res["workers_pss_mb"]
     lines["cycle_without_notify_seconds"] = res["cycle_without_notify_seconds"]
     lines["cycle_with_delivery_seconds"] = res["cycle_with_delivery_seconds"]
     lines.update({f"stage_{k}_seconds": v for k, v in res["stages"].items()})
