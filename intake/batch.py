@@ -33,6 +33,11 @@ def workers() -> int:
     return isolate.workers()
 
 
+def stop_workers() -> None:
+    """Stop this process's parse workers (the next parse starts them again)."""
+    isolate.close_pools()
+
+
 def parse_many(items: list[tuple[Path, str | None] | tuple[Path, str | None, str | None]], cat,
                n_workers: int | None = None, while_waiting: Callable[[], object] | None = None,
                min_files: int = 0, seconds: float | None = None,
@@ -77,17 +82,15 @@ SHARED_MAX = 64  # strings this short are shared across the batch's files; longe
 
 
 def share_strings(p: ParsedSubmission, shared: dict[str, str]) -> ParsedSubmission:
-    """Each file comes back from its worker as its own copies of the same few strings (the row
-    keys, element codes, sheet and cell names, task statuses, common numbers): a national batch
-    would hold ~13,000 copies of "Chỉ tiêu". Rebuild the rows so that equal short strings are one
-    object across the batch (`shared` is the batch's table); the values are unchanged."""
-    def row(d: dict) -> dict:
-        return {shared.setdefault(k, k): (shared.setdefault(v, v) if type(v) is str and len(v) <= SHARED_MAX else v)
-                for k, v in d.items()}
-
-    p.values = [row(d) for d in p.values]
-    p.tasks = [row(d) for d in p.tasks]
-    p.texts = [row(d) for d in p.texts]
+    """Each file comes back from its worker with its own copies of the same few strings (element
+    codes, sheet and cell names, task statuses, common numbers): a national batch would hold
+    ~13,000 copies of "Chỉ tiêu". Replace each short string value by the batch's one copy
+    (`shared` is the batch's table); the values are unchanged."""
+    for rows in (p.values, p.tasks, p.texts):
+        for d in rows:
+            for k, v in d.items():
+                if type(v) is str and len(v) <= SHARED_MAX:
+                    d[k] = shared.setdefault(v, v)
     return p
 
 

@@ -44,8 +44,8 @@ def test_pool_equals_in_process(items):
     # the batch's rows share their short strings: one "sheet" object for every file's rows
     sheets = {id(v["sheet"]) for p in pooled for v in p.values}
     assert len(sheets) == len({v["sheet"] for p in pooled for v in p.values}) > 0
-    codes = {id(k) for p in pooled for v in p.values for k in v}
-    assert len(codes) == len({k for p in pooled for v in p.values for k in v})
+    codes = {id(v["element_code"]) for p in pooled for v in p.values}
+    assert len(codes) == len({v["element_code"] for p in pooled for v in p.values})
 
 
 def test_a_dead_worker_loses_no_file(items):
