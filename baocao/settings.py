@@ -20,6 +20,7 @@ warehouse, the inbox, the submission store, the published snapshot. The other va
 | BAOCAO_PARSE_SECONDS | wall time one file may take in its parse worker | 20 |
 | BAOCAO_PARSE_MEMORY_MB | address-space limit of a parse worker (MB) | 1536 |
 | BAOCAO_DUCKDB_MEMORY | memory limit of the warehouse writer's DuckDB (e.g. `512MB`; it spills to disk beyond) | DuckDB's (80 % of RAM) |
+| BAOCAO_MARTS_MEMORY | DuckDB's memory limit while the marts are built, when BAOCAO_DUCKDB_MEMORY is unset (`off`: none); a build that runs out of memory under it is rebuilt without it, with a warning | `256MB` |
 | BAOCAO_LOCK_WAIT | seconds a writer waits for the warehouse's lock before saying who holds it | 30 |
 | BAOCAO_TEST_KILL_AFTER_LOAD | test hook: `1` kills the run (SIGKILL) right after a load commits | off |
 | SLACK_BOT_TOKEN | Slack bot token; without it messages stay in the outbox | none |
@@ -66,6 +67,7 @@ class Settings:
     parse_memory_mb: int = 1536
     lock_wait: float = 30.0
     duckdb_memory: str | None = None
+    marts_memory: str | None = "256MB"
     test_kill_after_load: bool = False
     provinces: tuple[str, ...] = ("LD",)
 
@@ -100,6 +102,12 @@ class Settings:
                 raise ValueError(f"{name}={raw!r}: cần dạng 512MB hoặc 1GB / must look like 512MB or 1GB")
             return raw
 
+        def marts_memory() -> str | None:
+            raw = text("BAOCAO_MARTS_MEMORY")
+            if raw is not None and raw.lower() in ("off", "none", "0"):
+                return None
+            return memory("BAOCAO_MARTS_MEMORY") or "256MB"
+
         runner = (text("BAOCAO_TASK_RUNNER") or "").lower()
         if runner not in ("", "default", "thread", "dask"):
             raise ValueError(f"BAOCAO_TASK_RUNNER={runner!r}: dùng 'dask' hoặc để trống / use 'dask' or leave it empty")
@@ -124,6 +132,7 @@ class Settings:
             parse_memory_mb=number("BAOCAO_PARSE_MEMORY_MB", 1536) or 1536,
             lock_wait=seconds("BAOCAO_LOCK_WAIT", 30.0),
             duckdb_memory=memory("BAOCAO_DUCKDB_MEMORY"),
+            marts_memory=marts_memory(),
             test_kill_after_load=text("BAOCAO_TEST_KILL_AFTER_LOAD") == "1",
             provinces=provinces_in_scope(env),
         )

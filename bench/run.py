@@ -75,7 +75,8 @@ def run_scale(scale: float, workdir: Path, *, jobs: int, naive_files: int, cycle
     catalog_dir = workdir / "catalog"
     s = Settings(workdir / "home", **(bounds or {}))
     print(f"# batch memory bounds: validation_chunk={s.validation_chunk} load_chunk={s.load_chunk} "
-          f"duckdb_memory={s.duckdb_memory or 'DuckDB default'}")
+          f"duckdb_memory={s.duckdb_memory or 'DuckDB default'} "
+          f"marts_memory={(s.marts_memory or 'none') if not s.duckdb_memory else '(duckdb_memory)'}")
     if files_from:  # the catalog and inbox of an earlier --generate-only, copied (not measured)
         shutil.copytree(files_from / "catalog", catalog_dir)
         shutil.copytree(files_from / "home", workdir / "home")
@@ -218,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"units per insert of the load (BAOCAO_LOAD_CHUNK; default {NATIONAL['load_chunk']}, 0: whole batch)")
     ap.add_argument("--duckdb-memory", default=NATIONAL["duckdb_memory"],
                     help=f"DuckDB memory_limit of the writer (BAOCAO_DUCKDB_MEMORY; default {NATIONAL['duckdb_memory']}, '' for DuckDB's)")
+    ap.add_argument("--marts-memory", default="256MB",
+                    help="DuckDB memory_limit while the marts are built (BAOCAO_MARTS_MEMORY; default 256MB, 'off' for none)")
     ap.add_argument("--trace-memory", action="store_true",
                     help="also follow Python's heap per stage with tracemalloc (slow: for finding where memory goes)")
     args = ap.parse_args(argv)
@@ -245,7 +248,9 @@ def main(argv: list[str] | None = None) -> int:
                         cycle_only=args.cycle_only, profile=args.profile, notify=not args.no_notify,
                         trace=args.trace_memory, files_from=args.files_from, generate_only=args.generate_only,
                         bounds={"validation_chunk": args.validation_chunk, "load_chunk": args.load_chunk,
-                                "duckdb_memory": args.duckdb_memory or None})
+                                "duckdb_memory": args.duckdb_memory or None,
+                                "marts_memory": None if args.marts_memory.lower() in ("off", "none", "0", "")
+                                else args.marts_memory})
     finally:
         if not args.keep and not args.generate_only:
             shutil.rmtree(workdir, ignore_errors=True)

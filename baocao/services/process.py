@@ -4,6 +4,7 @@ one (validation can be spread over Dask workers with `validation_chunks` / `vali
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,8 @@ from intake import answer, batch
 from intake import store as store_mod
 from warehouse import models, publish, queries
 from warehouse.load import SubmissionRecord, known_ids, load_batch
+
+log = logging.getLogger(__name__)
 
 # ----------------------------------------------------------------------------------- collect
 
@@ -59,6 +62,9 @@ def nothing_pending(res, submission_id: str | None = None) -> bool:
 # ------------------------------------------------------------------------------------- parse
 
 
+LARGE_BATCH = 500  # files: after parsing this many at once, the parse workers are stopped
+
+
 def parse(res, files: list[store_mod.StoredFile]) -> list[SubmissionRecord]:
     """Parse each stored file and apply the checks that need the cycle (period open, lateness)."""
     cat = res.cat
@@ -69,6 +75,8 @@ def parse(res, files: list[store_mod.StoredFile]) -> list[SubmissionRecord]:
     parsed = batch.parse_many([(f.path, f.unit_code, f.file_name) for f in files], cat, n_workers=s.parse_workers,
                               seconds=s.parse_seconds, memory_mb=s.parse_memory_mb,
                               while_waiting=validate_mod.warm if files else None)
+    if len(files) >= LARGE_BATCH:  # a cycle's batch: this run parses nothing more soon; the next file restarts them
+        batch.stop_workers()        # and their memory goes to validation and the marts meanwhile
     files = batch.quarantine_failures(files, parsed)  # a file that broke its worker is never parsed again
     for f, p in zip(files, parsed, strict=True):
         if f.unit_code not in cat.org_units and not p.has_errors:
@@ -250,15 +258,44 @@ def findings_of(res, submission_id: str) -> list[Finding]:
 
 
 def aggregate(res) -> list[str]:
-    """Rebuild the core views and marts in one transaction."""
+    """Rebuild the core views and marts in one transaction, DuckDB bounded to the settings'
+    marts_memory (when the writer has no bound of its own): the marts' hash tables spill to disk
+    instead of growing the process at national scale. A build that runs out of memory under the
+    bound is rolled back and run again without it, with a warning naming the setting."""
+    import duckdb
+
+    memory.give_back()  # what Python freed, for DuckDB's build to use
     con = res.con()
-    con.execute("begin transaction")
+    bound = res.settings.marts_memory if not res.settings.duckdb_memory else None
     try:
-        built = models.build(con)
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
+        return _build(con, bound)
+    except duckdb.OutOfMemoryException as exc:
+        if not bound:
+            raise
+        log.warning("Các bảng tổng hợp cần hơn %s bộ nhớ DuckDB: dựng lại không giới hạn (đặt BAOCAO_MARTS_MEMORY lớn hơn) / "
+                    "the marts need more than %s of DuckDB memory: built again without the bound (raise "
+                    "BAOCAO_MARTS_MEMORY): %s", bound, bound, str(exc).splitlines()[0])
+        return _build(con, None)
+
+
+def _build(con, bound: str | None) -> list[str]:
+    from baocao.settings import MEMORY
+
+    if bound and not MEMORY.fullmatch(bound.strip()):
+        raise ValueError(f"marts_memory {bound!r}: cần dạng 256MB hoặc 1GB / must look like 256MB or 1GB")
+    try:
+        if bound:  # inside: DuckDB may refuse the limit (it cannot free enough) and still lower it
+            con.execute(f"set memory_limit = '{bound}'")
+        con.execute("begin transaction")
+        try:
+            built = models.build(con)
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+    finally:
+        if bound:
+            con.execute("reset memory_limit")
     return built
 
 
