@@ -171,7 +171,7 @@ def demo(home: Path = typer.Option(Path("var/demo"), help="Thư mục của bả
     result = reporting_cycle(period, str(home))
     res = resources(home)
     con = res.con()
-    summary.print_summary(con, period, console, lang())
+    summary.print_summary(con, period, console, lang(), provinces=s.provinces)
     console.rule("Thông báo (hộp thư đi) / Outbox: messages per unit")
     counts = con.execute("""select kind, status, count(*) from ops.outbox where period = ? group by all order by 1, 2""",
                          [period]).fetchall()

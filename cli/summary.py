@@ -16,6 +16,7 @@ from baocao.escape import console_text
 from baocao.labels import STATE, STATUS, TARGET, UOM, fmt_pct, fmt_value, label, period_text, word
 from baocao.services.status import completeness, status_json, status_rows, unit_states  # noqa: F401
 from baocao.text import fmt_number
+from reports.data import plan_codes
 
 KEY_INDICATORS = ("DOCTORS_PER_10K", "BEDS_PER_10K", "HI_COVERAGE", "EPI_COVERAGE", "IMR", "U5MR",
                   "STATION_INSURED_VISITS_PCT", "STATIONS_WITH_DOCTOR_PCT", "LIFE_EXPECTANCY")
@@ -66,31 +67,34 @@ def print_status(con, period: str, c: Console, lang: str = "vi") -> None:
     c.print(t)
 
 
-def indicators(con, period: str) -> list[tuple]:
+def indicators(con, period: str, provinces: tuple[str, ...] = ("LD",)) -> list[tuple]:
+    """The provinces' indicators (level province), province by province."""
     return con.execute("""
         select iv.indicator_code, i.name, iv.value, iv.unit, iv.units_contributing, iv.units_expected
         from marts.indicator_value iv join core.indicator i using (indicator_code)
-        where iv.period = ? and iv.level = 'province' order by iv.indicator_code""", [period]).fetchall()
+        where iv.period = ? and iv.level = 'province' and list_contains(?, iv.org_unit_code)
+        order by list_position(?, iv.org_unit_code), iv.indicator_code""",
+                       [period, list(provinces), list(provinces)]).fetchall()
 
 
-def targets(con, period: str) -> list[tuple]:
+def targets(con, period: str, provinces: tuple[str, ...] = ("LD",)) -> list[tuple]:
     return con.execute("""
         select plan_code, target_id, indicator_code, text, value, status, trajectory
-        from marts.target_progress where period = ? and status <> 'no_data'
-        order by plan_code, target_id""", [period]).fetchall()
+        from marts.target_progress where period = ? and status <> 'no_data' and list_contains(?, plan_code)
+        order by plan_code, target_id""", [period, plan_codes(con, provinces)]).fetchall()
 
 
 OPS = {"gt": ">", "ge": "≥", "lt": "<", "le": "≤", "eq": "=", "about": "≈"}
 
 
-def key_targets(con, period: str, lang: str = "vi") -> list[tuple]:
+def key_targets(con, period: str, lang: str = "vi", provinces: tuple[str, ...] = ("LD",)) -> list[tuple]:
     rows = con.execute("""
         select t.indicator_code, i.name, t.value, t.value_period, t.plan_code, t.op, t.target_value, t.low, t.high,
                t.increase_kind, t.milestone_year, coalesce(t.trajectory, t.status), i.unit
         from marts.target_progress t join core.indicator i using (indicator_code)
-        where t.period = ? and list_contains(?, t.indicator_code)
+        where t.period = ? and list_contains(?, t.indicator_code) and list_contains(?, t.plan_code)
         order by list_position(?, t.indicator_code), t.plan_code, t.milestone_year""",
-                       [period, list(KEY_INDICATORS), list(KEY_INDICATORS)]).fetchall()
+                       [period, list(KEY_INDICATORS), plan_codes(con, provinces), list(KEY_INDICATORS)]).fetchall()
     out = []
     for code, name, value, vperiod, plan, op, tv, low, high, inc, year, verdict, uom in rows:
         if op == "range":
@@ -106,32 +110,35 @@ def key_targets(con, period: str, lang: str = "vi") -> list[tuple]:
     return out
 
 
-def target_counts(con, period: str) -> list[tuple]:
+def target_counts(con, period: str, provinces: tuple[str, ...] = ("LD",)) -> list[tuple]:
     return con.execute("""
         select plan_code, coalesce(trajectory, status) as s, count(*) from marts.target_progress
-        where period = ? group by all order by 1, 2""", [period]).fetchall()
+        where period = ? and list_contains(?, plan_code) group by all order by 1, 2""",
+                       [period, plan_codes(con, provinces)]).fetchall()
 
 
-def print_summary(con, period: str, console: Console | None = None, lang: str = "vi") -> None:
-    """The demo's printout: the status above, then province indicators and targets."""
+def print_summary(con, period: str, console: Console | None = None, lang: str = "vi",
+                  provinces: tuple[str, ...] = ("LD",)) -> None:
+    """The demo's printout: the status above, then the indicators of the provinces served and the
+    targets of their plans (their own, their departments' and their communes')."""
     c = console or Console(width=140)
     print_status(con, period, c, lang)
     t = Table(title=word("t_indicators", lang))
     for h in ("code", "indicator", "value", "uom", "units_reporting"):
         t.add_column(word(h, lang), justify="right" if h in ("value", "units_reporting") else "left")
-    for code, name, value, unit, n, e in indicators(con, period):
+    for code, name, value, unit, n, e in indicators(con, period, provinces):
         t.add_row(*map(console_text, (code, name[:60], fmt_number(value, 2, lang), label(UOM, unit, lang), f"{n}/{e}")))
     c.print(t)
     t = Table(title=word("t_key_targets", lang))
     for h in ("indicator", "value", "plan", "target", "year", "assessment"):
         t.add_column(word(h, lang))
-    for code, _name, value, plan, target, year, verdict in key_targets(con, period, lang):
+    for code, _name, value, plan, target, year, verdict in key_targets(con, period, lang, provinces):
         t.add_row(*map(console_text, (code, value, plan, target, year, verdict)))
     c.print(t)
     t = Table(title=word("t_targets", lang))
     t.add_column(word("plan", lang))
     t.add_column(word("assessment", lang))
     t.add_column(word("n_targets", lang), justify="right")
-    for plan, st, n in target_counts(con, period):
+    for plan, st, n in target_counts(con, period, provinces):
         t.add_row(*map(console_text, (plan, label(TARGET, st, lang), n)))
     c.print(t)

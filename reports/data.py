@@ -76,6 +76,15 @@ PLANS_OF_PROVINCE = """
              p.issued_on desc nulls first, p.plan_code"""
 
 
+def plan_codes(con, provinces) -> list[str]:
+    """The plans of these provinces (each as `PLANS_OF_PROVINCE`), in that order, each once: what a
+    deployment's operator pages and printouts show (another province's plan is not theirs)."""
+    out: dict[str, None] = {}
+    for prov in provinces:
+        out.update(dict.fromkeys(r[0] for r in con.execute(PLANS_OF_PROVINCE, [prov, prov, prov]).fetchall()))
+    return list(out)
+
+
 def collect(con, period: str, lang: str = "vi", generated_at: datetime | None = None,
             province: str | None = None) -> ReportData:
     """Read the marts (and names from the catalog) for the report of `period` on `province` (a

@@ -275,3 +275,58 @@ def test_the_report_command_names_the_province(two, tmp_path, capsys):
     assert build.main(["--db", str(snap), "--period", PERIOD, "--out", str(tmp_path / "dna"), "--province", "DNA"]) == 0
     html = next((tmp_path / "dna").glob("*.html")).read_text(encoding="utf-8")
     assert "KH-39-DU" in html and "CTHD-72-LD" not in html and "KH-243-SYT" not in html
+
+
+def test_the_printout_and_operator_page_show_the_plans_of_the_provinces_served(two):
+    """`baocao demo`'s printout and the operator's web page list the plans of the provinces the
+    deployment serves (their own, their departments', their communes'), never another province's."""
+    from dataclasses import replace
+    from io import StringIO
+
+    from rich.console import Console
+
+    from cli import summary
+    from web import read
+
+    res, _, _ = two
+    con = res.con()
+    plans = {p for p, _s, _n in summary.target_counts(con, PERIOD, ("LD",))}
+    assert plans == {"CTHD-72-LD", "KH-50-TU"}
+    assert {p for p, _s, _n in summary.target_counts(con, PERIOD, ("DNA",))} == {"KH-39-DU"}
+    assert {row[3] for row in summary.key_targets(con, PERIOD, "vi", ("DNA",))} <= {"KH-39-DU"}
+    assert [r[0] for r in summary.indicators(con, PERIOD, ("LD",))] == sorted(
+        r[0] for r in summary.indicators(con, PERIOD, ("LD",)))
+    out = StringIO()
+    summary.print_summary(con, PERIOD, Console(file=out, width=200), "vi", provinces=("LD",))
+    text = out.getvalue()
+    assert "CTHD-72-LD" in text and "KH-243-SYT" not in text and "KH-39-DU" not in text
+    process.publish_all(res)
+    for served, shown in ((("LD",), {"CTHD-72-LD", "KH-50-TU"}), (("LD", "DNA"), {"CTHD-72-LD", "KH-50-TU", "KH-39-DU"})):
+        page = read.operator_status(replace(res.settings, provinces=served), PERIOD, {})
+        assert {t["plan_code"] for t in page["targets"]} == shown, served
+
+
+def test_the_marts_build_is_bounded_and_rebuilt_without_the_bound_when_it_cannot_fit(two, caplog):
+    """The marts are built under the settings' marts_memory and the writer's limit is put back
+    after; a bound too small for the build (1MB here) is not a failed cycle: the build is rolled
+    back, run again without it, and a warning names the setting."""
+    import logging
+    from dataclasses import replace
+
+    res, _, _ = two
+    con = res.con()
+    before = con.execute("select * from marts.indicator_value order by all").fetchall()
+    default = con.execute("select current_setting('memory_limit')").fetchone()[0]
+    saved = res.settings
+    try:
+        res.settings = replace(saved, marts_memory="256MB", duckdb_memory=None)
+        process.aggregate(res)
+        assert con.execute("select current_setting('memory_limit')").fetchone()[0] == default
+        res.settings = replace(saved, marts_memory="1MB", duckdb_memory=None)
+        with caplog.at_level(logging.WARNING, logger="baocao.services.process"):
+            assert "marts/010_indicator_value.sql" in process.aggregate(res)
+    finally:
+        res.settings = saved
+    assert any("BAOCAO_MARTS_MEMORY" in r.getMessage() for r in caplog.records)
+    assert con.execute("select current_setting('memory_limit')").fetchone()[0] == default
+    assert con.execute("select * from marts.indicator_value order by all").fetchall() == before

@@ -14,6 +14,7 @@ import duckdb
 
 from baocao import calendar
 from baocao.settings import Settings
+from reports.data import plan_codes
 from web import answer
 
 ACCEPTED = ("accepted", "accepted_with_warnings", "accepted_by_override")
@@ -224,7 +225,9 @@ def operator_status(s: Settings, period: str | None, explanations: dict, overrid
         targets = con.execute("""select tp.plan_code, tp.target_id, i.name, tp.value, tp.threshold, tp.unit, tp.status,
                                         tp.trajectory, tp.coverage
                                  from marts.target_progress tp join core.indicator i using (indicator_code)
-                                 where tp.period = ? order by tp.plan_code, tp.target_id""", [period]).fetchall()
+                                 where tp.period = ? and list_contains(?, tp.plan_code)
+                                 order by tp.plan_code, tp.target_id""",
+                              [period, plan_codes(con, s.provinces)]).fetchall()  # the plans of the provinces served
     return {
         "period": period, "periods": periods, "published_at": published,
         "rates": [dict(zip(("dataset_code", "expected", "received", "accepted", "on_time", "late", "missing",
