@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from itertools import groupby
 
 import numpy as np
 
@@ -53,14 +54,15 @@ def unit_series(con, period: str, dataset_code: str, n: int, units: set[str] | l
         source = ("(select unit_code, element_code, period, value from core.current_value where dataset_code = ?"
                   " and period in (select unnest(?::varchar[])) and value is not null)")
         params = [dataset_code, periods]
-    rows = con.execute(f"""select unit_code, element_code, list(period order by period), list(value order by period)
-                           from {source} where true {only}
-                           group by unit_code, element_code""",
+    rows = con.execute(f"""select unit_code, element_code, period, value from {source} where true {only}
+                           order by unit_code, element_code, period""",
                        params + ([] if units is None else [sorted(units)])).fetchall()
     shared: dict[str, str] = {}
-    return {(unit, shared.setdefault(element, element)):
-            tuple((shared.setdefault(p, p), float(v)) for p, v in zip(pers, vals, strict=True))
-            for unit, element, pers, vals in rows}
+    out: dict[tuple[str, str], tuple[tuple[str, float], ...]] = {}
+    for (unit, element), series in groupby(rows, key=lambda r: (r[0], r[1])):
+        out[(unit, shared.setdefault(element, element))] = tuple(
+            (shared.setdefault(per, per), float(v)) for _u, _e, per, v in series)
+    return out
 
 
 def last_values(con, staged: str) -> dict[str, dict[str, float]]:
