@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 
 import catalog as catalog_mod
+from baocao.text import fmt_number
 
 SUITES = Path(__file__).parent / "suites"
 OPS = {"le": ("không được lớn hơn", "must not exceed"), "ge": ("không được nhỏ hơn", "must not be less than")}
@@ -70,7 +71,7 @@ def values_suite(ds, cat) -> dict:
                          "ignore_row_if": "either_value_is_missing"},
                         r["severity"], rule_id=r["id"], kind="rule", element_code=r["left"], right=r["right"],
                         right_factor=factor, vi=r["vi"], en=r["en"], overridable=bool(r.get("overridable")),
-                        expected_vi=f"{r['left']} ≤ {r['right']}" + (f" × {factor:g}" if factor != 1 else "")
+                        expected_vi=f"{r['left']} ≤ {r['right']}" + (f" × {fmt_number(factor)}" if factor != 1 else "")
                         + ("; nếu số liệu đúng, báo tỉnh xác nhận để được chấp nhận" if r.get("overridable") else ""),
                         expected_en=f"{r['left']} ≤ {r['right']}" + (f" × {factor:g}" if factor != 1 else "")
                         + ("; if the figures are right, ask the province to accept them" if r.get("overridable") else "")))
