@@ -71,6 +71,12 @@ def test_the_operator_overrides_an_error_with_a_reason(site):
     assert _post(site, "none", "/op/override", form, csrf=False).status_code == 401
     assert _post(site, "operator", "/op/override", form, csrf=False).status_code == 403
     assert _post(site, "operator", "/op/override", {**form, "reason": "  "}).status_code == 400
+    def r03_errors() -> int:
+        return sum(r["n"] for r in op.get("/op/status.json").json()["rules"]
+                   if r["rule_id"] == "R03" and r["severity"] == "error")
+
+    before = r03_errors()
+    assert before >= 1
     # a rule that is not overridable is refused with no record
     r = _post(site, "operator", "/op/override", {**form, "rule": "R01"})
     assert r.status_code == 400 and "R01" in r.text and "overridable" in r.text  # says why, in one line
@@ -96,6 +102,7 @@ def test_the_operator_overrides_an_error_with_a_reason(site):
     assert [u["state"] for u in st["units"] if u["unit_code"] == A] in (["accepted"], ["accepted_late"])
     assert not [e for e in st["errors"] if e["unit_code"] == A]
     assert f'data-unit="{A}" data-rule="R03"' not in op.get("/op").text
+    assert r03_errors() == before - 1  # findings by rule no longer count the error the operator accepted
 
 
 def test_the_operator_accepts_a_warning_the_unit_explained(site):

@@ -197,6 +197,11 @@ def operator_status(s: Settings, period: str | None, explanations: dict, overrid
                                       any_value(f.message_vi) as example_vi, any_value(f.message_en) as example_en
                                from raw.finding f join latest using (submission_id)
                                join raw.submission s using (submission_id)
+                               where not (f.severity = 'error' and exists (  -- an error the operator has accepted
+                                   select 1 from ops.error_override o
+                                   where o.unit_code = s.unit_code and o.period = s.period
+                                     and o.dataset_code = s.dataset_code and o.rule_id = f.rule_id
+                                     and o.element_code is not distinct from f.element_code))
                                group by all order by f.severity, n desc, f.rule_id""", [period]).fetchall()
         warnings = con.execute("""select s.unit_code, s.dataset_code, f.rule_id, f.element_code, f.sheet, f.cell,
                                          f.value_raw, f.message_vi, f.message_en
