@@ -276,9 +276,11 @@ class Pool:
         return fresh
 
     def close(self) -> None:
-        for w in self.live:
-            w.stop()
-        self.live = []
+        """Stop the workers, after the batch another thread may be parsing on them."""
+        with self.lock:
+            for w in self.live:
+                w.stop()
+            self.live = []
 
 
 # -------------------------------------------------------------------------- the process's pool
