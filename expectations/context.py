@@ -39,24 +39,14 @@ def stage_history(con, period: str, dataset_code: str, n: int) -> str:
     return HISTORY
 
 
-def unit_series(con, period: str, dataset_code: str, n: int, units: set[str] | list[str] | None = None,
-                staged: str | None = None) -> dict[tuple[str, str], tuple[tuple[str, float], ...]]:
-    """(unit, element) -> ((period, value), …) over the last `n` periods before `period`, oldest
-    first, from the versions that count; of `units` only when given (a chunk's units: a national
-    batch's whole history is ~400,000 series); from `staged` (`stage_history`'s table) when given."""
-    periods = earlier_periods(period, n)
-    if not periods:
-        return {}
-    only = "" if units is None else "and unit_code in (select unnest(?::varchar[]))"
-    if staged:
-        source, params = staged, []
-    else:
-        source = ("(select unit_code, element_code, period, value from core.current_value where dataset_code = ?"
-                  " and period in (select unnest(?::varchar[])) and value is not null)")
-        params = [dataset_code, periods]
-    rows = con.execute(f"""select unit_code, element_code, period, value from {source} where true {only}
-                           order by unit_code, element_code, period""",
-                       params + ([] if units is None else [sorted(units)])).fetchall()
+def unit_series(con, staged: str, units: set[str] | list[str] | None = None
+                ) -> dict[tuple[str, str], tuple[tuple[str, float], ...]]:
+    """(unit, element) -> ((period, value), …), oldest first, from `stage_history`'s table (the
+    last n periods' values that count); of `units` only when given (a chunk's units: a national
+    batch's whole history is ~400,000 series)."""
+    only = "" if units is None else "where unit_code in (select unnest(?::varchar[]))"
+    rows = con.execute(f"select unit_code, element_code, period, value from {staged} {only} "
+                       "order by unit_code, element_code, period", [] if units is None else [sorted(units)]).fetchall()
     shared: dict[str, str] = {}
     out: dict[tuple[str, str], tuple[tuple[str, float], ...]] = {}
     for (unit, element), series in groupby(rows, key=lambda r: (r[0], r[1])):

@@ -62,7 +62,8 @@ def nothing_pending(res, submission_id: str | None = None) -> bool:
 # ------------------------------------------------------------------------------------- parse
 
 
-LARGE_BATCH = 500  # files: after parsing this many at once, the parse workers are stopped
+LARGE_BATCH = 500  # files: a batch this large stops its parse workers after parsing and gives memory back
+# after validating and loading (not worth a full garbage collection on the warm path's one file)
 
 
 def parse(res, files: list[store_mod.StoredFile]) -> list[SubmissionRecord]:
@@ -171,7 +172,7 @@ def iter_validation_chunks(res, records: list[SubmissionRecord], chunk_size: int
         size = chunk_size if chunk_size > 0 else len(items)
         for i in range(0, len(items), size):
             part = items[i:i + size]
-            previous = context.unit_series(con, period, ds, n, units={it.unit_code for it in part}, staged=staged)
+            previous = context.unit_series(con, staged, units={it.unit_code for it in part})
             yield ValidationChunk(ds, period, [it.key for it in part], part, previous, peers, changes)
         con.execute(f"drop table if exists {staged}")
 
@@ -216,7 +217,8 @@ def validate(res, records: list[SubmissionRecord]) -> dict:
     stats = None
     for chunk in iter_validation_chunks(res, records):
         stats = apply_validation(res, records, [chunk], [validate_chunk(chunk, res.cat)], stats)
-    memory.give_back()
+    if len(records) >= LARGE_BATCH:  # not on the warm path's one file: a full collection costs it time
+        memory.give_back()
     return public(stats)
 
 
@@ -234,7 +236,8 @@ def load(res, records: list[SubmissionRecord]) -> dict:
     """Load the batch in one transaction (validated at the clock's now), the settings' load_chunk
     units at a time."""
     counts = load_batch(res.con(), records, res.now(), chunk=res.settings.load_chunk)
-    memory.give_back()
+    if len(records) >= LARGE_BATCH:
+        memory.give_back()
     return counts
 
 
